@@ -1,0 +1,5 @@
+/** The reference backend: a straightforward interpreter of the Graph IR, the oracle for every other backend. */
+export { interpret, bindSymbols, type InterpretOptions } from './interpreter.js';
+export { routeTokens, type RoutingDecision } from './route.js';
+export { topkIndices } from './topk.js';
+export { erf } from './scalar.js';

@@ -1,0 +1,25 @@
+/** Errors raised by the IR layer. Every message names the node (id, source name, op) concerned. */
+
+export class IRError extends Error {
+  override name = 'IRError';
+}
+
+/** A malformed graph found by the verifier. `path` lists the enclosing region nodes, outermost first. */
+export class VerifyError extends IRError {
+  override name = 'VerifyError';
+}
+
+/** A DSL call that cannot produce a well-typed node. */
+export class BuildError extends IRError {
+  override name = 'BuildError';
+}
+
+/** Text that the IR parser cannot read; names the line and column. */
+export class ParseError extends IRError {
+  override name = 'ParseError';
+}
+
+/** A failure while executing a graph on concrete values (bad index, count mismatch, missing weight). */
+export class ExecutionError extends IRError {
+  override name = 'ExecutionError';
+}

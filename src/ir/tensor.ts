@@ -1,0 +1,82 @@
+/**
+ * Host tensors: the values the IR computes on. Float dtypes are held as Float32Array (f16/bf16 values are
+ * exactly representable there), i32/u32 in their typed arrays, bool as bytes.
+ */
+import { type DType, DTYPE_BYTES } from './dtype.js';
+import { roundBf16, roundF16 } from './half.js';
+
+export type TensorData = Float32Array | Int32Array | Uint32Array | Uint8Array;
+
+export interface HostTensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly data: TensorData;
+}
+
+/** A source of named weights (a checkpoint, random initialisation, a test fixture). */
+export interface TensorStore {
+  has(name: string): boolean;
+  get(name: string): HostTensor;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function allocData(dtype: DType, n: number): TensorData {
+  switch (dtype) {
+    case 'f32':
+    case 'f16':
+    case 'bf16':
+      return new Float32Array(n);
+    case 'i32':
+      return new Int32Array(n);
+    case 'u32':
+      return new Uint32Array(n);
+    case 'bool':
+      return new Uint8Array(n);
+  }
+}
+
+export function makeTensor(dtype: DType, shape: readonly number[], data?: TensorData | readonly number[]): HostTensor {
+  const n = sizeOf(shape);
+  const out = allocData(dtype, n);
+  if (data !== undefined) {
+    if (data.length !== n) throw new RangeError(`tensor data has ${data.length} elements, shape [${shape.join(', ')}] needs ${n}`);
+    out.set(data as ArrayLike<number>);
+    roundInPlace(dtype, out);
+  }
+  return { dtype, shape: [...shape], data: out };
+}
+
+/** Rounds float data to the dtype's precision (a no-op for f32 and integer types). */
+export function roundInPlace(dtype: DType, data: TensorData): void {
+  if (dtype === 'f16') for (let i = 0; i < data.length; i++) data[i] = roundF16(data[i] ?? 0);
+  else if (dtype === 'bf16') for (let i = 0; i < data.length; i++) data[i] = roundBf16(data[i] ?? 0);
+}
+
+export function byteSize(t: Pick<HostTensor, 'dtype' | 'shape'>): number {
+  return sizeOf(t.shape) * DTYPE_BYTES[t.dtype];
+}
+
+/** A TensorStore over an in-memory map. */
+export class MapStore implements TensorStore {
+  private readonly map: Map<string, HostTensor>;
+  constructor(entries: Iterable<readonly [string, HostTensor]> = []) {
+    this.map = new Map(entries);
+  }
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+  get(name: string): HostTensor {
+    const t = this.map.get(name);
+    if (t === undefined) throw new RangeError(`no tensor named '${name}'`);
+    return t;
+  }
+  set(name: string, t: HostTensor): void {
+    this.map.set(name, t);
+  }
+  names(): string[] {
+    return [...this.map.keys()];
+  }
+}
