@@ -4,3 +4,5 @@ export * as reference from './backends/reference/index.js';
 export { interpret, routeTokens, topkIndices } from './backends/reference/index.js';
 export * from './cost/index.js';
 export { Rng, randomWeights } from './runtime/random.js';
+export type { Executor, PreparedGraph, TensorMap } from './runtime/executor.js';
+export { referenceExecutor } from './backends/reference/index.js';

@@ -1,6 +1,6 @@
 /** `modc run`: runs a model end to end on a backend with seeded random weights and inputs. */
 import { buildLanguageModel, checkTokenCounts, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
-import { interpret } from '../backends/reference/index.js';
+import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse } from './args.js';
@@ -18,7 +18,6 @@ block of N_v vision embeddings) and prints the next-token prediction, the routin
   --max-weight-gib G  refuse random weights larger than this (default 2)
   --json              print a JSON summary`;
 
-const BACKENDS = ['reference'] as const;
 
 function argmax(t: HostTensor, row: number): { index: number; value: number } {
   const v = t.shape[1] ?? 0;
@@ -41,7 +40,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     out(RUN_HELP);
     return 0;
   }
-  const backend = choiceOpt(p, 'backend', BACKENDS, 'reference');
+  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'reference');
   const spec = await resolveModel(onePositional(p, 'model'));
   const nv = intOpt(p, 'vision-tokens', spec.vision?.defaultVisionTokens ?? 0);
   const t = intOpt(p, 'text-tokens', spec.defaultTextTokens);
@@ -59,7 +58,11 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   const weights = randomWeights(graph, seed);
   const inputs = randomLlavaInputs(spec, t, nv, seed);
   const t1 = performance.now();
-  const outputs = interpret(graph, inputs, { weights });
+  const executor = await createExecutor(backend);
+  const prepared = await executor.prepare(graph, weights);
+  const outputs = await prepared.run(inputs);
+  prepared.dispose();
+  await executor.dispose();
   const t2 = performance.now();
 
   const logits = outputs.logits;

@@ -3,3 +3,4 @@ export { interpret, bindSymbols, type InterpretOptions } from './interpreter.js'
 export { routeTokens, type RoutingDecision } from './route.js';
 export { topkIndices } from './topk.js';
 export { erf } from './scalar.js';
+export { referenceExecutor } from './executor.js';
