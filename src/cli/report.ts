@@ -1,5 +1,7 @@
 /** `modc report`: the per-layer FLOPs / k_l / KV-cache table of a model against its dense baseline. */
-import { buildLanguageModel, checkTokenCounts, resolveModel, withoutRouting } from '../../models/index.js';
+import { buildLanguageModel, checkTokenCounts, hasVisionInput, type ModelSpec, resolveModel, withoutRouting } from '../../models/index.js';
+import { formatMemoryReport, type MemoryReport, summarize } from '../cost/memory-report.js';
+import { type MemoryPlan, pipeline, planMemory, runPasses } from '../passes/index.js';
 import { costReport, formatReport } from '../cost/index.js';
 import { choiceOpt, flag, intOpt, onePositional, parse } from './args.js';
 
@@ -12,7 +14,20 @@ tokens processed, FLOPs and KV-cache entries, with totals and ratios.
   --vision-tokens N   vision tokens N_v (default: the model's typical image, 576 or 2880)
   --text-tokens T     text tokens (default: the model's typical prompt)
   --attention MODE    count attention as its causal half (c = 2, default) or in full (c = 4)
-  --json              print JSON: { layers[], totals, assumptions }`;
+  --memory            compile both models (full pipeline, specialised) and compare their planned peak memory
+  --json              print JSON: { layers[], totals, assumptions } (with --memory: the memory report)`;
+
+function compiledPlan(spec: ModelSpec, nv: number, t: number): MemoryPlan {
+  const bindings: Record<string, number> = hasVisionInput(spec) ? { N_v: nv, T: t } : { T: t };
+  const g = runPasses(buildLanguageModel(spec, { exportKV: true }), pipeline('full', { bindings }));
+  return planMemory(g, bindings);
+}
+
+export function memoryReport(spec: ModelSpec, nv: number, t: number): MemoryReport {
+  const pmod = summarize(compiledPlan(spec, nv, t));
+  const dense = summarize(compiledPlan(withoutRouting(spec), nv, t));
+  return { model: spec.name, visionTokens: nv, textTokens: t, pmod, dense, peakRatio: pmod.arenaBytes / dense.arenaBytes, kvRatio: pmod.kvCacheBytes / dense.kvCacheBytes };
+}
 
 export async function reportCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const p = parse(argv, {
@@ -20,6 +35,7 @@ export async function reportCommand(argv: readonly string[], out: (s: string) =>
     'text-tokens': { type: 'string' },
     attention: { type: 'string' },
     json: { type: 'boolean' },
+    memory: { type: 'boolean' },
   });
   if (flag(p, 'help')) {
     out(REPORT_HELP);
@@ -30,6 +46,11 @@ export async function reportCommand(argv: readonly string[], out: (s: string) =>
   const t = intOpt(p, 'text-tokens', spec.defaultTextTokens);
   const attention = choiceOpt(p, 'attention', ['causal-half', 'full'] as const, 'causal-half');
   checkTokenCounts(spec, nv, t);
+  if (flag(p, 'memory')) {
+    const r = memoryReport(spec, nv, t);
+    out(flag(p, 'json') ? JSON.stringify(r, null, 2) : formatMemoryReport(r));
+    return 0;
+  }
   const graph = buildLanguageModel(spec);
   const dense = buildLanguageModel(withoutRouting(spec));
   const report = costReport(spec.name, graph, dense, nv, t, attention);

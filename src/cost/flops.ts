@@ -80,6 +80,14 @@ export const COST_RULES: { readonly [K in OpKind]: CostRule<K> } = {
     const body = ctx.region(n.attrs.body);
     return { flops: 2 * d * routable + body.reduce((a, c) => a + c.flops, 0) };
   },
+  fusedRoute: (ins, _outs, n, ctx) => ({ flops: 2 * last(ins[0]) * evalDim(n.attrs.routableCount, ctx.env) }),
+  stringCombine: free,
+  fusedElementwise: free,
+  fusedLinear: (ins) => {
+    const x = ins[0] ?? [];
+    const w = ins[1] ?? [];
+    return { flops: 2 * sizeOf(x.slice(0, -1)) * last(x) * (w[0] ?? 0) };
+  },
 };
 
 /** Costs of every node of the graph (region bodies included, after their modRoute node). */

@@ -12,3 +12,5 @@ export * from './print.js';
 export * from './parse.js';
 export * from './half.js';
 export * from './tensor.js';
+export * from './expr.js';
+export * from './scalar.js';

@@ -4,29 +4,19 @@
  * every table handles it.
  */
 import type { DType } from './dtype.js';
-import type { Dim } from './sym.js';
+import type { EwExpr } from './expr.js';
 import type { Graph } from './graph.js';
+import type { BinaryFn, CompareFn, LogicalFn, ReduceFn, TopKOrder, UnaryFn } from './ops-fns.js';
+import { BINARY_FNS, COMPARE_FNS, LOGICAL_FNS, REDUCE_FNS, TOPK_ORDERS, UNARY_FNS } from './ops-fns.js';
+import type { Dim } from './sym.js';
 
-export const UNARY_FNS = [
-  'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'recip', 'tanh', 'sigmoid', 'relu',
-  'silu', 'gelu_tanh', 'gelu_erf', 'quick_gelu', 'sin', 'cos', 'square',
-] as const;
-export type UnaryFn = (typeof UNARY_FNS)[number];
+export * from './ops-fns.js';
 
-export const BINARY_FNS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow'] as const;
-export type BinaryFn = (typeof BINARY_FNS)[number];
+export const NORM_KINDS = ['none', 'rmsnorm'] as const;
+export type NormKind = (typeof NORM_KINDS)[number];
 
-export const COMPARE_FNS = ['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const;
-export type CompareFn = (typeof COMPARE_FNS)[number];
-
-export const LOGICAL_FNS = ['and', 'or', 'xor'] as const;
-export type LogicalFn = (typeof LOGICAL_FNS)[number];
-
-export const REDUCE_FNS = ['sum', 'mean', 'max', 'min'] as const;
-export type ReduceFn = (typeof REDUCE_FNS)[number];
-
-export const TOPK_ORDERS = ['score', 'index'] as const;
-export type TopKOrder = (typeof TOPK_ORDERS)[number];
+export const COMBINE_KINDS = ['none', 'string'] as const;
+export type CombineKind = (typeof COMBINE_KINDS)[number];
 
 /** Typed attributes of every op. */
 export interface OpAttrs {
@@ -92,6 +82,29 @@ export interface OpAttrs {
     bias: number;
     body: Graph;
   };
+
+  // ---- fused ops, produced by the passes (src/passes) ----
+
+  /**
+   * The fused router of a MoD layer: router GEMV + TanhNorm + order-preserving top-k + gather of the kept rows and
+   * their position ids. Inputs as modRoute. Outputs: x_kept [K, d], positions_kept i32 [K], rowMap i32 [K]
+   * (sequence index of each kept row, ascending), gate f32 [S] (w_t), kept i32 [capacity] (as modRoute's).
+   */
+  fusedRoute: { capacity: Dim; routableCount: Dim; ratio: number; alpha: number; bias: number };
+  /**
+   * STRing combine: (x [S, d], h1 [K, d], u [K, d], rowMap i32 [K], gate f32 [S], routable bool [S]) -> y [S, d]:
+   * kept rows y = h1 + g * u (g = gate for routable rows, 1 for text), skipped routable rows y = gate * x.
+   */
+  stringCombine: Record<string, never>;
+  /** One kernel for a tree of elementwise ops: inputs broadcast together, `$i` is input i. */
+  fusedElementwise: { expr: EwExpr };
+  /**
+   * A linear layer with fused prologue and epilogues. Inputs: [x, weight [N, K]] then the RMSNorm weight if
+   * norm = rmsnorm, then `epilogueArgs` epilogue operands (`$1`, `$2`, ... broadcast to [..., N]; `$0` is the
+   * accumulator), then, if combine = string, (x_full [S, d], h1 [K, d], rowMap [K], gate [S], routable [S]):
+   * the result is scattered into the residual stream by the STRing combine and has shape [S, d].
+   */
+  fusedLinear: { norm: NormKind; eps: number; epilogue: EwExpr; epilogueArgs: number; combine: CombineKind };
 }
 
 export type OpKind = keyof OpAttrs;
@@ -106,6 +119,7 @@ export type AttrKind =
   | 'dims'
   | 'ints'
   | { readonly enum: readonly string[] }
+  | 'expr'
   | 'region';
 
 /** Schema of every attribute of every op: drives the printer, the parser and the verifier's attr checks. */
@@ -144,7 +158,14 @@ export const ATTR_SCHEMA: { readonly [K in OpKind]: { readonly [A in keyof OpAtt
     bias: 'float',
     body: 'region',
   },
+  fusedRoute: { capacity: 'dim', routableCount: 'dim', ratio: 'float', alpha: 'float', bias: 'float' },
+  stringCombine: {},
+  fusedElementwise: { expr: 'expr' },
+  fusedLinear: { norm: { enum: NORM_KINDS }, eps: 'float', epilogue: 'expr', epilogueArgs: 'int', combine: { enum: COMBINE_KINDS } },
 };
+
+/** Ops that only reinterpret their input's memory: no kernel, no buffer of their own. */
+export const VIEW_OPS: ReadonlySet<OpKind> = new Set<OpKind>(['reshape']);
 
 export const OP_KINDS = Object.keys(ATTR_SCHEMA) as OpKind[];
 

@@ -4,6 +4,7 @@
  */
 import { type DType, isDType } from './dtype.js';
 import { ParseError } from './errors.js';
+import { ExprParseError, parseExprPrefix } from './expr.js';
 import { freezeGraph, type Graph, type GraphOutput, type Node, type ValueRef } from './graph.js';
 import { ATTR_SCHEMA, type AttrKind, isOpKind } from './ops.js';
 import { type Dim, parseDim, type SymbolDecl, SymError } from './sym.js';
@@ -189,6 +190,17 @@ class Parser {
           out.push(this.int());
           if (this.tryEat(']')) return out;
           this.eat(',');
+        }
+      }
+      case 'expr': {
+        this.ws();
+        try {
+          const { expr, end } = parseExprPrefix(this.src, this.pos);
+          this.pos = end;
+          return expr;
+        } catch (e) {
+          if (e instanceof ExprParseError) this.fail(e.message);
+          throw e;
         }
       }
       case 'region':

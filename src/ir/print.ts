@@ -2,6 +2,7 @@
  * The stable, diffable text form of a graph. Nodes are renumbered densely per graph, one node per line, attributes
  * in schema order, the source name as a trailing `# name`. `parseGraph` reads it back to an identical graph.
  */
+import { type EwExpr, exprText } from './expr.js';
 import type { Graph, Node, ValueRef } from './graph.js';
 import { ATTR_SCHEMA, type AttrKind } from './ops.js';
 import { type Dim, dimText, shapeText } from './sym.js';
@@ -16,7 +17,7 @@ export function numberText(n: number): string {
   return String(n);
 }
 
-function attrText(kind: AttrKind, v: unknown): string {
+export function attrText(kind: AttrKind, v: unknown): string {
   if (typeof kind === 'object') return String(v);
   switch (kind) {
     case 'int':
@@ -33,6 +34,8 @@ function attrText(kind: AttrKind, v: unknown): string {
       return shapeText(v as readonly Dim[]);
     case 'ints':
       return `[${(v as readonly number[]).join(', ')}]`;
+    case 'expr':
+      return exprText(v as EwExpr);
     case 'region':
       return '<region>';
   }
@@ -67,14 +70,19 @@ function nodeLine(n: Node, ref: (r: ValueRef) => string, renum: ReadonlyMap<numb
     const tail = n.name === n.attrs.name ? '' : name;
     return `${id} = ${n.op} ${JSON.stringify(n.attrs.name)} : ${types}${tail}`;
   }
-  const schema = ATTR_SCHEMA[n.op] as Readonly<Record<string, AttrKind>>;
-  const attrs = n.attrs as Readonly<Record<string, unknown>>;
-  const parts = Object.entries(schema)
-    .filter(([, kind]) => kind !== 'region')
-    .map(([k, kind]) => `${k} = ${attrText(kind, attrs[k])}`);
+  const parts = attrParts(n);
   const args = `(${n.inputs.map(ref).join(', ')})`;
   const attrPart = parts.length ? ` {${parts.join(', ')}}` : '';
   return `${id} = ${n.op}${args}${attrPart} : ${types}${name}`;
+}
+
+/** `key = value` texts of a node's attributes in schema order (regions are printed as blocks, not here). */
+export function attrParts(n: Node): string[] {
+  const schema = ATTR_SCHEMA[n.op] as Readonly<Record<string, AttrKind>>;
+  const attrs = n.attrs as Readonly<Record<string, unknown>>;
+  return Object.entries(schema)
+    .filter(([, kind]) => kind !== 'region')
+    .map(([k, kind]) => `${k} = ${attrText(kind, attrs[k])}`);
 }
 
 export function printGraph(g: Graph): string {

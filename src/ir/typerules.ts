@@ -3,6 +3,7 @@
  * the attributes and returns the output types, or throws TypeRuleError with a message naming the operands.
  */
 import { isFloat, type DType } from './dtype.js';
+import { exprArity, exprText } from './expr.js';
 import type { Graph } from './graph.js';
 import type { OpAttrs, OpKind } from './ops.js';
 import { add, type Dim, dimEq, dimText, isConst, mul, shapeEq, shapeText, sub } from './sym.js';
@@ -360,29 +361,129 @@ export const TYPE_RULES: { readonly [K in OpKind]: TypeRule<K> } = {
   modRoute: {
     arity: [5, 5],
     infer: (ins, a) => {
-      const [x, pos, mask, rw, rb] = [at(ins, 0), at(ins, 1), at(ins, 2), at(ins, 3), at(ins, 4)];
-      requireRank(x, 2, 'modRoute hidden states [S, d]');
-      requireDType(x, isFloat, 'a float type', 'modRoute hidden states');
-      const [s, d] = [at(x.shape, 0), at(x.shape, 1)];
-      requireDType(pos, (t) => t === 'i32', 'i32', 'modRoute positions');
-      requireRank(pos, 1, 'modRoute positions');
-      requireDimEq(at(pos.shape, 0), s, 'modRoute positions length');
-      requireDType(mask, (t) => t === 'bool', 'bool', 'modRoute routable mask');
-      requireRank(mask, 1, 'modRoute routable mask');
-      requireDimEq(at(mask.shape, 0), s, 'modRoute routable mask length');
-      requireRank(rw, 2, 'modRoute router weight [1, d]');
-      requireDimEq(at(rw.shape, 0), 1, 'modRoute router weight rows');
-      requireDimEq(at(rw.shape, 1), d, 'modRoute router weight vs hidden size');
-      requireRank(rb, 1, 'modRoute router bias [1]');
-      requireDimEq(at(rb.shape, 0), 1, 'modRoute router bias length');
-      if (!(a.alpha >= 0) || !Number.isFinite(a.bias)) fail(`modRoute TanhNorm needs alpha >= 0 and a finite bias, got alpha=${a.alpha} bias=${a.bias}`);
-      if (isConst(a.capacity) && a.capacity < 0) fail(`modRoute capacity ${a.capacity} is negative`);
-      const kept = add(sub(s, a.routableCount), a.capacity);
+      const { x, kept } = routeInputs(ins, a);
       const extras = checkRegionSignature(a.body, x, kept);
       return [x, { dtype: 'i32', shape: [a.capacity] }, ...extras];
     },
   },
+  fusedRoute: {
+    arity: [5, 5],
+    infer: (ins, a) => {
+      const { x, s, d, kept } = routeInputs(ins, a);
+      return [
+        { dtype: x.dtype, shape: [kept, d] },
+        { dtype: 'i32', shape: [kept] },
+        { dtype: 'i32', shape: [kept] },
+        { dtype: 'f32', shape: [s] },
+        { dtype: 'i32', shape: [a.capacity] },
+      ];
+    },
+  },
+  stringCombine: {
+    arity: [6, 6],
+    infer: (ins) => {
+      const x = at(ins, 0);
+      requireRank(x, 2, 'stringCombine x [S, d]');
+      checkCombineOperands(x, ins.slice(1), 'stringCombine');
+      return [x];
+    },
+  },
+  fusedElementwise: {
+    arity: [1, Number.POSITIVE_INFINITY],
+    infer: (ins, a) => {
+      const first = at(ins, 0);
+      if (exprArity(a.expr) > ins.length) fail(`expression ${exprText(a.expr)} uses $${exprArity(a.expr) - 1} but has ${ins.length} inputs`);
+      let shape: readonly Dim[] = first.shape;
+      for (const t of ins) {
+        requireSameDType(first, t, 'fusedElementwise');
+        shape = broadcastShapes(shape, t.shape, 'fusedElementwise');
+      }
+      requireDType(first, isFloat, 'a float type', 'fusedElementwise operand');
+      return [{ dtype: first.dtype, shape }];
+    },
+  },
+  fusedLinear: {
+    arity: [2, Number.POSITIVE_INFINITY],
+    infer: (ins, a) => {
+      const [x, w] = [at(ins, 0), at(ins, 1)];
+      const layout = fusedLinearLayout(a);
+      if (ins.length !== layout.total) fail(`fusedLinear with norm=${a.norm}, ${a.epilogueArgs} epilogue operands, combine=${a.combine} takes ${layout.total} inputs, got ${ins.length}`);
+      const [acc] = TYPE_RULES.linear.infer([x, w], {});
+      if (acc === undefined) return fail('linear rule gave no type');
+      if (layout.norm >= 0) {
+        const nw = at(ins, layout.norm);
+        requireRank(nw, 1, 'fusedLinear norm weight');
+        requireDimEq(at(nw.shape, 0), lastDim(x, 'fusedLinear input'), 'fusedLinear norm weight length vs input features');
+      }
+      if (exprArity(a.epilogue) > 1 + a.epilogueArgs) fail(`epilogue ${exprText(a.epilogue)} uses more than ${a.epilogueArgs} operands`);
+      for (let i = 0; i < a.epilogueArgs; i++) {
+        const t = at(ins, layout.epilogue + i);
+        requireSameDType(acc, t, 'fusedLinear epilogue');
+        const b = broadcastShapes(acc.shape, t.shape, 'fusedLinear epilogue');
+        if (!shapeEq(b, acc.shape)) fail(`epilogue operand ${typeText(t)} would broadcast the output ${typeText(acc)} to ${shapeText(b)}`);
+      }
+      if (a.combine === 'none') return [acc];
+      const xFull = at(ins, layout.combine);
+      requireRank(xFull, 2, 'fusedLinear STRing x [S, d]');
+      requireRank(acc, 2, 'fusedLinear STRing u [K, d]');
+      checkCombineOperands(xFull, [at(ins, layout.combine + 1), acc, ...ins.slice(layout.combine + 2)], 'fusedLinear STRing');
+      return [xFull];
+    },
+  },
 };
+
+/** Operand positions of a fusedLinear's optional groups (-1 when absent) and the total count. */
+export function fusedLinearLayout(a: OpAttrs['fusedLinear']): { norm: number; epilogue: number; combine: number; total: number } {
+  const norm = a.norm === 'rmsnorm' ? 2 : -1;
+  const epilogue = 2 + (norm >= 0 ? 1 : 0);
+  const combine = a.combine === 'string' ? epilogue + a.epilogueArgs : -1;
+  return { norm, epilogue, combine, total: epilogue + a.epilogueArgs + (combine >= 0 ? 5 : 0) };
+}
+
+function routeInputs(ins: readonly TensorType[], a: { capacity: Dim; routableCount: Dim; alpha: number; bias: number }): { x: TensorType; s: Dim; d: Dim; kept: Dim } {
+  const [x, pos, mask, rw, rb] = [at(ins, 0), at(ins, 1), at(ins, 2), at(ins, 3), at(ins, 4)];
+  requireRank(x, 2, 'hidden states [S, d]');
+  requireDType(x, isFloat, 'a float type', 'hidden states');
+  const [s, d] = [at(x.shape, 0), at(x.shape, 1)];
+  requireDType(pos, (t) => t === 'i32', 'i32', 'positions');
+  requireRank(pos, 1, 'positions');
+  requireDimEq(at(pos.shape, 0), s, 'positions length');
+  requireDType(mask, (t) => t === 'bool', 'bool', 'routable mask');
+  requireRank(mask, 1, 'routable mask');
+  requireDimEq(at(mask.shape, 0), s, 'routable mask length');
+  requireRank(rw, 2, 'router weight [1, d]');
+  requireDimEq(at(rw.shape, 0), 1, 'router weight rows');
+  requireDimEq(at(rw.shape, 1), d, 'router weight vs hidden size');
+  requireRank(rb, 1, 'router bias [1]');
+  requireDimEq(at(rb.shape, 0), 1, 'router bias length');
+  if (!(a.alpha >= 0) || !Number.isFinite(a.bias)) fail(`TanhNorm needs alpha >= 0 and a finite bias, got alpha=${a.alpha} bias=${a.bias}`);
+  if (isConst(a.capacity) && a.capacity < 0) fail(`capacity ${a.capacity} is negative`);
+  // K = S - N_v + k: every non-routable token plus the kept routable ones.
+  return { x, s, d, kept: add(sub(s, a.routableCount), a.capacity) };
+}
+
+/** (h1 [K, d], u [K, d], rowMap [K], gate [S], routable [S]) against x [S, d]. */
+function checkCombineOperands(x: TensorType, rest: readonly TensorType[], op: string): void {
+  const [h1, u, rowMap, gate, routable] = [at(rest, 0), at(rest, 1), at(rest, 2), at(rest, 3), at(rest, 4)];
+  const [s, d] = [at(x.shape, 0), at(x.shape, 1)];
+  requireRank(h1, 2, `${op} h1 [K, d]`);
+  const k = at(h1.shape, 0);
+  for (const [t, n] of [[h1, 'h1'], [u, 'u']] as const) {
+    requireSameDType(x, t, `${op} ${n}`);
+    requireRank(t, 2, `${op} ${n} [K, d]`);
+    requireDimEq(at(t.shape, 0), k, `${op} ${n} rows`);
+    requireDimEq(at(t.shape, 1), d, `${op} ${n} width`);
+  }
+  requireDType(rowMap, (t) => t === 'i32', 'i32', `${op} rowMap`);
+  requireRank(rowMap, 1, `${op} rowMap`);
+  requireDimEq(at(rowMap.shape, 0), k, `${op} rowMap length`);
+  requireDType(gate, (t) => t === 'f32', 'f32', `${op} gate`);
+  requireRank(gate, 1, `${op} gate`);
+  requireDimEq(at(gate.shape, 0), s, `${op} gate length`);
+  requireDType(routable, (t) => t === 'bool', 'bool', `${op} routable`);
+  requireRank(routable, 1, `${op} routable`);
+  requireDimEq(at(routable.shape, 0), s, `${op} routable length`);
+}
 
 /** Runs the type rule of `op` with arity checking. */
 export function inferTypes<K extends OpKind>(op: K, ins: readonly TensorType[], attrs: OpAttrs[K]): TensorType[] {

@@ -4,6 +4,7 @@
  */
 import { isDType } from './dtype.js';
 import { VerifyError } from './errors.js';
+import { isExpr } from './expr.js';
 import { describeNode, type Graph, type Node, refText, type ValueRef } from './graph.js';
 import { ATTR_SCHEMA, type AttrKind, isOpKind } from './ops.js';
 import { type Dim, dimSymbols, dimText, evalDim, type SymbolDecl } from './sym.js';
@@ -34,6 +35,8 @@ function attrOk(kind: AttrKind, v: unknown): boolean {
       return Array.isArray(v) && v.every(isDim);
     case 'ints':
       return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x));
+    case 'expr':
+      return isExpr(v);
     case 'region':
       return typeof v === 'object' && v !== null && 'nodes' in v && 'outputs' in v;
   }
@@ -119,6 +122,7 @@ class Checker {
       if (!inputsOk) continue;
       this.typeCheck(n, ins, where);
       if (n.op === 'modRoute') this.modRoute(n, where, path);
+      if (n.op === 'fusedRoute') this.capacityFits(n.attrs.capacity, n.attrs.routableCount, where);
     }
     const outNames = new Set<string>();
     for (const o of g.outputs) {
@@ -177,7 +181,13 @@ class Checker {
   }
 
   private modRoute(n: Extract<Node, { op: 'modRoute' }>, where: string, path: string): void {
-    const { capacity, routableCount, body } = n.attrs;
+    const { body } = n.attrs;
+    this.capacityFits(n.attrs.capacity, n.attrs.routableCount, where);
+    if (body.symbols.length !== 0) this.report(where, 'region body must not declare symbols (it inherits its parent scope)');
+    this.graph(body, `${path}${where} > body > `);
+  }
+
+  private capacityFits(capacity: Dim, routableCount: Dim, where: string): void {
     this.checkDims(where, [capacity, routableCount], 'capacity/routableCount');
     for (const env of corners([capacity, routableCount], this.scope)) {
       let k: number;
@@ -193,8 +203,6 @@ class Checker {
         break;
       }
     }
-    if (body.symbols.length !== 0) this.report(where, 'region body must not declare symbols (it inherits its parent scope)');
-    this.graph(body, `${path}${where} > body > `);
   }
 }
 

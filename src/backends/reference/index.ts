@@ -2,5 +2,5 @@
 export { interpret, bindSymbols, type InterpretOptions } from './interpreter.js';
 export { routeTokens, type RoutingDecision } from './route.js';
 export { topkIndices } from './topk.js';
-export { erf } from './scalar.js';
+export { erf } from '../../ir/index.js';
 export { referenceExecutor } from './executor.js';

@@ -15,8 +15,9 @@ import {
   type TensorData,
 } from '../../ir/index.js';
 import { copyRows, forEachBroadcast, stridesOf, transposeData } from './layout.js';
-import { BINARY, BINARY_INT, COMPARE, LOGICAL, UNARY } from './scalar.js';
-import { modRouteReference } from './route.js';
+import { BINARY, BINARY_INT, COMPARE, LOGICAL, UNARY } from '../../ir/index.js';
+import { compileExpr, fusedLinearReference } from './fused.js';
+import { fusedRouteReference, modRouteReference, stringCombineReference } from './route.js';
 import { topkIndices } from './topk.js';
 
 export interface KernelContext {
@@ -34,17 +35,17 @@ export interface KernelContext {
 
 export type Kernel<K extends OpKind> = (ins: readonly HostTensor[], attrs: OpAttrs[K], ctx: KernelContext) => HostTensor[];
 
-function arg(ins: readonly HostTensor[], i: number, ctx: KernelContext): HostTensor {
+export function arg(ins: readonly HostTensor[], i: number, ctx: KernelContext): HostTensor {
   return ins[i] ?? ctx.fail(`missing operand ${i}`);
 }
 
-function outShape(ctx: KernelContext, i = 0): readonly number[] {
+export function outShape(ctx: KernelContext, i = 0): readonly number[] {
   return ctx.outShapes[i] ?? ctx.fail(`missing output shape ${i}`);
 }
 
-const tensor = (dtype: HostTensor['dtype'], shape: readonly number[], data: TensorData): HostTensor => ({ dtype, shape: [...shape], data });
+export const tensor = (dtype: HostTensor['dtype'], shape: readonly number[], data: TensorData): HostTensor => ({ dtype, shape: [...shape], data });
 
-function elementwise(ins: readonly HostTensor[], ctx: KernelContext, dtype: HostTensor['dtype'], f: (vals: readonly number[]) => number): HostTensor[] {
+export function elementwise(ins: readonly HostTensor[], ctx: KernelContext, dtype: HostTensor['dtype'], f: (vals: readonly number[]) => number): HostTensor[] {
   const shape = outShape(ctx);
   const out = allocData(dtype, sizeOf(shape));
   const vals = new Array<number>(ins.length).fill(0);
@@ -55,7 +56,39 @@ function elementwise(ins: readonly HostTensor[], ctx: KernelContext, dtype: Host
   return [tensor(dtype, shape, out)];
 }
 
-function rowsOf(x: HostTensor): [number, number] {
+/** x [..., in] times w [out, in]^T (+ b), accumulated in float64, as Float32Array [rows * out]. */
+export function linearData(x: HostTensor, w: HostTensor, b?: HostTensor): Float32Array {
+  const [rows, inDim] = rowsOf(x);
+  const outDim = w.shape[0] ?? 0;
+  const out = new Float32Array(rows * outDim);
+  const xd = x.data;
+  const wd = w.data;
+  for (let r = 0; r < rows; r++) {
+    const xo = r * inDim;
+    for (let o = 0; o < outDim; o++) {
+      const wo = o * inDim;
+      let acc = b ? (b.data[o] ?? 0) : 0;
+      for (let i = 0; i < inDim; i++) acc += (xd[xo + i] ?? 0) * (wd[wo + i] ?? 0);
+      out[r * outDim + o] = acc;
+    }
+  }
+  return out;
+}
+
+/** Llama RMSNorm over the last dim: the inverse RMS is computed in float32 before scaling, as Hugging Face does. */
+export function rmsnormData(x: HostTensor, w: HostTensor, eps: number): Float32Array {
+  const [rows, d] = rowsOf(x);
+  const out = new Float32Array(x.data.length);
+  for (let r = 0; r < rows; r++) {
+    let ss = 0;
+    for (let i = 0; i < d; i++) ss += (x.data[r * d + i] ?? 0) ** 2;
+    const inv = Math.fround(1 / Math.sqrt(Math.fround(ss / d) + eps));
+    for (let i = 0; i < d; i++) out[r * d + i] = Math.fround((x.data[r * d + i] ?? 0) * inv) * (w.data[i] ?? 0);
+  }
+  return out;
+}
+
+export function rowsOf(x: HostTensor): [number, number] {
   const d = x.shape[x.shape.length - 1] ?? 1;
   return [d === 0 ? 0 : x.data.length / d, d];
 }
@@ -89,21 +122,7 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
   },
   linear: (ins, _a, ctx) => {
     const [x, w, b] = [arg(ins, 0, ctx), arg(ins, 1, ctx), ins[2]];
-    const [rows, inDim] = rowsOf(x);
-    const outDim = w.shape[0] ?? 0;
-    const out = new Float32Array(rows * outDim);
-    const xd = x.data;
-    const wd = w.data;
-    for (let r = 0; r < rows; r++) {
-      const xo = r * inDim;
-      for (let o = 0; o < outDim; o++) {
-        const wo = o * inDim;
-        let acc = b ? (b.data[o] ?? 0) : 0;
-        for (let i = 0; i < inDim; i++) acc += (xd[xo + i] ?? 0) * (wd[wo + i] ?? 0);
-        out[r * outDim + o] = acc;
-      }
-    }
-    return [tensor(x.dtype, outShape(ctx), out)];
+    return [tensor(x.dtype, outShape(ctx), linearData(x, w, b))];
   },
   matmul: (ins, a, ctx) => {
     const [x, y] = [arg(ins, 0, ctx), arg(ins, 1, ctx)];
@@ -183,16 +202,7 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
   },
   rmsnorm: (ins, a, ctx) => {
     const [x, w] = [arg(ins, 0, ctx), arg(ins, 1, ctx)];
-    const [rows, d] = rowsOf(x);
-    const out = allocData(x.dtype, x.data.length);
-    for (let r = 0; r < rows; r++) {
-      let ss = 0;
-      for (let i = 0; i < d; i++) ss += (x.data[r * d + i] ?? 0) ** 2;
-      // Llama computes the inverse RMS in float32 before scaling.
-      const inv = Math.fround(1 / Math.sqrt(Math.fround(ss / d) + a.eps));
-      for (let i = 0; i < d; i++) out[r * d + i] = Math.fround((x.data[r * d + i] ?? 0) * inv) * (w.data[i] ?? 0);
-    }
-    return [tensor(x.dtype, x.shape, out)];
+    return [tensor(x.dtype, x.shape, rmsnormData(x, w, a.eps))];
   },
   layernorm: (ins, a, ctx) => {
     const [x, w, b] = [arg(ins, 0, ctx), arg(ins, 1, ctx), arg(ins, 2, ctx)];
@@ -364,4 +374,11 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
     return [tensor(base.dtype, base.shape, out)];
   },
   modRoute: (ins, a, ctx) => modRouteReference(ins, a, ctx),
+  fusedRoute: (ins, a, ctx) => fusedRouteReference(ins, a, ctx),
+  stringCombine: (ins, _a, ctx) => [stringCombineReference(ins, ctx)],
+  fusedElementwise: (ins, a, ctx) => {
+    const f = compileExpr(a.expr);
+    return elementwise(ins, ctx, arg(ins, 0, ctx).dtype, f);
+  },
+  fusedLinear: (ins, a, ctx) => fusedLinearReference(ins, a, ctx),
 };

@@ -3,7 +3,7 @@
  * router score, TanhNorm weight, deterministic top-k over routable tokens, the layer body on the kept tokens in
  * sequence order with their original positions, then the STRing combine back into the full sequence.
  */
-import { allocData, type HostTensor, type OpAttrs } from '../../ir/index.js';
+import { allocData, type Dim, type HostTensor, type OpAttrs, type TensorData } from '../../ir/index.js';
 import type { KernelContext } from './kernels.js';
 import { topkIndices } from './topk.js';
 
@@ -58,10 +58,20 @@ export function routeTokens(
   return { scores, weights, keptRoutable, keptAll };
 }
 
-export function modRouteReference(ins: readonly HostTensor[], a: OpAttrs['modRoute'], ctx: KernelContext): HostTensor[] {
-  const [x, pos, routable, rw, rb] = [0, 1, 2, 3, 4].map((i) => ins[i] ?? ctx.fail(`missing operand ${i}`)) as [
-    HostTensor, HostTensor, HostTensor, HostTensor, HostTensor,
-  ];
+function routeOperands(ins: readonly HostTensor[], ctx: KernelContext): [HostTensor, HostTensor, HostTensor, HostTensor, HostTensor] {
+  return [0, 1, 2, 3, 4].map((i) => ins[i] ?? ctx.fail(`missing operand ${i}`)) as [HostTensor, HostTensor, HostTensor, HostTensor, HostTensor];
+}
+
+interface RouteAttrs {
+  readonly capacity: Dim;
+  readonly routableCount: Dim;
+  readonly alpha: number;
+  readonly bias: number;
+}
+
+/** The routing decision plus the gathered rows and positions the layer body runs on. */
+function selectTokens(ins: readonly HostTensor[], a: RouteAttrs, ctx: KernelContext): { r: RoutingDecision; xKept: HostTensor; posKept: HostTensor; capacity: number } {
+  const [x, pos, routable, rw, rb] = routeOperands(ins, ctx);
   const capacity = ctx.dim(a.capacity);
   const expected = ctx.dim(a.routableCount);
   const actual = countTrue(routable);
@@ -74,27 +84,61 @@ export function modRouteReference(ins: readonly HostTensor[], a: OpAttrs['modRou
     xKept.set(x.data.subarray(t * d, (t + 1) * d), i * d);
     posKept[i] = pos.data[t] ?? 0;
   });
-  const [h1, u, ...extras] = ctx.runRegion(a.body, {
-    x_kept: { dtype: x.dtype, shape: [r.keptAll.length, d], data: xKept },
-    positions_kept: { dtype: 'i32', shape: [r.keptAll.length], data: posKept },
-  });
-  if (h1 === undefined || u === undefined) return ctx.fail('modRoute body returned fewer than 2 values');
+  return {
+    r,
+    capacity,
+    xKept: { dtype: x.dtype, shape: [r.keptAll.length, d], data: xKept },
+    posKept: { dtype: 'i32', shape: [r.keptAll.length], data: posKept },
+  };
+}
 
-  // STRing combine, per original position.
+/**
+ * STRing combine, per original position: kept rows h1 + g * u (g = w_t for routable tokens, 1 for text),
+ * skipped routable rows w_t * x.
+ */
+export function stringCombineData(x: HostTensor, h1: TensorData, u: TensorData, rowMap: ArrayLike<number>, gate: ArrayLike<number>, routable: ArrayLike<number>, fail: (m: string) => never): TensorData {
+  const [s, d] = [x.shape[0] ?? 0, x.shape[1] ?? 0];
   const y = allocData(x.dtype, x.data.length);
-  const s = x.shape[0] ?? 0;
   for (let t = 0; t < s; t++) {
-    if (!routable.data[t]) continue;
-    const w = r.weights[t] ?? 1;
+    if (!routable[t]) continue;
+    const w = gate[t] ?? 1;
     for (let i = 0; i < d; i++) y[t * d + i] = w * (x.data[t * d + i] ?? 0); // skipped: w * x (overwritten if kept)
   }
-  r.keptAll.forEach((t, k) => {
-    const w = routable.data[t] ? (r.weights[t] ?? 1) : 1; // text tokens: h1 + u; kept vision: h1 + w * u
-    for (let i = 0; i < d; i++) y[t * d + i] = (h1.data[k * d + i] ?? 0) + w * (u.data[k * d + i] ?? 0);
-  });
+  const seen = new Uint8Array(s);
+  for (let k = 0; k < rowMap.length; k++) {
+    const t = rowMap[k] ?? -1;
+    if (!Number.isInteger(t) || t < 0 || t >= s) fail(`rowMap[${k}] = ${t} is outside [0, ${s})`);
+    if (seen[t]) fail(`rowMap maps two kept rows to token ${t}`);
+    seen[t] = 1;
+    const w = routable[t] ? (gate[t] ?? 1) : 1;
+    for (let i = 0; i < d; i++) y[t * d + i] = (h1[k * d + i] ?? 0) + w * (u[k * d + i] ?? 0);
+  }
+  for (let t = 0; t < s; t++) if (!routable[t] && !seen[t]) fail(`text token ${t} is not among the kept rows`);
+  return y;
+}
+
+export function modRouteReference(ins: readonly HostTensor[], a: OpAttrs['modRoute'], ctx: KernelContext): HostTensor[] {
+  const x = ins[0] ?? ctx.fail('missing operand 0');
+  const routable = ins[2] ?? ctx.fail('missing operand 2');
+  const { r, xKept, posKept, capacity } = selectTokens(ins, a, ctx);
+  const [h1, u, ...extras] = ctx.runRegion(a.body, { x_kept: xKept, positions_kept: posKept });
+  if (h1 === undefined || u === undefined) return ctx.fail('modRoute body returned fewer than 2 values');
+  const y = stringCombineData(x, h1.data, u.data, r.keptAll, r.weights, routable.data, ctx.fail);
+  return [{ dtype: x.dtype, shape: [...x.shape], data: y }, { dtype: 'i32', shape: [capacity], data: Int32Array.from(r.keptRoutable) }, ...extras];
+}
+
+export function fusedRouteReference(ins: readonly HostTensor[], a: OpAttrs['fusedRoute'], ctx: KernelContext): HostTensor[] {
+  const { r, xKept, posKept, capacity } = selectTokens(ins, a, ctx);
   return [
-    { dtype: x.dtype, shape: [...x.shape], data: y },
+    xKept,
+    posKept,
+    { dtype: 'i32', shape: [r.keptAll.length], data: Int32Array.from(r.keptAll) },
+    { dtype: 'f32', shape: [r.weights.length], data: r.weights },
     { dtype: 'i32', shape: [capacity], data: Int32Array.from(r.keptRoutable) },
-    ...extras,
   ];
+}
+
+export function stringCombineReference(ins: readonly HostTensor[], ctx: KernelContext): HostTensor {
+  const [x, h1, u, rowMap, gate, routable] = [0, 1, 2, 3, 4, 5].map((i) => ins[i] ?? ctx.fail(`missing operand ${i}`)) as HostTensor[] as [HostTensor, HostTensor, HostTensor, HostTensor, HostTensor, HostTensor];
+  return { dtype: x.dtype, shape: [...x.shape], data: stringCombineData(x, h1.data, u.data, rowMap.data, gate.data, routable.data, ctx.fail) };
 }

@@ -1,8 +1,9 @@
 /**
- * Scalar meaning of the elementwise ops, in float64 (the reference rounds once, when it stores the result).
+ * Scalar meaning of the elementwise ops (shared by the interpreter and constant folding), in float64 (the reference rounds once, when it stores the result).
  * Exhaustive over each function enum, so a new unary or binary function fails `tsc` here first.
  */
-import type { BinaryFn, CompareFn, LogicalFn, UnaryFn } from '../../ir/index.js';
+import type { EwExpr } from './expr.js';
+import type { BinaryFn, CompareFn, LogicalFn, UnaryFn } from './ops-fns.js';
 
 const SQRT_PI = Math.sqrt(Math.PI);
 
@@ -86,3 +87,17 @@ export const LOGICAL: { readonly [F in LogicalFn]: (a: boolean, b: boolean) => b
   or: (a, b) => a || b,
   xor: (a, b) => a !== b,
 };
+
+/** Evaluates an elementwise expression on scalar operands (float64). */
+export function evalExpr(e: EwExpr, args: readonly number[]): number {
+  switch (e.k) {
+    case 'arg':
+      return args[e.i] ?? Number.NaN;
+    case 'const':
+      return e.v;
+    case 'un':
+      return UNARY[e.fn](evalExpr(e.a, args));
+    case 'bin':
+      return BINARY[e.fn](evalExpr(e.a, args), evalExpr(e.b, args));
+  }
+}

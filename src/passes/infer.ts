@@ -1,0 +1,50 @@
+/**
+ * Shape/dtype inference and symbolic simplification: re-canonicalises every dim in attributes and re-derives
+ * every output type from the type rules, so graphs from the parser or from hand edits get exact types.
+ */
+import { ATTR_SCHEMA, type AttrKind, type Dim, dimEq, type Graph, type Node, substDim, type SymEnv } from '../ir/index.js';
+import type { Pass } from './pass.js';
+import { rewrite } from './rewrite.js';
+
+/** A node's attributes with every dim rewritten by f (the schema says which are dims); the same object if unchanged. */
+export function mapAttrDims(n: Node, f: (d: Dim) => Dim): Node['attrs'] {
+  const schema = ATTR_SCHEMA[n.op] as Readonly<Record<string, AttrKind>>;
+  const attrs = { ...(n.attrs as Record<string, unknown>) };
+  let changed = false;
+  for (const [k, kind] of Object.entries(schema)) {
+    if (kind === 'dim') {
+      const d = attrs[k] as Dim;
+      const nd = f(d);
+      if (!dimEq(d, nd)) {
+        attrs[k] = nd;
+        changed = true;
+      }
+    } else if (kind === 'dims') {
+      const ds = attrs[k] as readonly Dim[];
+      const nds = ds.map(f);
+      if (nds.some((d, i) => !dimEq(d, ds[i] ?? d))) {
+        attrs[k] = nds;
+        changed = true;
+      }
+    }
+  }
+  return changed ? (attrs as Node['attrs']) : n.attrs;
+}
+
+/** Re-derives every type with dims substituted by `env` (an empty env canonicalises only); recurses into regions. */
+export function retype(g: Graph, env: SymEnv): Graph {
+  return rewrite(g, (n, rw) => {
+    let attrs = mapAttrDims(n, (d) => substDim(d, env));
+    if (n.op === 'modRoute') {
+      const body = retype(n.attrs.body, env);
+      if (body !== n.attrs.body) attrs = { ...(attrs as typeof n.attrs), body };
+    }
+    rw.retype(n, attrs);
+  });
+}
+
+export const inferTypesPass: Pass = {
+  name: 'infer-types',
+  description: 'recompute every output type from the type rules and canonicalise symbolic dims',
+  run: (g) => retype(g, {}),
+};
