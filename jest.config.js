@@ -3,7 +3,14 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The package's own subpaths, as examples and docs import them.
+    '^modc$': '<rootDir>/src/index.ts',
+    '^modc/testing$': '<rootDir>/src/testing/index.ts',
+    '^modc/passes$': '<rootDir>/src/passes/index.ts',
+    '^modc/models$': '<rootDir>/models/index.ts',
+  },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.props\\.test\\.ts$'],
 };
