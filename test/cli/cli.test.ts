@@ -48,6 +48,33 @@ describe('modc CLI', () => {
     expect(r.out).toContain('modRoute(');
   });
 
+  it('ir --after prints the graph after a pass; --stats prints counts', async () => {
+    const after = await cli('ir', 'tiny-pmod', '--after', 'fuse-route', '--vision-tokens', '32');
+    expect(after.code).toBe(0);
+    expect(after.out).toContain('fusedRoute(');
+    expect(after.out).toContain('stringCombine(');
+    expect(after.out).not.toContain('modRoute(');
+    const stats = await cli('ir', 'tiny-pmod', '--pipeline', 'full', '--vision-tokens', '32', '--stats');
+    const j = JSON.parse(stats.out) as { kernelsPerLayer: Record<string, number>; ops: Record<string, number> };
+    expect(j.kernelsPerLayer['2']).toBe(11);
+    expect(j.ops.fusedRoute).toBe(6);
+    const list = await cli('ir', 'tiny-pmod', '--list-passes');
+    expect(list.out.split('\n')[0]).toMatch(/^infer-types/);
+    const bad = await cli('ir', 'tiny-pmod', '--after', 'nope');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/no pass named 'nope'/);
+  });
+
+  it('report --memory compares the planned peak memory of p-MoD and dense', async () => {
+    const r = await cli('report', 'pmod-llava-1.5-7b', '--vision-tokens', '576', '--text-tokens', '60', '--memory', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { peakRatio: number; kvRatio: number; pmod: { arenaBytes: number }; dense: { arenaBytes: number } };
+    expect(j.kvRatio).toBeCloseTo(11816 / 20352, 6);
+    expect(j.peakRatio).toBeLessThan(0.7);
+    const text = await cli('report', 'pmod-llava-1.5-7b', '--memory');
+    expect(text.out).toMatch(/KV cache \(kept for decode\)\s+369\.3 MiB\s+636\.0 MiB\s+58\.1%/);
+  });
+
   it('run executes the tiny model on the reference backend, seeded', async () => {
     const a = await cli('run', 'tiny-pmod', '--backend', 'reference', '--seed', '5', '--json');
     const b = await cli('run', 'tiny-pmod', '--backend', 'reference', '--seed', '5', '--json');
