@@ -46,17 +46,3 @@ export function pipeline(name: string, config: PipelineConfig = {}): Pass[] {
   if (p === undefined) throw new PassError(`unknown pipeline '${name}' (${PIPELINE_NAMES.join(', ')})`);
   return p(config);
 }
-
-/** Every pass that exists, by name (for `--after`), including parameterised ones with their default form. */
-export const ALL_PASSES: readonly Pass[] = [
-  inferTypesPass,
-  specializePass({}),
-  foldPass,
-  csePass,
-  routeFusionPass,
-  attentionFusionPass,
-  elementwiseFusionPass,
-  linearFusionPass,
-  stringFusionPass,
-  dcePass,
-];
