@@ -418,7 +418,8 @@ export const TYPE_RULES: { readonly [K in OpKind]: TypeRule<K> } = {
       if (exprArity(a.epilogue) > 1 + a.epilogueArgs) fail(`epilogue ${exprText(a.epilogue)} uses more than ${a.epilogueArgs} operands`);
       for (let i = 0; i < a.epilogueArgs; i++) {
         const t = at(ins, layout.epilogue + i);
-        requireSameDType(acc, t, 'fusedLinear epilogue');
+        // Like linear's bias, an epilogue operand may be stored in another float type (an f16 bias, say).
+        requireDType(t, isFloat, 'a float type', 'fusedLinear epilogue operand');
         const b = broadcastShapes(acc.shape, t.shape, 'fusedLinear epilogue');
         if (!shapeEq(b, acc.shape)) fail(`epilogue operand ${typeText(t)} would broadcast the output ${typeText(acc)} to ${shapeText(b)}`);
       }

@@ -34,7 +34,7 @@ const cases: [Pass, readonly Pass[]][] = [
 
 describe('passes preserve meaning (checkPass)', () => {
   it.each(cases.map(([p, before]) => [p.name, before.map((b) => b.name).join(' > ') || '-', p, before] as const))('%s after [%s]', (_n, _b, pass, before) => {
-    checkPass(pass, { numRuns: RUNS, before });
+    checkPass(pass, { numRuns: RUNS, before, weightDtypes: ['f32', 'f16', 'bf16'] });
   });
 
   it('specialize: binding N_v (and T) preserves results', () => {
