@@ -145,12 +145,15 @@ export function clipNormalize(img: RgbImage, cfg: ClipProcessorConfig): HostTens
   for (let c = 0; c < 3; c++) {
     const mean = Math.fround(cfg.imageMean[c] ?? 0);
     const std = Math.fround(cfg.imageStd[c] ?? 1);
-    for (let p = 0; p < plane; p++) {
-      let v = data[p * 3 + c] ?? 0;
+    // A byte has 256 values: map each once.
+    const table = new Float32Array(256);
+    for (let u = 0; u < 256; u++) {
+      let v = u;
       if (cfg.doRescale) v = Math.fround(v * cfg.rescaleFactor);
       if (cfg.doNormalize) v = Math.fround(Math.fround(v - mean) / std);
-      out[c * plane + p] = v;
+      table[u] = v;
     }
+    for (let p = 0; p < plane; p++) out[c * plane + p] = table[data[p * 3 + c] ?? 0] ?? 0;
   }
   return makeTensor('f32', [3, height, width], out);
 }
