@@ -178,7 +178,8 @@ export async function imageToVisionEmbeddings(image: RgbImage, opts: VisionEmbed
   const feats: HostTensor[] = [];
   for (const [i, crop] of plan.crops.entries()) {
     const f = await opts.encode(crop);
-    checkFeatures(f, p, `vision tower output for crop ${i}`);
+    const c = checkFeatures(f, p, `vision tower output for crop ${i}`);
+    if (i > 0 && c !== feats[0]?.shape[1]) throw new ConfigError(`vision tower output for crop ${i}: ${c} features per row, crop 0 had ${feats[0]?.shape[1] ?? 0}`);
     feats.push(f);
   }
   const [base, ...tiles] = feats;

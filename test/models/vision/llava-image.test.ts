@@ -157,6 +157,9 @@ describe('vision embedding order (LLaVA-NeXT size, tagged features)', () => {
     await expect(imageToVisionEmbeddings(img, { vision: LLAVA15, encode: short, project })).rejects.toThrow('vision tower output for crop 0: expected [576, C] features, got [577, 4]');
     const bad: ProjectFn = () => Promise.resolve(makeTensor('f32', [3, 5]));
     await expect(imageToVisionEmbeddings(img, { vision: LLAVA15, encode, project: bad })).rejects.toThrow('projector output: expected [576, d], got [3, 5]');
+    let calls = 0;
+    const ragged: EncodeFn = () => Promise.resolve(makeTensor('f32', [576, calls++ === 0 ? 4 : 3]));
+    await expect(imageToVisionEmbeddings(img, { vision: NEXT, encode: ragged, project, imageNewline: NEWLINE })).rejects.toThrow('vision tower output for crop 1: 3 features per row, crop 0 had 4');
     const mismatch = { clip: TINY_CLIP, processor: clipProcessorForSize(20) };
     expect(() => llavaImageCrops(img, LLAVA15, mismatch)).toThrow("image processor crops 20x20 but vision tower 'tiny-clip' takes 16x16");
   });
