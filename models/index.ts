@@ -5,3 +5,4 @@ export * from './llama.js';
 export * from './zoo.js';
 export * from './resolve.js';
 export * from './inputs.js';
+export * from './vision/index.js';

@@ -1,8 +1,9 @@
-/** modc's public API: the Graph IR, the reference backend, the cost model. */
+/** modc's public API: the Graph IR, the reference backend, the cost model, image input. */
 export * from './ir/index.js';
 export * as reference from './backends/reference/index.js';
 export { interpret, routeTokens, topkIndices } from './backends/reference/index.js';
 export * from './cost/index.js';
+export * from './io/image/index.js';
 export { Rng, randomWeights } from './runtime/random.js';
 export type { Executor, PreparedGraph, TensorMap } from './runtime/executor.js';
 export { referenceExecutor } from './backends/reference/index.js';
