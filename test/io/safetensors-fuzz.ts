@@ -38,9 +38,21 @@ const corruptionArb: fc.Arbitrary<Corruption[]> = fc.array(
   { minLength: 1, maxLength: 3 },
 );
 
-export const fuzzCase = fc.record({ tensors: fc.array(tensorArb, { minLength: 1, maxLength: 5 }), corruptions: corruptionArb });
+export interface TensorSpec {
+  dtype: DType;
+  shape: number[];
+  seed: number;
+  asI64: boolean;
+}
 
-function entries(specs: readonly fc.RecordValue<{ dtype: DType; shape: number[]; seed: number; asI64: boolean }>[]): TensorEntry[] {
+export interface FuzzCase {
+  tensors: TensorSpec[];
+  corruptions: Corruption[];
+}
+
+export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({ tensors: fc.array(tensorArb, { minLength: 1, maxLength: 5 }), corruptions: corruptionArb });
+
+function entries(specs: readonly TensorSpec[]): TensorEntry[] {
   return specs.map((s, i) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
     let x = s.seed >>> 0;
@@ -109,7 +121,7 @@ function corrupt(bytes: Uint8Array, cs: readonly Corruption[]): { bytes: Uint8Ar
 }
 
 /** Runs one case; returns 'error' or 'read'. Throws (failing the property) on anything but SafetensorsError. */
-export function runCase(dir: string, c: fc.RecordValue<{ tensors: { dtype: DType; shape: number[]; seed: number; asI64: boolean }[]; corruptions: Corruption[] }>, serial: number): 'error' | 'read' {
+export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 'read' {
   const es = entries(c.tensors);
   const original = build(es);
   const { bytes, onlyData, dataStart } = corrupt(original, c.corruptions);
@@ -146,6 +158,6 @@ export function runCase(dir: string, c: fc.RecordValue<{ tensors: { dtype: DType
 }
 
 /** Writes the uncorrupted file a case is compared against. */
-export function writeClean(dir: string, c: { tensors: { dtype: DType; shape: number[]; seed: number; asI64: boolean }[] }, serial: number): void {
+export function writeClean(dir: string, c: { tensors: TensorSpec[] }, serial: number): void {
   writeFileSync(join(dir, `clean${serial}.safetensors`), build(entries(c.tensors)));
 }
