@@ -5,3 +5,6 @@ export * from './llama.js';
 export * from './zoo.js';
 export * from './resolve.js';
 export * from './inputs.js';
+export * from './decode.js';
+export * from './projector.js';
+export * from './checkpoint.js';
