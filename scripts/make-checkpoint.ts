@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { buildDecodeStep, buildLanguageModel, buildProjector, checkpointLayout, modelFromHfConfig, type ModelSpec } from '../models/index.js';
-import { type DType, graphWeights, type HostTensor, INDEX_FILE, makeTensor, randomWeights, Rng, SINGLE_FILE, ST_DTYPE_BYTES, tensorEntry, type TensorEntry, writeSafetensors } from '../src/index.js';
+import { type DType, graphWeights, type HostTensor, INDEX_FILE, makeTensor, roundInPlace, SINGLE_FILE, ST_DTYPE_BYTES, tensorEntry, type TensorEntry, writeSafetensors } from '../src/index.js';
 import { writeTokenizerFiles } from './fixture-tokenizer.js';
 
 export const FIXTURE_KINDS = ['llama', 'llava-1.5', 'pmod-llava', 'pmod-llava-next', 'llava-hf', 'llava-next-hf'] as const;
@@ -110,9 +110,37 @@ export function fixtureConfig(o: FixtureOptions): Record<string, unknown> {
   }
 }
 
+/**
+ * Uniform numbers in [-1, 1) from xorshift32. (Not the project's Rng: its Math.imul runs about 40 times slower
+ * inside jest's module sandbox, which made multi-MB fixtures take tens of seconds in tests.)
+ */
+function uniform(seed: number): () => number {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2147483648 - 1;
+  };
+}
+
+/** Random values scaled like a trained model's: Linear weights std 1/sqrt(fan_in), norms 1 +- noise, others small. */
+function fixtureTensor(name: string, dtype: DType, shape: readonly number[], next: () => number): HostTensor {
+  const t = makeTensor(dtype, shape);
+  const isNorm = /norm\.weight$/.test(name);
+  const std = isNorm ? 0.1 : shape.length >= 2 ? 1 / Math.sqrt(shape[shape.length - 1] ?? 1) : 0.1;
+  const a = std * Math.sqrt(3); // uniform on [-a, a) has standard deviation std
+  for (let i = 0; i < t.data.length; i++) t.data[i] = (isNorm ? 1 : 0) + a * next();
+  roundInPlace(dtype, t.data);
+  return t;
+}
+
 /** Vision-side tensors a real checkpoint carries (a token CLIP tower, image_newline), under the layout's names. */
-function visionTensors(kind: FixtureKind, spec: ModelSpec, dtype: DType, rng: Rng): [string, HostTensor][] {
-  const rand = (shape: number[]): HostTensor => makeTensor(dtype, shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.02 * rng.normal()));
+function visionTensors(kind: FixtureKind, spec: ModelSpec, dtype: DType, next: () => number): [string, HostTensor][] {
+  if (kind === 'llama') return [];
+  const rand = (shape: number[]): HostTensor => fixtureTensor('vision', dtype, shape, next);
   const hf = kind === 'llava-hf' || kind === 'llava-next-hf';
   const tower = hf ? 'vision_tower.vision_model' : 'model.vision_tower.vision_tower.vision_model';
   const mm = spec.vision?.mmHiddenSize ?? 32;
@@ -141,19 +169,18 @@ export function writeCheckpoint(dir: string, o: FixtureOptions): WrittenCheckpoi
   const spec = modelFromHfConfig(config, join(dir, 'config.json'));
   const seed = o.seed ?? 0;
   const graphs = [buildLanguageModel(spec, { exportKV: true }), buildDecodeStep(spec), ...(spec.vision ? [buildProjector(spec)] : [])];
-  const random = randomWeights(graphs[0] ?? buildDecodeStep(spec), seed);
-  const rng = new Rng(seed + 1);
+  const next = uniform(seed);
   const layout = checkpointLayout(String(config.model_type), spec.llm.tieWordEmbeddings);
   const tensors = new Map<string, HostTensor>();
   for (const g of graphs) {
-    const extra = randomWeights(g, seed + 7);
     for (const w of graphWeights(g)) {
       const name = layout.candidates(w.attrs.name)[0] ?? w.attrs.name;
       if (tensors.has(name)) continue;
-      tensors.set(name, random.has(w.attrs.name) ? random.get(w.attrs.name) : extra.get(w.attrs.name));
+      const shape = w.attrs.shape.map((d) => (typeof d === 'number' ? d : 0));
+      tensors.set(name, fixtureTensor(w.attrs.name, w.attrs.dtype, shape, next));
     }
   }
-  for (const [name, t] of visionTensors(o.kind, spec, o.dtype, rng)) tensors.set(name, t);
+  for (const [name, t] of visionTensors(o.kind, spec, o.dtype, next)) tensors.set(name, t);
   const entries: TensorEntry[] = [...tensors].map(([name, t]) => tensorEntry(name, t, o.dtype === 'f32' ? 'F32' : o.dtype === 'f16' ? 'F16' : 'BF16'));
   const files = writeWeights(dir, entries, o.shards ?? 1);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
