@@ -207,3 +207,30 @@ describe('modc run --checkpoint --prompt', () => {
     expect(a.out).toBe(b.out);
   });
 });
+
+describe('other checkpoint kinds through the CLI', () => {
+  it('chats with a Vicuna-style Llama checkpoint (tied embeddings, tokenizer.json)', async () => {
+    const dir = join(root, 'llama');
+    writeCheckpoint(dir, { kind: 'llama', dtype: 'f16', numLayers: 2, tieWordEmbeddings: true, tokenizer: 'json' });
+    const r = await cli('run', '--checkpoint', dir, '--prompt', 'Hi there', '--max-new-tokens', '3', '--template', 'none');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const tok = loadTokenizer(dir);
+    expect(tok.source).toMatch(/tokenizer\.json$/);
+    const ck = openCheckpoint(dir);
+    const session = await GenerationSession.create(referenceExecutor(), ck, ck.weights);
+    const res = await session.generate(spliceImage(ck.spec, tok.encode('Hi there'), undefined).inputs, { maxNewTokens: 3, sampler: new Sampler({ temperature: 0 }), eosTokenIds: [2] });
+    expect(r.out).toBe(`${tok.decode(res.tokens)}\n`);
+  });
+
+  it('runs a llava-hf LLaVA-NeXT checkpoint (bf16, sharded) on image features', async () => {
+    const dir = join(root, 'next-hf');
+    writeCheckpoint(dir, { kind: 'llava-next-hf', dtype: 'bf16', numLayers: 3, shards: 2 });
+    const inPath = inputsFile('in-next.safetensors', { input_ids: makeTensor('i32', [ids.length], ids), image_features: features });
+    const outPath = join(root, 'out-next.safetensors');
+    const r = await cli('run', '--checkpoint', dir, '--inputs', inPath, '--out', outPath, '--max-new-tokens', '2');
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`wrote ${outPath}: logits [32, 384], routing of 0 MoD layers, 2 generated tokens`);
+    expect(readOut(outPath).metadata).toMatchObject({ model_type: 'llava_next' });
+  });
+});

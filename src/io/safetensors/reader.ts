@@ -18,10 +18,25 @@ function readExactly(fd: number, file: string, into: Uint8Array, length: number,
   }
 }
 
+/**
+ * The buffer raw tensor bytes are read into, reused for every read (and shared by the shards of a checkpoint), so
+ * loading holds at most one raw tensor besides the converted ones. Sized once to the largest tensor when known,
+ * so no outgrown buffer lingers as garbage.
+ */
+export class ScratchBuffer {
+  private bytes = new Uint8Array(0);
+  /** A view of at least n bytes. */
+  take(n: number): Uint8Array {
+    if (this.bytes.length < n) this.bytes = new Uint8Array(n);
+    return this.bytes.subarray(0, n);
+  }
+  release(): void {
+    this.bytes = new Uint8Array(0);
+  }
+}
+
 export class SafetensorsFile implements TensorStore {
   private fd: number | undefined;
-  /** Reused for every tensor read, so loading holds at most one raw tensor besides the converted ones. */
-  private scratch = new Uint8Array(0);
 
   private constructor(
     readonly path: string,
@@ -29,12 +44,14 @@ export class SafetensorsFile implements TensorStore {
     readonly header: Header,
     /** Size of the file in bytes when it was opened. */
     readonly fileSize: number,
+    private readonly scratch: ScratchBuffer,
+    private readonly ownsScratch: boolean,
   ) {
     this.fd = fd;
   }
 
-  /** Opens and validates `path`; the file stays open until close(). */
-  static open(path: string): SafetensorsFile {
+  /** Opens and validates `path`; the file stays open until close(). Reads go through `scratch` when given. */
+  static open(path: string, scratch?: ScratchBuffer): SafetensorsFile {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -53,7 +70,7 @@ export class SafetensorsFile implements TensorStore {
       const bytes = new Uint8Array(headerLength);
       readExactly(fd, path, bytes, headerLength, 8);
       const header = parseHeader(path, bytes, size - 8 - headerLength);
-      return new SafetensorsFile(path, fd, header, size);
+      return new SafetensorsFile(path, fd, header, size, scratch ?? new ScratchBuffer(), scratch === undefined);
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -83,12 +100,12 @@ export class SafetensorsFile implements TensorStore {
     const t = this.info(name);
     if (this.fd === undefined) throw new SafetensorsError({ file: this.path, tensor: name }, 'file is closed');
     const len = t.end - t.begin;
-    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
+    const buf = this.scratch.take(len);
     const at = this.header.dataStart + t.begin;
-    readExactly(this.fd, this.path, this.scratch, len, at, name);
+    readExactly(this.fd, this.path, buf, len, at, name);
     const n = len / ST_DTYPE_BYTES[t.stDtype];
     try {
-      return { dtype: ST_TO_DTYPE[t.stDtype], shape: [...t.shape], data: decodeData(t.stDtype, this.scratch.subarray(0, len), n) };
+      return { dtype: ST_TO_DTYPE[t.stDtype], shape: [...t.shape], data: decodeData(t.stDtype, buf, n) };
     } catch (e) {
       if (e instanceof ElementError) throw new SafetensorsError({ file: this.path, tensor: name, offset: at + e.index * ST_DTYPE_BYTES[t.stDtype] }, e.message);
       throw e;
@@ -103,6 +120,6 @@ export class SafetensorsFile implements TensorStore {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    this.scratch = new Uint8Array(0);
+    if (this.ownsScratch) this.scratch.release();
   }
 }

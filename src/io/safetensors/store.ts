@@ -7,7 +7,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import type { HostTensor, TensorStore } from '../../ir/index.js';
 import { SafetensorsError } from './format.js';
 import type { TensorInfo } from './header.js';
-import { SafetensorsFile } from './reader.js';
+import { SafetensorsFile, ScratchBuffer } from './reader.js';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -22,12 +22,17 @@ export class SafetensorsStore implements TensorStore {
     readonly source: string,
     private readonly files: readonly SafetensorsFile[],
     private readonly where: ReadonlyMap<string, SafetensorsFile>,
-  ) {}
+    private readonly scratch: ScratchBuffer,
+  ) {
+    // One read buffer for all shards, sized to the largest tensor up front.
+    scratch.take(Math.max(0, ...files.map((f) => f.largestTensorBytes())));
+  }
 
   /** One file as a store. */
   static fromFile(path: string): SafetensorsStore {
-    const f = SafetensorsFile.open(path);
-    return new SafetensorsStore(path, [f], new Map(f.names().map((n) => [n, f])));
+    const scratch = new ScratchBuffer();
+    const f = SafetensorsFile.open(path, scratch);
+    return new SafetensorsStore(path, [f], new Map(f.names().map((n) => [n, f])), scratch);
   }
 
   /** A sharded checkpoint through its index file. */
@@ -42,6 +47,7 @@ export class SafetensorsStore implements TensorStore {
     }
     const files: SafetensorsFile[] = [];
     const where = new Map<string, SafetensorsFile>();
+    const scratch = new ScratchBuffer();
     try {
       for (const [shard, tensors] of byShard) {
         const path = resolve(dir, shard);
@@ -49,7 +55,7 @@ export class SafetensorsStore implements TensorStore {
         if (isAbsolute(shard) || rel === '' || rel.startsWith('..') || isAbsolute(rel))
           throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' escapes the checkpoint directory ${dir}`);
         if (!existsSync(path)) throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' (holding ${tensors.length} tensors) does not exist`);
-        const f = SafetensorsFile.open(path);
+        const f = SafetensorsFile.open(path, scratch);
         files.push(f);
         const absent = tensors.filter((t) => !f.has(t));
         if (absent.length)
@@ -60,7 +66,7 @@ export class SafetensorsStore implements TensorStore {
       for (const f of files) f.close();
       throw e;
     }
-    return new SafetensorsStore(indexPath, files, where);
+    return new SafetensorsStore(indexPath, files, where, scratch);
   }
 
   /** The tensors of a checkpoint directory: the index if there is one, else model.safetensors, else the only *.safetensors file. */
@@ -112,6 +118,7 @@ export class SafetensorsStore implements TensorStore {
 
   close(): void {
     for (const f of this.files) f.close();
+    this.scratch.release();
   }
 }
 
