@@ -87,7 +87,7 @@ function wrapIds(ids: number[], s: TokenizerSettings, bos: number | undefined, e
 }
 
 /** `tokenizer.json` through tokenizers.js; BOS/EOS come from tokenizer_config.json as LlamaTokenizerFast sets them. */
-function loadTokenizerJson(dir: string, path: string, s: TokenizerSettings): Tokenizer {
+function loadTokenizerJson(path: string, s: TokenizerSettings): Tokenizer {
   const json = readJson(path);
   let hf: HfTokenizer;
   try {
@@ -99,7 +99,6 @@ function loadTokenizerJson(dir: string, path: string, s: TokenizerSettings): Tok
   const bos = id(s.bosToken);
   const eos = id(s.eosToken);
   const vocabSize = hf.get_vocab(true).size;
-  void dir;
   return {
     source: path,
     vocabSize,
@@ -226,7 +225,7 @@ function loadSentencePiece(dir: string, path: string, s: TokenizerSettings): Tok
 export function loadTokenizer(dir: string): Tokenizer {
   const s = settings(dir);
   const json = join(dir, 'tokenizer.json');
-  if (existsSync(json)) return loadTokenizerJson(dir, json, s);
+  if (existsSync(json)) return loadTokenizerJson(json, s);
   const model = join(dir, 'tokenizer.model');
   if (existsSync(model)) return loadSentencePiece(dir, model, s);
   throw new TokenizerError(`${dir}: no tokenizer.json or tokenizer.model`);
