@@ -6,3 +6,6 @@ export * from './zoo.js';
 export * from './resolve.js';
 export * from './inputs.js';
 export * from './vision/index.js';
+export * from './decode.js';
+export * from './projector.js';
+export * from './checkpoint.js';

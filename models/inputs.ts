@@ -34,3 +34,50 @@ export function randomLlavaInputs(spec: ModelSpec, textTokens: number, visionTok
   for (let i = 0; i < vis.data.length; i++) vis.data[i] = rng.normal();
   return llavaInputs(spec, ids, visionTokens > 0 ? vis : undefined, Math.min(textTokens, Math.ceil(textTokens / 4)));
 }
+
+/** LLaVA's IMAGE_TOKEN_INDEX: the placeholder id tokenizer_image_token puts where the image goes. */
+export const IMAGE_TOKEN_ID = -200;
+
+/** A token sequence or vision input that cannot be run; names the position or tensor concerned. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export interface SplicedInputs {
+  /** Prefill graph inputs (input_ids, and for vision models vision_embeds / vision_positions). */
+  readonly inputs: Record<string, HostTensor>;
+  /** Sequence length S = S' - 1 + N_v (S' without an image). */
+  readonly length: number;
+  /** Sequence index of the first vision token, if there is an image. */
+  readonly visionStart: number | undefined;
+  readonly visionTokens: number;
+}
+
+/**
+ * Replaces the one IMAGE_TOKEN_ID in `ids` by the N_v rows of `visionEmbeds` [N_v, d] (positions 0..S-1 follow
+ * the spliced sequence), as LLaVA's prepare_inputs_labels_for_multimodal does for one image.
+ */
+export function spliceImage(spec: ModelSpec, ids: readonly number[], visionEmbeds: HostTensor | undefined, reserve = 0): SplicedInputs {
+  const vocab = spec.llm.vocabSize;
+  const images = ids.flatMap((id, i) => (id === IMAGE_TOKEN_ID ? [i] : []));
+  if (images.length > 1) throw new InputError(`input_ids holds ${images.length} image positions (${IMAGE_TOKEN_ID}) at ${images.join(', ')}; one image is supported`);
+  const at = images[0];
+  ids.forEach((id, i) => {
+    if (id !== IMAGE_TOKEN_ID && (!Number.isInteger(id) || id < 0 || id >= vocab)) throw new InputError(`input_ids[${i}] = ${id} is outside the vocabulary [0, ${vocab})`);
+  });
+  if (at !== undefined && visionEmbeds === undefined) throw new InputError(`input_ids has an image position (${IMAGE_TOKEN_ID}) at ${at} but no vision input was given`);
+  if (at === undefined && visionEmbeds !== undefined) throw new InputError(`vision input given but input_ids has no image position (${IMAGE_TOKEN_ID})`);
+  if (visionEmbeds !== undefined && !hasVisionInput(spec)) throw new InputError(`model '${spec.name}' takes no vision input`);
+  const d = spec.llm.hiddenSize;
+  if (visionEmbeds !== undefined && (visionEmbeds.shape.length !== 2 || visionEmbeds.shape[1] !== d))
+    throw new InputError(`vision embeddings must be [N_v, ${d}] (the model's hidden size), got [${visionEmbeds.shape.join(', ')}]`);
+  const nv = visionEmbeds?.shape[0] ?? 0;
+  const text = ids.filter((id) => id !== IMAGE_TOKEN_ID);
+  const length = text.length + nv;
+  if (length < 1) throw new InputError('empty sequence: input_ids holds no tokens');
+  if (length + reserve > spec.llm.maxPositions)
+    throw new InputError(`sequence of ${length} tokens${reserve ? ` plus ${reserve} new tokens` : ''} exceeds max_position_embeddings ${spec.llm.maxPositions}`);
+  const prefix = at ?? text.length;
+  const embeds = visionEmbeds && visionEmbeds.dtype !== 'f32' ? { ...visionEmbeds, dtype: 'f32' as const } : visionEmbeds;
+  return { inputs: llavaInputs(spec, text, embeds, prefix), length, visionStart: at, visionTokens: nv };
+}

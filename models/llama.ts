@@ -13,7 +13,10 @@ export interface LanguageModelOptions {
   /** Bounds of the symbols T (text tokens) and N_v (vision tokens). */
   maxTextTokens?: number;
   maxVisionTokens?: number;
-  /** Export each layer's post-RoPE keys and values as outputs `kv.layer{l}.k` / `.v` (for the KV cache). */
+  /**
+   * Export each layer's KV cache: post-RoPE keys and values as `kv.layer{l}.k` / `.v` and the position ids of the
+   * cached tokens as `kv.layer{l}.positions` (all S for dense layers; text + kept vision tokens for MoD layers).
+   */
   exportKV?: boolean;
   /** Export each MoD layer's kept vision-token indices as `routing.layer{l}`. */
   exportRouting?: boolean;
@@ -33,8 +36,22 @@ export function layerPrefix(l: number, isMod: boolean): string {
   return isMod ? `model.layers.${l}.decoder_layer` : `model.layers.${l}`;
 }
 
-/** One Llama decoder layer on n tokens, split as h1 = x + Attn(RMSNorm(x)), u = MLP(RMSNorm(h1)). */
-export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim, cfg: LlamaConfig, wp: string, wdt: DType): LayerOut {
+/** Keys, values and original positions of tokens a layer already processed (its KV cache). */
+export interface PastKV {
+  /** Post-RoPE keys [C, Hkv, head_dim]. */
+  k: Value;
+  /** Values [C, Hkv, head_dim]. */
+  v: Value;
+  /** Position ids of the cached tokens [C] (ascending; MoD layers hold text + their kept vision tokens). */
+  positions: Value;
+}
+
+/**
+ * One Llama decoder layer on n tokens, split as h1 = x + Attn(RMSNorm(x)), u = MLP(RMSNorm(h1)). With `past`, the
+ * new tokens attend to the cached tokens followed by themselves (causal over original positions); the returned
+ * k / v are the new tokens' only, for the caller to append to the cache.
+ */
+export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim, cfg: LlamaConfig, wp: string, wdt: DType, past?: PastKV): LayerOut {
   const { hiddenSize: d, numHeads: h, numKvHeads: hkv, headDim: hd, intermediateSize: m } = cfg;
   const w = (name: string, shape: readonly Dim[]): Value => b.weight(`${wp}.${name}`, wdt, shape);
   const attn = b.scope('self_attn', () => {
@@ -44,7 +61,10 @@ export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim
     const v = b.reshape(b.linear(xn, w('self_attn.v_proj.weight', [hkv * hd, d]), undefined, 'v_proj'), [n, hkv, hd], 'v_heads');
     const qr = b.rope(q, positions, cfg.ropeTheta, hd, 'q_rope');
     const kr = b.rope(k, positions, cfg.ropeTheta, hd, 'k_rope');
-    const o = b.attention(qr, kr, v, positions, positions, { scale: 1 / Math.sqrt(hd), causal: true }, 'attention');
+    const [kAll, vAll, posAll] = past
+      ? [b.concat([past.k, kr], 0, 'cat_k'), b.concat([past.v, v], 0, 'cat_v'), b.concat([past.positions, positions], 0, 'cat_positions')]
+      : [kr, v, positions];
+    const o = b.attention(qr, kAll, vAll, positions, posAll, { scale: 1 / Math.sqrt(hd), causal: true }, 'attention');
     const out = b.linear(b.reshape(o, [n, h * hd], 'merge_heads'), w('self_attn.o_proj.weight', [d, h * hd]), undefined, 'o_proj');
     return { out, k: kr, v };
   });
@@ -102,6 +122,7 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
         if (opts.exportKV) {
           b.output(`kv.layer${l}.k`, out.k);
           b.output(`kv.layer${l}.v`, out.v);
+          b.output(`kv.layer${l}.positions`, positions);
         }
         return;
       }
@@ -119,17 +140,19 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
         (rb2, xk, pk) => {
           const kept = add(T, capacity);
           const out = decoderLayer(rb2, xk, pk, kept, cfg, layerPrefix(l, true), wdt);
-          return { h1: out.h1, u: out.u, extras: opts.exportKV ? [{ name: 'k', value: out.k }, { name: 'v', value: out.v }] : [] };
+          const extras = opts.exportKV ? [{ name: 'k', value: out.k }, { name: 'v', value: out.v }, { name: 'positions', value: pk }] : [];
+          return { h1: out.h1, u: out.u, extras };
         },
         'route',
       );
       x = res.y;
       if (opts.exportRouting) b.output(`routing.layer${l}`, res.kept);
       if (opts.exportKV) {
-        const [k, v] = res.extras;
-        if (k && v) {
+        const [k, v, p] = res.extras;
+        if (k && v && p) {
           b.output(`kv.layer${l}.k`, k);
           b.output(`kv.layer${l}.v`, v);
+          b.output(`kv.layer${l}.positions`, p);
         }
       }
     });

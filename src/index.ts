@@ -7,3 +7,7 @@ export * from './io/image/index.js';
 export { Rng, randomWeights } from './runtime/random.js';
 export type { Executor, PreparedGraph, TensorMap } from './runtime/executor.js';
 export { referenceExecutor } from './backends/reference/index.js';
+export * from './io/index.js';
+export { GenerationSession, type GenerateOptions, type GenerateResult, type PrefillResult } from './runtime/session.js';
+export { argmax, Sampler, SamplingError, type SamplingOptions } from './runtime/sampling.js';
+export { KvCache, LayerCache } from './runtime/kvcache.js';

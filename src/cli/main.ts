@@ -3,8 +3,19 @@ import { irCommand, IR_HELP } from './ir.js';
 import { reportCommand, REPORT_HELP } from './report.js';
 import { runCommand, RUN_HELP } from './run.js';
 import { UsageError } from './args.js';
+import type { ProgressStream } from '../io/index.js';
 
-const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], out: (s: string) => void) => Promise<number>; help: string }>> = {
+/** Streams a command may write to besides its line output. */
+export interface CommandIO {
+  /** Raw text to stdout, without a newline (streamed generation). */
+  readonly write: (s: string) => void;
+  /** Where progress bars go (stderr). */
+  readonly progress: ProgressStream;
+}
+
+type Command = (argv: readonly string[], out: (s: string) => void, io: CommandIO) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   report: { run: reportCommand, help: REPORT_HELP },
   ir: { run: irCommand, help: IR_HELP },
   run: { run: runCommand, help: RUN_HELP },
@@ -23,7 +34,20 @@ models: llava-1.5-7b, pmod-llava-1.5-7b, llava-next-7b, pmod-llava-next-7b, tiny
         a Hugging Face config.json, a checkpoint directory, or a models/*.ts file.
 Run 'modc <command> --help' for the options of each command.`;
 
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), err: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+const stdoutLine = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+/**
+ * Runs a command. `out` receives whole lines for stdout and `err` for stderr; `io.write` receives streamed text
+ * (by default stdout itself when `out` is, else it is collected and passed to `out` when the command ends).
+ */
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = stdoutLine,
+  err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+  io: Partial<CommandIO> = {},
+): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     out(USAGE);
@@ -34,13 +58,17 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     err(`modc: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
   }
+  const streamed: string[] = [];
+  const write = io.write ?? (out === stdoutLine ? (s: string) => void process.stdout.write(s) : (s: string) => void streamed.push(s));
   try {
-    return await c.run(rest, out);
+    return await c.run(rest, out, { write, progress: io.progress ?? process.stderr });
   } catch (e) {
     const error = e as Error;
     err(`modc ${cmd}: ${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`);
     if (e instanceof UsageError) err(`\n${c.help}`);
     if (process.env.MODC_DEBUG) err(error.stack ?? '');
     return e instanceof UsageError ? 2 : 1;
+  } finally {
+    if (streamed.length) out(streamed.join(''));
   }
 }

@@ -1,19 +1,47 @@
-/** `modc run`: runs a model end to end on a backend with seeded random weights and inputs. */
+/**
+ * `modc run`: runs a model end to end on a backend: a real checkpoint (`--checkpoint DIR`, see run-checkpoint.ts)
+ * or a zoo / config model with seeded random weights and inputs.
+ */
 import { buildLanguageModel, checkTokenCounts, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
-import { choiceOpt, flag, intOpt, onePositional, parse } from './args.js';
+import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
+import type { CommandIO } from './main.js';
+import { requireOne, runInputs, runPrompt } from './run-checkpoint.js';
+import type { SamplingOptions } from '../runtime/sampling.js';
 
-export const RUN_HELP = `usage: modc run <model> [--backend reference] [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
+export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
+       modc run --checkpoint DIR --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
+       modc run <model> [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
 
-Runs the model's prefill on seeded random weights and a seeded random prompt (T text tokens around an image
-block of N_v vision embeddings) and prints the next-token prediction, the routing of every MoD layer and timing.
+With --checkpoint, runs a Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer files) of a
+Llama/Vicuna, LLaVA-1.5, LLaVA-NeXT or p-MoD-LLaVA model. Weight loading shows a progress bar on stderr when it is
+a terminal (or with --progress).
 
+  --prompt TEXT       a question; it is wrapped in the vicuna_v1 chat template and the answer is streamed to
+                      stdout. Image input (<image> in the prompt) needs the vision tower: use --inputs.
+  --template NAME     vicuna_v1 (default) or none (the prompt is tokenised as it is)
+  --inputs IN         a safetensors file with input_ids (int32 [S'], one -200 where the image goes, or none) and
+                      either image_features (f32 [N_v, mm_hidden], run through the projector) or vision_embeds
+                      (f32 [N_v, d]). The -200 is replaced by the N_v vision rows: S = S' - 1 + N_v.
+  --out OUT           where --inputs writes logits (f32 [S, vocab]), routing.layer{l} (int32, kept vision-token
+                      indices of MoD layer l, ascending, from the first vision token) and, with N > 0 new tokens,
+                      generated_ids (int32 [M]) and generated_logits (f32 [M, vocab]; each step's logits, greedy).
+                      M = N unless EOS is chosen first: then M < N and the last id is the EOS token; the file's
+                      metadata 'stop' says 'eos' or 'length'.
+  --max-new-tokens N  tokens to generate (default 64 with --prompt, 0 with --inputs); stops early at EOS
+  --temperature T     0 (default) is greedy; > 0 samples, then --top-k K (0 = all) and --top-p P (1 = all)
+  --seed S            seed of the sampler (and of the random weights without --checkpoint; default 0)
+  --progress          draw the loading progress bar even when stderr is not a terminal
   --backend NAME      reference (the interpreter; the oracle of the other backends)
+
+Without --checkpoint, runs the prefill of <model> (zoo name, config.json, models/*.ts) on seeded random weights and
+a seeded random prompt (T text tokens around N_v vision embeddings) and prints the next-token prediction, the
+routing of every MoD layer and timing.
+
   --vision-tokens N   vision tokens (default: 32 for tiny models, else the model's typical image)
   --text-tokens T     text tokens (default: the model's typical prompt)
-  --seed S            seed of the weights and the prompt (default 0)
   --dtype D           weight storage dtype (default: the model's torch_dtype)
   --max-weight-gib G  refuse random weights larger than this (default 2)
   --json              print a JSON summary`;
@@ -26,8 +54,36 @@ function argmax(t: HostTensor, row: number): { index: number; value: number } {
   return { index: best, value: t.data[row * v + best] ?? 0 };
 }
 
-export async function runCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
+function floatOpt(p: Parsed, name: string, fallback: number): number {
+  const v = strOpt(p, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+function samplingOptions(p: Parsed): SamplingOptions {
+  const temperature = floatOpt(p, 'temperature', 0);
+  const topP = floatOpt(p, 'top-p', 1);
+  if (temperature < 0) throw new UsageError(`--temperature must be >= 0, got ${temperature}`);
+  if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got ${topP}`);
+  return { temperature, topP, topK: intOpt(p, 'top-k', 0), seed: intOpt(p, 'seed', 0) };
+}
+
+const CHECKPOINT_ONLY = ['prompt', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
+
+export async function runCommand(argv: readonly string[], out: (s: string) => void, io: CommandIO): Promise<number> {
   const p = parse(argv, {
+    checkpoint: { type: 'string' },
+    prompt: { type: 'string' },
+    template: { type: 'string' },
+    inputs: { type: 'string' },
+    out: { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'top-p': { type: 'string' },
+    'top-k': { type: 'string' },
+    progress: { type: 'boolean' },
     backend: { type: 'string' },
     'vision-tokens': { type: 'string' },
     'text-tokens': { type: 'string' },
@@ -41,6 +97,28 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     return 0;
   }
   const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'reference');
+  const dir = strOpt(p, 'checkpoint');
+  if (dir !== undefined) {
+    if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);
+    const prompt = strOpt(p, 'prompt');
+    const inputs = strOpt(p, 'inputs');
+    const outPath = strOpt(p, 'out');
+    requireOne(prompt, inputs, outPath);
+    const executor = await createExecutor(backend);
+    try {
+      const common = { dir, executor, sampling: samplingOptions(p), progress: flag(p, 'progress') };
+      if (inputs !== undefined && outPath !== undefined) {
+        if (strOpt(p, 'temperature') !== undefined) throw new UsageError('--inputs generates greedily; --temperature applies to --prompt');
+        return await runInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, io, out);
+      }
+      const template = choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1');
+      return await runPrompt({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template }, io);
+    } finally {
+      await executor.dispose();
+    }
+  }
+  const misplaced = CHECKPOINT_ONLY.filter((o) => p.values[o] !== undefined);
+  if (misplaced.length) throw new UsageError(`${misplaced.map((o) => `--${o}`).join(', ')} need --checkpoint DIR`);
   const spec = await resolveModel(onePositional(p, 'model'));
   const nv = intOpt(p, 'vision-tokens', spec.vision?.defaultVisionTokens ?? 0);
   const t = intOpt(p, 'text-tokens', spec.defaultTextTokens);

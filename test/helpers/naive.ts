@@ -166,3 +166,91 @@ export function naiveModLayer(
   });
   return { y, kept, keptAll, weights: wt, layer };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Whole-model forward (LLaVA projector, PRD schedule, every layer, final norm and head), equally plain.
+
+export interface NaiveModelConfig extends NaiveLlamaConfig {
+  numLayers: number;
+  tieWordEmbeddings: boolean;
+  /** p-MoD: shifted-cosine PRD with TanhNorm gate; absent for a dense model. */
+  mod?: { maxRatio: number; minRatio: number; shift: number; alpha: number; bias: number };
+}
+
+/** Retention ratio of each layer, null for dense layers: r(l) = cos(pi l / (L-1)) / 2 + shift (method doc 2). */
+export function naiveRatios(numLayers: number, maxRatio: number, minRatio: number, shift: number): (number | null)[] {
+  return Array.from({ length: numLayers }, (_, l) => {
+    const r = 0.5 * Math.cos((Math.PI * l) / (numLayers - 1)) + shift;
+    return r <= maxRatio ? Math.max(r, minRatio) : null;
+  });
+}
+
+/** k_l = floor(N_v * R_l) evaluated in float32, as the reference code's int-tensor-times-float does. */
+export function naiveCapacity(nv: number, ratio: number): number {
+  return Math.trunc(Math.fround(nv * Math.fround(ratio)));
+}
+
+/** erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7): a different method from the interpreter's. */
+function erfApprox(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+/** LLaVA mlp2x_gelu: Linear -> GELU (erf) -> Linear, weights `{prefix}.0.*` and `{prefix}.2.*`. */
+export function naiveProjector(store: TensorStore, prefix: string, feats: Mat): Mat {
+  const lin = (x: number[], i: number): number[] => {
+    const b = vec(store, `${prefix}.${i}.bias`);
+    return linear(x, mat(store, `${prefix}.${i}.weight`)).map((v, j) => v + (b[j] ?? 0));
+  };
+  return feats.map((f) => lin(lin(f, 0).map((v) => 0.5 * v * (1 + erfApprox(v / Math.SQRT2))), 2));
+}
+
+export interface NaiveForward {
+  logits: Mat;
+  /** Per layer: kept vision tokens (sequence indices, ascending) for MoD layers, [] for dense layers. */
+  kept: number[][];
+  /** Per layer: tokens the layer's KV cache holds after this pass. */
+  cacheLengths: number[];
+}
+
+/**
+ * The model on token ids with an optional block of vision rows inserted at `vision.start` (the ids there are
+ * ignored); positions are 0..S-1. Weights are read by their LLaVA / p-MoD checkpoint names.
+ */
+export function naiveForward(store: TensorStore, cfg: NaiveModelConfig, ids: number[], vision?: { embeds: Mat; start: number }): NaiveForward {
+  const embed = mat(store, 'model.embed_tokens.weight');
+  const nv = vision?.embeds.length ?? 0;
+  let x: Mat = ids.map((id) => (embed[id] ?? []).slice());
+  const routable = ids.map(() => false);
+  if (vision) vision.embeds.forEach((row, i) => {
+    x[vision.start + i] = row.slice();
+    routable[vision.start + i] = true;
+  });
+  const pos = ids.map((_, t) => t);
+  const ratios = cfg.mod ? naiveRatios(cfg.numLayers, cfg.mod.maxRatio, cfg.mod.minRatio, cfg.mod.shift) : new Array<null>(cfg.numLayers).fill(null);
+  const kept: number[][] = [];
+  const cacheLengths: number[] = [];
+  ratios.forEach((r, l) => {
+    if (r === null || cfg.mod === undefined) {
+      const o = llamaLayer(x, pos, layerWeights(store, `model.layers.${l}`), cfg);
+      x = o.h1.map((h, t) => h.map((v, i) => v + (o.u[t]?.[i] ?? 0)));
+      kept.push([]);
+      cacheLengths.push(ids.length);
+      return;
+    }
+    const router = { w: vec(store, `model.layers.${l}.router.router.weight`), b: vec(store, `model.layers.${l}.router.router.bias`)[0] ?? 0 };
+    const o = naiveModLayer(x, pos, routable, router, naiveCapacity(nv, r), { alpha: cfg.mod.alpha, bias: cfg.mod.bias }, layerWeights(store, `model.layers.${l}.decoder_layer`), cfg);
+    x = o.y;
+    kept.push(o.kept);
+    cacheLengths.push(o.keptAll.length);
+  });
+  const head = mat(store, cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  const norm = vec(store, 'model.norm.weight');
+  return { logits: x.map((row) => linear(rmsnorm(row, norm, cfg.rmsNormEps), head)), kept, cacheLengths };
+}
+
+/** Index of the largest value, ties to the lower index. */
+export function naiveArgmax(row: number[]): number {
+  return row.reduce((best, v, i) => (v > (row[best] ?? Number.NEGATIVE_INFINITY) ? i : best), 0);
+}

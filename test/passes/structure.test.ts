@@ -88,10 +88,12 @@ describe('memory planning', () => {
       planMemory(runPasses(buildLanguageModel(spec, { exportKV: true }), pipeline('full', { bindings: { N_v: 576, T: 60 } })), {});
     const spec = zooModel('pmod-llava-1.5-7b');
     const [pmod, dense] = [plan(spec), plan(withoutRouting(spec))];
-    // KV cache: text + k_l tokens per MoD layer; K and V of 32 heads x 128 dims in f32.
-    const tokens = 8 * 636 + K_576.reduce((a, k) => a + 60 + k, 0);
-    expect(pmod.kvCacheBytes).toBe(tokens * 2 * 4096 * 4);
-    expect(dense.kvCacheBytes).toBe(32 * 636 * 2 * 4096 * 4);
+    // KV cache: text + k_l tokens per MoD layer; K and V of 32 heads x 128 dims in f32, plus the cached tokens'
+    // positions (i32, 256-byte aligned): one buffer per MoD layer, one shared by all dense layers (position_ids).
+    const kv = (tokens: number): number => tokens * 2 * 4096 * 4;
+    const pos = (tokens: number): number => Math.ceil((tokens * 4) / 256) * 256;
+    expect(pmod.kvCacheBytes).toBe(8 * kv(636) + pos(636) + K_576.reduce((a, k) => a + kv(60 + k) + pos(60 + k), 0));
+    expect(dense.kvCacheBytes).toBe(32 * kv(636) + pos(636));
     expect(pmod.arenaBytes).toBeLessThan(0.7 * dense.arenaBytes);
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * The Llama/Vicuna decoder as a graph, dense or p-MoD. Vision tokens enter as embeddings scattered into the
+ * sequence at given positions; in a MoD layer they are the routable tokens. Weight names follow the Hugging Face
+ * checkpoint layout exactly (method doc section 6), so a checkpoint binds by name.
+ */
+import { add, floorMul, GraphBuilder } from '../src/index.js';
+import { hasVisionInput } from './config.js';
+import { layerRatios } from './prd.js';
+/** Weight-name prefix of layer l: MoD layers wrap the decoder layer under `decoder_layer.`. */
+export function layerPrefix(l, isMod) {
+    return isMod ? `model.layers.${l}.decoder_layer` : `model.layers.${l}`;
+}
+/** One Llama decoder layer on n tokens, split as h1 = x + Attn(RMSNorm(x)), u = MLP(RMSNorm(h1)). */
+export function decoderLayer(b, x, positions, n, cfg, wp, wdt) {
+    const { hiddenSize: d, numHeads: h, numKvHeads: hkv, headDim: hd, intermediateSize: m } = cfg;
+    const w = (name, shape) => b.weight(`${wp}.${name}`, wdt, shape);
+    const attn = b.scope('self_attn', () => {
+        const xn = b.rmsnorm(x, w('input_layernorm.weight', [d]), cfg.rmsNormEps, 'input_layernorm');
+        const q = b.reshape(b.linear(xn, w('self_attn.q_proj.weight', [h * hd, d]), undefined, 'q_proj'), [n, h, hd], 'q_heads');
+        const k = b.reshape(b.linear(xn, w('self_attn.k_proj.weight', [hkv * hd, d]), undefined, 'k_proj'), [n, hkv, hd], 'k_heads');
+        const v = b.reshape(b.linear(xn, w('self_attn.v_proj.weight', [hkv * hd, d]), undefined, 'v_proj'), [n, hkv, hd], 'v_heads');
+        const qr = b.rope(q, positions, cfg.ropeTheta, hd, 'q_rope');
+        const kr = b.rope(k, positions, cfg.ropeTheta, hd, 'k_rope');
+        const o = b.attention(qr, kr, v, positions, positions, { scale: 1 / Math.sqrt(hd), causal: true }, 'attention');
+        const out = b.linear(b.reshape(o, [n, h * hd], 'merge_heads'), w('self_attn.o_proj.weight', [d, h * hd]), undefined, 'o_proj');
+        return { out, k: kr, v };
+    });
+    const h1 = b.add(x, attn.out, 'attn_residual');
+    const u = b.scope('mlp', () => {
+        const hn = b.rmsnorm(h1, w('post_attention_layernorm.weight', [d]), cfg.rmsNormEps, 'post_attention_layernorm');
+        const gate = b.unary('silu', b.linear(hn, w('mlp.gate_proj.weight', [m, d]), undefined, 'gate_proj'), 'act');
+        const up = b.linear(hn, w('mlp.up_proj.weight', [m, d]), undefined, 'up_proj');
+        return b.linear(b.mul(gate, up, 'gate_mul'), w('mlp.down_proj.weight', [d, m]), undefined, 'down_proj');
+    });
+    return { h1, u, k: attn.k, v: attn.v };
+}
+function gateParams(mod) {
+    if (mod.gate !== 'tanh')
+        throw new Error(`router gate '${mod.gate}' has no modRoute lowering yet (only tanh, the p-MoD TanhNorm)`);
+    return { alpha: mod.scale, bias: mod.bias };
+}
+/**
+ * Builds the prefill graph of a (p-MoD) LLaVA language model or a plain Llama.
+ * Inputs: `input_ids` i32[T + N_v] (vision slots hold any valid id; they are overwritten), and for models with
+ * vision `vision_embeds` f32[N_v, d] and `vision_positions` i32[N_v]. Output `logits` f32[T + N_v, vocab].
+ */
+export function buildLanguageModel(spec, opts = {}) {
+    const cfg = spec.llm;
+    const wdt = opts.weightDtype ?? cfg.weightDtype;
+    const hasVision = hasVisionInput(spec);
+    const maxPos = cfg.maxPositions;
+    const symbols = { T: [hasVision ? 0 : 1, opts.maxTextTokens ?? maxPos] };
+    if (hasVision)
+        symbols.N_v = [0, opts.maxVisionTokens ?? maxPos];
+    const b = new GraphBuilder(spec.name, symbols);
+    const T = b.sym('T');
+    const nv = hasVision ? b.sym('N_v') : 0;
+    const s = hasVision ? add(T, nv) : T;
+    const d = cfg.hiddenSize;
+    const ids = b.input('input_ids', 'i32', [s]);
+    const embedTable = b.weight('model.embed_tokens.weight', wdt, [cfg.vocabSize, d]);
+    let x = b.cast(b.embedding(embedTable, ids, 'embed_tokens'), 'f32', 'embed_cast');
+    const positions = b.iota(s, 'position_ids');
+    let routable;
+    if (hasVision) {
+        const vis = b.input('vision_embeds', 'f32', [nv, d]);
+        const visPos = b.input('vision_positions', 'i32', [nv]);
+        x = b.scatterRows(x, visPos, vis, 'merge_vision');
+        routable = b.scatterRows(b.full(0, 'bool', [s], 'text_mask'), visPos, b.full(1, 'bool', [nv], 'vision_ones'), 'routable_mask');
+    }
+    const ratios = spec.mod ? layerRatios(spec.mod.schedule, cfg.numLayers) : new Array(cfg.numLayers).fill(null);
+    ratios.forEach((ratio, l) => {
+        b.scope(`layers.${l}`, () => {
+            if (ratio === null || spec.mod === undefined || routable === undefined) {
+                const out = decoderLayer(b, x, positions, s, cfg, layerPrefix(l, false), wdt);
+                x = b.add(out.h1, out.u, 'mlp_residual');
+                if (opts.exportKV) {
+                    b.output(`kv.layer${l}.k`, out.k);
+                    b.output(`kv.layer${l}.v`, out.v);
+                }
+                return;
+            }
+            const mod = spec.mod;
+            const rw = b.weight(`model.layers.${l}.router.router.weight`, wdt, [1, d]);
+            const rb = mod.routerBias ? b.weight(`model.layers.${l}.router.router.bias`, wdt, [1]) : b.full(0, wdt, [1], 'router_bias');
+            const capacity = floorMul(nv, ratio);
+            const res = b.modRoute(x, positions, routable, rw, rb, { capacity, routableCount: nv, ratio, ...gateParams(mod) }, (rb2, xk, pk) => {
+                const kept = add(T, capacity);
+                const out = decoderLayer(rb2, xk, pk, kept, cfg, layerPrefix(l, true), wdt);
+                return { h1: out.h1, u: out.u, extras: opts.exportKV ? [{ name: 'k', value: out.k }, { name: 'v', value: out.v }] : [] };
+            }, 'route');
+            x = res.y;
+            if (opts.exportRouting)
+                b.output(`routing.layer${l}`, res.kept);
+            if (opts.exportKV) {
+                const [k, v] = res.extras;
+                if (k && v) {
+                    b.output(`kv.layer${l}.k`, k);
+                    b.output(`kv.layer${l}.v`, v);
+                }
+            }
+        });
+    });
+    const hn = b.rmsnorm(x, b.weight('model.norm.weight', wdt, [d]), cfg.rmsNormEps, 'norm');
+    if (opts.exportHidden)
+        b.output('hidden', hn);
+    const head = cfg.tieWordEmbeddings ? embedTable : b.weight('lm_head.weight', wdt, [cfg.vocabSize, d]);
+    b.output('logits', b.linear(hn, head, undefined, 'lm_head'));
+    return b.build();
+}

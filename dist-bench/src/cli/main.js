@@ -1,0 +1,46 @@
+/** The `modc` command: dispatches to subcommands; errors go to stderr with a non-zero exit code. */
+import { irCommand, IR_HELP } from './ir.js';
+import { reportCommand, REPORT_HELP } from './report.js';
+import { runCommand, RUN_HELP } from './run.js';
+import { UsageError } from './args.js';
+const COMMANDS = {
+    report: { run: reportCommand, help: REPORT_HELP },
+    ir: { run: irCommand, help: IR_HELP },
+    run: { run: runCommand, help: RUN_HELP },
+};
+const USAGE = `usage: modc <command> [options]
+
+modc compiles Mixture-of-Depths multimodal LLMs (p-MoD) to fast kernels.
+
+commands:
+  report   per-layer FLOPs, vision tokens kept and KV cache of a model vs its dense baseline
+  ir       print a model's graph IR
+  run      run a model end to end
+
+models: llava-1.5-7b, pmod-llava-1.5-7b, llava-next-7b, pmod-llava-next-7b, tiny-pmod, tiny-llava,
+        a Hugging Face config.json, a checkpoint directory, or a models/*.ts file.
+Run 'modc <command> --help' for the options of each command.`;
+export async function main(argv, out = (s) => process.stdout.write(`${s}\n`), err = (s) => process.stderr.write(`${s}\n`)) {
+    const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+        out(USAGE);
+        return cmd === undefined ? 1 : 0;
+    }
+    const c = COMMANDS[cmd];
+    if (c === undefined) {
+        err(`modc: unknown command '${cmd}'\n\n${USAGE}`);
+        return 2;
+    }
+    try {
+        return await c.run(rest, out);
+    }
+    catch (e) {
+        const error = e;
+        err(`modc ${cmd}: ${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`);
+        if (e instanceof UsageError)
+            err(`\n${c.help}`);
+        if (process.env.MODC_DEBUG)
+            err(error.stack ?? '');
+        return e instanceof UsageError ? 2 : 1;
+    }
+}

@@ -1,0 +1,163 @@
+/**
+ * `modc run --checkpoint DIR`: a Hugging Face checkpoint end to end. With `--prompt`, the vicuna_v1 chat answer is
+ * streamed to stdout; with `--inputs IN --out OUT`, token ids and vision rows from a safetensors file are run and
+ * the logits, routing and greedy continuation are written to a safetensors file (for cross-checking other
+ * implementations).
+ */
+import { IMAGE_TOKEN_ID, InputError, openCheckpoint, type LoadedCheckpoint, spliceImage } from '../../models/index.js';
+import {
+  chatPrompt,
+  type HostTensor,
+  IMAGE_PLACEHOLDER,
+  isFloat,
+  loadTokenizer,
+  makeTensor,
+  progressBar,
+  SafetensorsFile,
+  StreamDecoder,
+  tensorEntry,
+  type TensorEntry,
+  tokenizeWithImages,
+  writeSafetensors,
+} from '../index.js';
+import { GenerationSession } from '../runtime/session.js';
+import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
+import type { Executor } from '../runtime/executor.js';
+import type { CommandIO } from './main.js';
+import { UsageError } from './args.js';
+
+export interface CheckpointRunOptions {
+  readonly dir: string;
+  readonly executor: Executor;
+  readonly maxNewTokens: number;
+  readonly sampling: SamplingOptions;
+  /** Draw the loading progress bar even when stderr is not a terminal. */
+  readonly progress: boolean;
+}
+
+function load(o: CheckpointRunOptions, io: CommandIO): LoadedCheckpoint {
+  return openCheckpoint(o.dir, { progress: (total) => progressBar(io.progress, total, 'loading weights', o.progress || io.progress.isTTY === true) });
+}
+
+/** `--prompt`: the chat answer, streamed to stdout as tokens arrive. */
+export async function runPrompt(o: CheckpointRunOptions & { prompt: string; template: 'vicuna_v1' | 'none' }, io: CommandIO): Promise<number> {
+  if (o.prompt.includes(IMAGE_PLACEHOLDER))
+    throw new InputError('the prompt contains <image>, but image input needs the vision tower; use --inputs with vision_embeds or image_features');
+  const tokenizer = loadTokenizer(o.dir);
+  const ck = load(o, io);
+  if (tokenizer.vocabSize > ck.spec.llm.vocabSize)
+    throw new InputError(`${tokenizer.source}: tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary ${ck.spec.llm.vocabSize}`);
+  const text = o.template === 'vicuna_v1' ? chatPrompt(o.prompt) : o.prompt;
+  const ids = tokenizeWithImages(text, tokenizer);
+  const { inputs } = spliceImage(ck.spec, ids, undefined, o.maxNewTokens);
+  const eos = ck.generation.eosTokenIds.length ? ck.generation.eosTokenIds : tokenizer.eosId !== undefined ? [tokenizer.eosId] : [];
+  const session = await GenerationSession.create(o.executor, ck, ck.weights);
+  const stream = new StreamDecoder(tokenizer);
+  try {
+    await session.generate(inputs, {
+      maxNewTokens: o.maxNewTokens,
+      sampler: new Sampler(o.sampling),
+      eosTokenIds: eos,
+      onToken: (id) => {
+        const s = stream.push(id);
+        if (s) io.write(s);
+      },
+    });
+    const rest = stream.finish();
+    io.write(`${rest}\n`);
+  } finally {
+    session.dispose();
+  }
+  return 0;
+}
+
+function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; visionEmbeds?: HostTensor } {
+  const f = SafetensorsFile.open(path);
+  try {
+    const known = new Set(['input_ids', 'image_features', 'vision_embeds']);
+    const extra = f.names().filter((n) => !known.has(n));
+    if (extra.length) throw new InputError(`${path}: unexpected tensors ${extra.map((n) => `'${n}'`).join(', ')} (expected input_ids and one of image_features / vision_embeds)`);
+    if (!f.has('input_ids')) throw new InputError(`${path}: no 'input_ids' tensor`);
+    const idsT = f.get('input_ids');
+    if (idsT.dtype !== 'i32' || idsT.shape.length !== 1) throw new InputError(`${path}: 'input_ids' must be an int32 (or int64) vector, got ${f.info('input_ids').stDtype} [${idsT.shape.join(', ')}]`);
+    const floatInput = (name: string): HostTensor | undefined => {
+      if (!f.has(name)) return undefined;
+      const t = f.get(name);
+      if (!isFloat(t.dtype) || t.shape.length !== 2) throw new InputError(`${path}: '${name}' must be a float matrix [N_v, width], got ${f.info(name).stDtype} [${t.shape.join(', ')}]`);
+      return t;
+    };
+    const imageFeatures = floatInput('image_features');
+    const visionEmbeds = floatInput('vision_embeds');
+    if (imageFeatures && visionEmbeds) throw new InputError(`${path}: give image_features or vision_embeds, not both`);
+    return { ids: Array.from(idsT.data), ...(imageFeatures ? { imageFeatures } : {}), ...(visionEmbeds ? { visionEmbeds } : {}) };
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * `--inputs IN --out OUT`. OUT holds `logits` f32[S, vocab] (every prefill position), `routing.layer{l}` i32[k_l]
+ * (kept vision-token indices of each MoD layer, ascending, counted from the first vision token) and, when
+ * maxNewTokens N > 0, `generated_ids` i32[M] and `generated_logits` f32[M, vocab] (greedy); M = N unless an EOS
+ * token was chosen first, in which case M < N rows end with that EOS token (metadata `stop` says which).
+ */
+export async function runInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void): Promise<number> {
+  const given = readInputs(o.inputs);
+  const ck = load(o, io);
+  const session = await GenerationSession.create(o.executor, ck, ck.weights);
+  try {
+    let vision = given.visionEmbeds;
+    if (given.imageFeatures) {
+      const mm = ck.spec.vision?.mmHiddenSize;
+      if (ck.projector === undefined || mm === undefined) throw new InputError(`${o.inputs}: image_features given, but model '${ck.spec.name}' has no projector`);
+      if (given.imageFeatures.shape[1] !== mm) throw new InputError(`${o.inputs}: image_features must be [N_v, ${mm}] (mm_hidden_size), got [${given.imageFeatures.shape.join(', ')}]`);
+      if (!given.ids.includes(IMAGE_TOKEN_ID)) throw new InputError(`${o.inputs}: vision input given but input_ids has no image position (${IMAGE_TOKEN_ID})`);
+      const feats: HostTensor = { ...given.imageFeatures, dtype: 'f32' };
+      const projector = await o.executor.prepare(ck.projector, ck.weights);
+      vision = (await projector.run({ image_features: feats })).vision_embeds;
+      projector.dispose();
+    } else if (vision !== undefined && vision.shape[1] !== ck.spec.llm.hiddenSize) {
+      throw new InputError(`${o.inputs}: vision_embeds must be [N_v, ${ck.spec.llm.hiddenSize}] (the model's hidden size), got [${vision.shape.join(', ')}]`);
+    }
+    const spliced = spliceImage(ck.spec, given.ids, vision, o.maxNewTokens);
+    const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds });
+    const entries: TensorEntry[] = [tensorEntry('logits', res.prefill.logits)];
+    const start = spliced.visionStart ?? 0;
+    const routed = Object.keys(res.prefill.outputs)
+      .filter((n) => /^routing\.layer\d+$/.test(n))
+      .sort((a, b) => Number(a.slice(13)) - Number(b.slice(13)));
+    for (const name of routed) {
+      const kept = res.prefill.outputs[name];
+      if (kept) entries.push(tensorEntry(name, makeTensor('i32', kept.shape, Array.from(kept.data, (p) => p - start))));
+    }
+    const vocab = ck.spec.llm.vocabSize;
+    if (o.maxNewTokens > 0) {
+      entries.push(tensorEntry('generated_ids', makeTensor('i32', [res.tokens.length], res.tokens)));
+      const rows = new Float32Array(res.tokens.length * vocab);
+      res.logits.forEach((r, i) => rows.set(r, i * vocab));
+      entries.push(tensorEntry('generated_logits', { dtype: 'f32', shape: [res.tokens.length, vocab], data: rows }));
+    }
+    writeSafetensors(o.out, entries, {
+      format: 'modc',
+      model_type: ck.modelType,
+      sequence_length: String(spliced.length),
+      vision_tokens: String(spliced.visionTokens),
+      vision_start: spliced.visionStart === undefined ? '' : String(spliced.visionStart),
+      max_new_tokens: String(o.maxNewTokens),
+      generated: String(res.tokens.length),
+      stop: o.maxNewTokens > 0 ? res.stop : '',
+    });
+    const gen = o.maxNewTokens > 0 ? `, ${res.tokens.length} generated tokens${res.stop === 'eos' ? ' (stopped at EOS)' : ''}` : '';
+    out(`wrote ${o.out}: logits [${res.prefill.logits.shape.join(', ')}], routing of ${routed.length} MoD layers${gen}`);
+  } finally {
+    session.dispose();
+  }
+  return 0;
+}
+
+export function requireOne(prompt: string | undefined, inputs: string | undefined, outPath: string | undefined): void {
+  if (prompt !== undefined && inputs !== undefined) throw new UsageError('give --prompt or --inputs, not both');
+  if (prompt === undefined && inputs === undefined) throw new UsageError('--checkpoint needs --prompt TEXT or --inputs IN.safetensors --out OUT.safetensors');
+  if (inputs !== undefined && outPath === undefined) throw new UsageError('--inputs needs --out OUT.safetensors');
+  if (inputs === undefined && outPath !== undefined) throw new UsageError('--out goes with --inputs');
+}

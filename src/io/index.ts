@@ -1,0 +1,6 @@
+/** Reading and writing what lives on disk: safetensors checkpoints, their binding to graphs, tokenizers, prompts. */
+export * from './safetensors/index.js';
+export * from './tokenizer/index.js';
+export * from './prompt.js';
+export * from './checkpoint.js';
+export * from './progress.js';

@@ -1,0 +1,125 @@
+/**
+ * A safetensors file opened for lazy reading: the header is read and validated at open, each tensor is read on
+ * demand with one positioned read at its offset into a reused scratch buffer, so memory never holds the whole file.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { HostTensor, TensorStore } from '../../ir/index.js';
+import { decodeData, ElementError } from './codec.js';
+import { MAX_HEADER_BYTES, SafetensorsError, ST_DTYPE_BYTES, ST_TO_DTYPE } from './format.js';
+import { type Header, parseHeader, type TensorInfo } from './header.js';
+
+/** Reads exactly `length` bytes at `position` or throws naming the offset where the file ended. */
+function readExactly(fd: number, file: string, into: Uint8Array, length: number, position: number, tensor?: string): void {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, into, done, length - done, position + done);
+    if (n === 0) throw new SafetensorsError({ file, ...(tensor !== undefined ? { tensor } : {}), offset: position + done }, `unexpected end of file (needed ${length} bytes from byte ${position})`);
+    done += n;
+  }
+}
+
+/**
+ * The buffer raw tensor bytes are read into, reused for every read (and shared by the shards of a checkpoint), so
+ * loading holds at most one raw tensor besides the converted ones. Sized once to the largest tensor when known,
+ * so no outgrown buffer lingers as garbage.
+ */
+export class ScratchBuffer {
+  private bytes = new Uint8Array(0);
+  /** A view of at least n bytes. */
+  take(n: number): Uint8Array {
+    if (this.bytes.length < n) this.bytes = new Uint8Array(n);
+    return this.bytes.subarray(0, n);
+  }
+  release(): void {
+    this.bytes = new Uint8Array(0);
+  }
+}
+
+export class SafetensorsFile implements TensorStore {
+  private fd: number | undefined;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+    readonly header: Header,
+    /** Size of the file in bytes when it was opened. */
+    readonly fileSize: number,
+    private readonly scratch: ScratchBuffer,
+    private readonly ownsScratch: boolean,
+  ) {
+    this.fd = fd;
+  }
+
+  /** Opens and validates `path`; the file stays open until close(). Reads go through `scratch` when given. */
+  static open(path: string, scratch?: ScratchBuffer): SafetensorsFile {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new SafetensorsError({ file: path }, `cannot open: ${(e as Error).message}`);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < 8) throw new SafetensorsError({ file: path, offset: 0 }, `file has ${size} bytes, fewer than the 8-byte header length`);
+      const lenBytes = new Uint8Array(8);
+      readExactly(fd, path, lenBytes, 8, 0);
+      const n = new DataView(lenBytes.buffer).getBigUint64(0, true);
+      if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError({ file: path, offset: 0 }, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file, or corrupt)`);
+      const headerLength = Number(n);
+      if (8 + headerLength > size) throw new SafetensorsError({ file: path, offset: 0 }, `header length ${headerLength} is larger than the file (${size} bytes): truncated or not a safetensors file`);
+      const bytes = new Uint8Array(headerLength);
+      readExactly(fd, path, bytes, headerLength, 8);
+      const header = parseHeader(path, bytes, size - 8 - headerLength);
+      return new SafetensorsFile(path, fd, header, size, scratch ?? new ScratchBuffer(), scratch === undefined);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
+  get metadata(): Readonly<Record<string, string>> {
+    return this.header.metadata;
+  }
+
+  names(): string[] {
+    return this.header.tensors.map((t) => t.name);
+  }
+
+  has(name: string): boolean {
+    return this.header.byName.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const t = this.header.byName.get(name);
+    if (t === undefined) throw new SafetensorsError({ file: this.path, tensor: name }, 'no such tensor in this file');
+    return t;
+  }
+
+  /** Reads and converts one tensor (see ST_TO_DTYPE for the dtype it is read into). */
+  get(name: string): HostTensor {
+    const t = this.info(name);
+    if (this.fd === undefined) throw new SafetensorsError({ file: this.path, tensor: name }, 'file is closed');
+    const len = t.end - t.begin;
+    const buf = this.scratch.take(len);
+    const at = this.header.dataStart + t.begin;
+    readExactly(this.fd, this.path, buf, len, at, name);
+    const n = len / ST_DTYPE_BYTES[t.stDtype];
+    try {
+      return { dtype: ST_TO_DTYPE[t.stDtype], shape: [...t.shape], data: decodeData(t.stDtype, buf, n) };
+    } catch (e) {
+      if (e instanceof ElementError) throw new SafetensorsError({ file: this.path, tensor: name, offset: at + e.index * ST_DTYPE_BYTES[t.stDtype] }, e.message);
+      throw e;
+    }
+  }
+
+  /** Bytes of the largest tensor: the scratch memory a full load needs besides the converted tensors. */
+  largestTensorBytes(): number {
+    return this.header.tensors.reduce((m, t) => Math.max(m, t.end - t.begin), 0);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (this.ownsScratch) this.scratch.release();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The checkpoint's own tokenizer behind one interface: `tokenizer.json` through Hugging Face's tokenizers.js, or
+ * SentencePiece's `tokenizer.model` through modc's BPE encoder with the special-token splitting, BOS/EOS and
+ * `legacy` rules of transformers' LlamaTokenizer (the tokenizer LLaVA and p-MoD checkpoints name).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { TokenizerError } from './errors.js';
+import { parseSentencePieceModel } from './sentencepiece-model.js';
+import { SentencePieceBpe } from './sentencepiece-bpe.js';
+
+export interface Tokenizer {
+  /** Which file it was loaded from: 'tokenizer.json' or 'tokenizer.model'. */
+  readonly source: string;
+  readonly vocabSize: number;
+  readonly bosId: number | undefined;
+  readonly eosId: number | undefined;
+  /** Token ids of `text`, with BOS first when `addBos` (default true) and the tokenizer config adds one. */
+  encode(text: string, opts?: { addBos?: boolean }): number[];
+  /** Text of `ids`; special tokens are dropped unless `skipSpecial` is false. */
+  decode(ids: readonly number[], opts?: { skipSpecial?: boolean }): string;
+  idToPiece(id: number): string | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function readJson(path: string): Json | undefined {
+  if (!existsSync(path)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new TokenizerError(`${path}: cannot read JSON: ${(e as Error).message}`);
+  }
+  if (!isObj(v)) throw new TokenizerError(`${path}: expected a JSON object`);
+  return v;
+}
+
+/** A special token named in tokenizer_config.json / special_tokens_map.json: a string or {content: ...}. */
+function tokenText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (isObj(v) && typeof v.content === 'string') return v.content;
+  return undefined;
+}
+
+interface AddedToken {
+  readonly content: string;
+  readonly id: number;
+  readonly lstrip: boolean;
+  readonly rstrip: boolean;
+  readonly special: boolean;
+}
+
+/** Settings shared by both kinds of tokenizer, from tokenizer_config.json and special_tokens_map.json. */
+interface TokenizerSettings {
+  readonly config: Json;
+  readonly bosToken: string | undefined;
+  readonly eosToken: string | undefined;
+  readonly addBos: boolean;
+  readonly addEos: boolean;
+}
+
+function settings(dir: string): TokenizerSettings {
+  const config = readJson(join(dir, 'tokenizer_config.json')) ?? {};
+  const map = readJson(join(dir, 'special_tokens_map.json')) ?? {};
+  const flag = (key: string, fallback: boolean): boolean => {
+    const v = config[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: '${key}' must be a boolean, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  return {
+    config,
+    bosToken: tokenText(config.bos_token) ?? tokenText(map.bos_token),
+    eosToken: tokenText(config.eos_token) ?? tokenText(map.eos_token),
+    // LlamaTokenizer's defaults.
+    addBos: flag('add_bos_token', true),
+    addEos: flag('add_eos_token', false),
+  };
+}
+
+function wrapIds(ids: number[], s: TokenizerSettings, bos: number | undefined, eos: number | undefined, addBos: boolean): number[] {
+  return [...(addBos && s.addBos && bos !== undefined ? [bos] : []), ...ids, ...(s.addEos && eos !== undefined ? [eos] : [])];
+}
+
+/** `tokenizer.json` through tokenizers.js; BOS/EOS come from tokenizer_config.json as LlamaTokenizerFast sets them. */
+function loadTokenizerJson(path: string, s: TokenizerSettings): Tokenizer {
+  const json = readJson(path);
+  let hf: HfTokenizer;
+  try {
+    hf = new HfTokenizer(json ?? {}, s.config);
+  } catch (e) {
+    throw new TokenizerError(`${path}: cannot build the tokenizer: ${(e as Error).message}`);
+  }
+  const id = (t: string | undefined): number | undefined => (t === undefined ? undefined : hf.token_to_id(t));
+  const bos = id(s.bosToken);
+  const eos = id(s.eosToken);
+  const vocabSize = hf.get_vocab(true).size;
+  return {
+    source: path,
+    vocabSize,
+    bosId: bos,
+    eosId: eos,
+    encode: (text, opts = {}) => wrapIds(hf.encode(text, { add_special_tokens: false }).ids, s, bos, eos, opts.addBos ?? true),
+    // tokenizers.js rejects an empty id list; the text of no tokens is empty.
+    decode: (ids, opts = {}) => (ids.length === 0 ? '' : hf.decode([...ids], { skip_special_tokens: opts.skipSpecial ?? true, clean_up_tokenization_spaces: false })),
+    idToPiece: (i) => hf.id_to_token(i),
+  };
+}
+
+function addedTokens(s: TokenizerSettings, dir: string, sp: SentencePieceBpe): AddedToken[] {
+  const out = new Map<string, AddedToken>();
+  const decoder = s.config.added_tokens_decoder;
+  if (isObj(decoder)) {
+    for (const [k, v] of Object.entries(decoder)) {
+      const id = Number(k);
+      if (!Number.isInteger(id) || !isObj(v) || typeof v.content !== 'string')
+        throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: added_tokens_decoder entry '${k}' must map an integer id to {content, ...}`);
+      out.set(v.content, { content: v.content, id, lstrip: v.lstrip === true, rstrip: v.rstrip === true, special: v.special !== false });
+    }
+  }
+  const extra = readJson(join(dir, 'added_tokens.json'));
+  for (const [content, id] of Object.entries(extra ?? {})) {
+    if (typeof id !== 'number' || !Number.isInteger(id)) throw new TokenizerError(`${join(dir, 'added_tokens.json')}: '${content}' must map to an integer id`);
+    if (!out.has(content)) out.set(content, { content, id, lstrip: false, rstrip: false, special: false });
+  }
+  // The special tokens themselves are split out of the text as transformers does (their pieces are control pieces).
+  for (const t of [s.bosToken, s.eosToken, tokenText(s.config.unk_token)]) {
+    const id = t === undefined ? undefined : sp.pieceToId(t);
+    if (t !== undefined && id !== undefined && !out.has(t)) out.set(t, { content: t, id, lstrip: false, rstrip: false, special: true });
+  }
+  for (const t of out.values()) if (t.id < 0) throw new TokenizerError(`${dir}: added token '${t.content}' has a negative id ${t.id}`);
+  return [...out.values()].filter((t) => t.content !== '').sort((a, b) => b.content.length - a.content.length);
+}
+
+type Segment = { text: string } | { token: AddedToken };
+
+/** Splits text on added tokens (leftmost, then longest match) and applies their lstrip/rstrip to the neighbours. */
+function splitAdded(text: string, added: readonly AddedToken[]): Segment[] {
+  const out: Segment[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < text.length) {
+    const hit = added.find((t) => text.startsWith(t.content, i));
+    if (hit === undefined) {
+      i++;
+      continue;
+    }
+    if (i > start) out.push({ text: text.slice(start, i) });
+    out.push({ token: hit });
+    i += hit.content.length;
+    start = i;
+  }
+  if (start < text.length) out.push({ text: text.slice(start) });
+  out.forEach((seg, k) => {
+    if (!('token' in seg)) return;
+    const [l, r] = [out[k - 1], out[k + 1]];
+    if (seg.token.lstrip && l && 'text' in l) l.text = l.text.trimEnd();
+    if (seg.token.rstrip && r && 'text' in r) r.text = r.text.trimStart();
+  });
+  return out.filter((seg) => !('text' in seg) || seg.text !== '');
+}
+
+/**
+ * `tokenizer.model` with LlamaTokenizer's rules: text is split on added/special tokens; with `legacy` (the default
+ * when tokenizer_config.json does not say) every text segment gets SentencePiece's dummy prefix, without it only
+ * the first segment of the text does.
+ */
+function loadSentencePiece(dir: string, path: string, s: TokenizerSettings): Tokenizer {
+  const sp = new SentencePieceBpe(parseSentencePieceModel(readFileSync(path), path), path);
+  const legacy = s.config.legacy === undefined || s.config.legacy === null ? true : s.config.legacy === true;
+  const added = addedTokens(s, dir, sp);
+  const lookup = (t: string | undefined, fallback: number): number | undefined => {
+    if (t === undefined) return fallback >= 0 ? fallback : undefined;
+    const id = sp.pieceToId(t) ?? added.find((a) => a.content === t)?.id;
+    if (id === undefined) throw new TokenizerError(`${dir}: special token '${t}' is not in ${path}`);
+    return id;
+  };
+  const bos = lookup(s.bosToken, sp.model.bosId);
+  const eos = lookup(s.eosToken, sp.model.eosId);
+  const vocabSize = Math.max(sp.vocabSize, ...added.map((a) => a.id + 1));
+  const addedById = new Map(added.map((a) => [a.id, a]));
+  return {
+    source: path,
+    vocabSize,
+    bosId: bos,
+    eosId: eos,
+    encode: (text, opts = {}) => {
+      const ids: number[] = [];
+      splitAdded(text, added).forEach((seg, k) => {
+        if ('token' in seg) ids.push(seg.token.id);
+        else ids.push(...sp.encode(seg.text, legacy || k === 0 ? undefined : false));
+      });
+      return wrapIds(ids, s, bos, eos, opts.addBos ?? true);
+    },
+    decode: (ids, opts = {}) => {
+      const skip = opts.skipSpecial ?? true;
+      let out = '';
+      let run: number[] = [];
+      const flush = (): void => {
+        out += sp.decode(run, skip, out === '');
+        run = [];
+      };
+      for (const id of ids) {
+        if (id >= 0 && id < sp.vocabSize) {
+          run.push(id);
+          continue;
+        }
+        const a = addedById.get(id);
+        if (a === undefined) throw new TokenizerError(`${path}: token id ${id} is outside the vocabulary of ${vocabSize}`);
+        flush();
+        if (!(skip && a.special)) out += a.content;
+      }
+      flush();
+      return out;
+    },
+    idToPiece: (i) => sp.idToPiece(i) ?? addedById.get(i)?.content,
+  };
+}
+
+/** Loads the tokenizer of a checkpoint directory: tokenizer.json if present, else tokenizer.model. */
+export function loadTokenizer(dir: string): Tokenizer {
+  const s = settings(dir);
+  const json = join(dir, 'tokenizer.json');
+  if (existsSync(json)) return loadTokenizerJson(json, s);
+  const model = join(dir, 'tokenizer.model');
+  if (existsSync(model)) return loadSentencePiece(dir, model, s);
+  throw new TokenizerError(`${dir}: no tokenizer.json or tokenizer.model`);
+}
