@@ -4,13 +4,13 @@
  * model.safetensors.index.json. Kinds: Llama/Vicuna, LLaVA-1.5, p-MoD-LLaVA, p-MoD-LLaVA-NeXT (image_newline), and
  * llava-hf's `llava` / `llava_next` layouts.
  *
- * CLI: npm run make-checkpoint -- --kind pmod-llava --dtype bf16 [--shards 2] [--seed 0] --out DIR
+ * CLI: npm run make-checkpoint -- --kind pmod-llava --dtype bf16 [--shards 2] [--seed 0] [--vision-tower full] --out DIR
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { buildDecodeStep, buildLanguageModel, buildProjector, checkpointLayout, modelFromHfConfig, type ModelSpec } from '../models/index.js';
+import { buildClipVisionTower, buildDecodeStep, buildLanguageModel, buildProjector, checkpointLayout, clipVisionFromHf, modelFromHfConfig, type ModelSpec } from '../models/index.js';
 import { type DType, graphWeights, type HostTensor, INDEX_FILE, makeTensor, roundInPlace, SINGLE_FILE, ST_DTYPE_BYTES, tensorEntry, type TensorEntry, writeSafetensors } from '../src/index.js';
 import { writeTokenizerFiles } from './fixture-tokenizer.js';
 
@@ -31,7 +31,32 @@ export interface FixtureOptions {
   readonly tieWordEmbeddings?: boolean;
   /** Tokenizer files to write (false: none). Default: tokenizer.model only, as LLaVA checkpoints ship. */
   readonly tokenizer?: 'model' | 'json' | 'both' | false;
+  /**
+   * The vision tower: 'stub' (default) embeds a few token tower tensors, as a checkpoint's leftovers; 'full' gives
+   * a runnable tiny CLIP tower: embedded for llava-hf layouts, a local `vision_tower/` directory named by
+   * `mm_vision_tower` for LLaVA layouts.
+   */
+  readonly visionTower?: 'stub' | 'full';
+  /** Fields that replace the generated config.json's (e.g. image_grid_pinpoints for the tiny tower). */
+  readonly configOverrides?: Readonly<Record<string, unknown>>;
 }
+
+/** The tiny CLIP tower of the fixtures (llava-hf `vision_config`, and the separate tower's config.json). */
+export const TINY_TOWER_CONFIG = {
+  model_type: 'clip_vision_model',
+  hidden_size: 32,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  image_size: 28,
+  patch_size: 14,
+  projection_dim: 32,
+  hidden_act: 'quick_gelu',
+  layer_norm_eps: 1e-5,
+} as const;
+
+/** Pinpoints on the tiny tower's 28-pixel grid, for LLaVA-NeXT anyres with it. */
+export const TINY_TOWER_PINPOINTS = [[28, 56], [56, 28], [56, 56]] as const;
 
 const TORCH_DTYPE: Record<FixtureOptions['dtype'], string> = { f32: 'float32', f16: 'float16', bf16: 'bfloat16' };
 
@@ -81,7 +106,19 @@ export function fixtureConfig(o: FixtureOptions): Record<string, unknown> {
   };
   const torch_dtype = TORCH_DTYPE[o.dtype];
   const common = { torch_dtype, transformers_version: '4.37.2', use_cache: true };
-  const hfVision = { model_type: 'clip_vision_model', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, image_size: 28, patch_size: 14, projection_dim: 32 };
+  const hfVision = TINY_TOWER_CONFIG;
+  return { ...baseConfig(o, llm, mm, next, pmod, common, hfVision), ...(o.visionTower === 'full' && !o.kind.endsWith('-hf') && o.kind !== 'llama' ? { mm_vision_tower: 'vision_tower' } : {}), ...o.configOverrides };
+}
+
+function baseConfig(
+  o: FixtureOptions,
+  llm: Record<string, unknown>,
+  mm: Record<string, unknown>,
+  next: { image_grid_pinpoints: readonly (readonly number[])[] } & Record<string, unknown>,
+  pmod: Record<string, unknown>,
+  common: Record<string, unknown>,
+  hfVision: Record<string, unknown>,
+): Record<string, unknown> {
   switch (o.kind) {
     case 'llama':
       return { architectures: ['LlamaForCausalLM'], model_type: 'llama', ...llm, ...common };
@@ -137,18 +174,48 @@ function fixtureTensor(name: string, dtype: DType, shape: readonly number[], nex
   return t;
 }
 
+/** Every tensor of a CLIP vision checkpoint (tiny tower), names under `prefix`, post_layernorm included. */
+export function visionTowerTensors(prefix: string, dtype: DType, next: () => number): [string, HostTensor][] {
+  const clip = clipVisionFromHf(TINY_TOWER_CONFIG);
+  const g = buildClipVisionTower(clip, { selectLayer: -1, prefix, weightDtype: dtype });
+  const out: [string, HostTensor][] = graphWeights(g).map((w) => [w.attrs.name, fixtureTensor(w.attrs.name, dtype, w.attrs.shape.map((d) => (typeof d === 'number' ? d : 0)), next)]);
+  // The last layer norm is in every CLIP checkpoint though LLaVA's features never use it.
+  out.push([`${prefix}post_layernorm.weight`, fixtureTensor('post_layernorm.weight', dtype, [clip.hiddenSize], next)]);
+  out.push([`${prefix}post_layernorm.bias`, fixtureTensor('post_layernorm.bias', dtype, [clip.hiddenSize], next)]);
+  return out;
+}
+
+/** Writes the tiny CLIP tower as its own Hugging Face checkpoint (config.json, preprocessor_config.json, weights). */
+export function writeVisionTower(dir: string, o: { dtype: 'f32' | 'f16' | 'bf16'; seed?: number }): string {
+  mkdirSync(dir, { recursive: true });
+  const tensors = visionTowerTensors('vision_model.', o.dtype, uniform((o.seed ?? 0) + 7));
+  writeSafetensors(join(dir, SINGLE_FILE), tensors.map(([n, t]) => tensorEntry(n, t, o.dtype === 'f32' ? 'F32' : o.dtype === 'f16' ? 'F16' : 'BF16')), { format: 'pt' });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['CLIPVisionModel'], ...TINY_TOWER_CONFIG, torch_dtype: TORCH_DTYPE[o.dtype] }, null, 2));
+  const size = TINY_TOWER_CONFIG.image_size;
+  writeFileSync(
+    join(dir, 'preprocessor_config.json'),
+    JSON.stringify({ crop_size: { height: size, width: size }, do_center_crop: true, do_normalize: true, do_resize: true, image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711], resample: 3, rescale_factor: 1 / 255, size: { shortest_edge: size } }, null, 2),
+  );
+  return dir;
+}
+
 /** Vision-side tensors a real checkpoint carries (a token CLIP tower, image_newline), under the layout's names. */
-function visionTensors(kind: FixtureKind, spec: ModelSpec, dtype: DType, next: () => number): [string, HostTensor][] {
+function visionTensors(kind: FixtureKind, spec: ModelSpec, dtype: DType, next: () => number, full: boolean): [string, HostTensor][] {
   if (kind === 'llama') return [];
   const rand = (shape: number[]): HostTensor => fixtureTensor('vision', dtype, shape, next);
   const hf = kind === 'llava-hf' || kind === 'llava-next-hf';
   const tower = hf ? 'vision_tower.vision_model' : 'model.vision_tower.vision_tower.vision_model';
   const mm = spec.vision?.mmHiddenSize ?? 32;
-  const out: [string, HostTensor][] = [
-    [`${tower}.embeddings.patch_embedding.weight`, rand([mm, 3, 14, 14])],
-    [`${tower}.embeddings.class_embedding`, rand([mm])],
-    [`${tower}.post_layernorm.weight`, rand([mm])],
-  ];
+  // A full LLaVA-layout tower goes in its own directory (see writeCheckpoint); llava-hf embeds it.
+  const out: [string, HostTensor][] = full
+    ? hf
+      ? visionTowerTensors(`${tower}.`, dtype, next)
+      : []
+    : [
+        [`${tower}.embeddings.patch_embedding.weight`, rand([mm, 3, 14, 14])],
+        [`${tower}.embeddings.class_embedding`, rand([mm])],
+        [`${tower}.post_layernorm.weight`, rand([mm])],
+      ];
   if (kind === 'pmod-llava-next' || kind === 'llava-next-hf') out.push([hf ? 'image_newline' : 'model.image_newline', rand([spec.llm.hiddenSize])]);
   return out;
 }
@@ -180,7 +247,9 @@ export function writeCheckpoint(dir: string, o: FixtureOptions): WrittenCheckpoi
       tensors.set(name, fixtureTensor(w.attrs.name, w.attrs.dtype, shape, next));
     }
   }
-  for (const [name, t] of visionTensors(o.kind, spec, o.dtype, next)) tensors.set(name, t);
+  const full = o.visionTower === 'full';
+  for (const [name, t] of visionTensors(o.kind, spec, o.dtype, next, full)) tensors.set(name, t);
+  if (full && spec.vision && !o.kind.endsWith('-hf')) writeVisionTower(join(dir, 'vision_tower'), { dtype: o.dtype, seed });
   const entries: TensorEntry[] = [...tensors].map(([name, t]) => tensorEntry(name, t, o.dtype === 'f32' ? 'F32' : o.dtype === 'f16' ? 'F16' : 'BF16'));
   const files = writeWeights(dir, entries, o.shards ?? 1);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
@@ -224,7 +293,7 @@ function writeWeights(dir: string, entries: readonly TensorEntry[], shards: numb
 function main(argv: readonly string[]): void {
   const { values } = parseArgs({
     args: [...argv],
-    options: { kind: { type: 'string' }, dtype: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, tokenizer: { type: 'string' } },
+    options: { kind: { type: 'string' }, dtype: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, tokenizer: { type: 'string' }, 'vision-tower': { type: 'string' } },
     strict: true,
   });
   const kind = values.kind ?? 'pmod-llava';
@@ -240,6 +309,8 @@ function main(argv: readonly string[]): void {
     shards: Number(values.shards ?? '1'),
     seed: Number(values.seed ?? '0'),
     tokenizer: tok === 'none' ? false : tok,
+    visionTower: values['vision-tower'] === 'full' ? 'full' : 'stub',
+    ...(values['vision-tower'] === 'full' && kind === 'pmod-llava-next' ? { configOverrides: { image_grid_pinpoints: TINY_TOWER_PINPOINTS } } : {}),
   });
   process.stdout.write(`wrote ${w.spec.description} checkpoint (${kind}, ${dtype}, ${w.tensors.size} tensors) to ${w.dir}: ${w.files.join(', ')}\n`);
 }

@@ -2,3 +2,4 @@
 export * from './clip-config.js';
 export * from './clip.js';
 export * from './llava-image.js';
+export * from './tower-loader.js';

@@ -1,15 +1,28 @@
 /**
- * `modc run --checkpoint DIR`: a Hugging Face checkpoint end to end. With `--prompt`, the vicuna_v1 chat answer is
- * streamed to stdout; with `--inputs IN --out OUT`, token ids and vision rows from a safetensors file are run and
+ * `modc run --checkpoint DIR`: a Hugging Face checkpoint end to end. With `--prompt` (and `--image`), the vicuna_v1
+ * chat answer is streamed to stdout; with `--inputs IN --out OUT`, token ids and vision rows from a safetensors file are run and
  * the logits, routing and greedy continuation are written to a safetensors file (for cross-checking other
  * implementations).
  */
-import { IMAGE_TOKEN_ID, InputError, openCheckpoint, type LoadedCheckpoint, spliceImage } from '../../models/index.js';
+import {
+  clipEncoder,
+  IMAGE_TOKEN_ID,
+  imageToVisionEmbeddings,
+  InputError,
+  llavaImageCrops,
+  type LoadedCheckpoint,
+  openCheckpoint,
+  openVisionTower,
+  readCheckpointConfig,
+  readImageNewline,
+  spliceImage,
+} from '../../models/index.js';
 import {
   chatPrompt,
   type HostTensor,
   IMAGE_PLACEHOLDER,
   isFloat,
+  loadImage,
   loadTokenizer,
   makeTensor,
   progressBar,
@@ -39,17 +52,53 @@ function load(o: CheckpointRunOptions, io: CommandIO): LoadedCheckpoint {
   return openCheckpoint(o.dir, { progress: (total) => progressBar(io.progress, total, 'loading weights', o.progress || io.progress.isTTY === true) });
 }
 
-/** `--prompt`: the chat answer, streamed to stdout as tokens arrive. */
-export async function runPrompt(o: CheckpointRunOptions & { prompt: string; template: 'vicuna_v1' | 'none' }, io: CommandIO): Promise<number> {
-  if (o.prompt.includes(IMAGE_PLACEHOLDER))
-    throw new InputError('the prompt contains <image>, but image input needs the vision tower; use --inputs with vision_embeds or image_features');
+/** The vision embeddings of one image: tower, crops (anyres), projector, image_newline. */
+async function imageEmbeddings(o: CheckpointRunOptions, ck: LoadedCheckpoint, imagePath: string, towerDir: string | undefined, io: CommandIO): Promise<HostTensor> {
+  const vision = ck.spec.vision;
+  if (vision === undefined || ck.projector === undefined) throw new InputError(`model '${ck.spec.name}' has no vision side: --image needs a LLaVA checkpoint`);
+  const image = loadImage(imagePath);
+  const { config } = readCheckpointConfig(ck.dir);
+  const tower = openVisionTower(ck.dir, ck.spec, config, {
+    ...(towerDir !== undefined ? { towerDir } : {}),
+    progress: (total) => progressBar(io.progress, total, 'loading vision tower', o.progress || io.progress.isTTY === true),
+  });
+  const crops = llavaImageCrops(image, vision, tower.tower).crops.length;
+  io.progress.write(`encoding ${imagePath} (${image.width}x${image.height}, ${crops} crop${crops === 1 ? '' : 's'}) with ${tower.source}\n`);
+  const clip = await o.executor.prepare(tower.graph, tower.weights);
+  const projector = await o.executor.prepare(ck.projector, ck.weights);
+  try {
+    const imageNewline = readImageNewline(ck.dir);
+    return await imageToVisionEmbeddings(image, {
+      vision,
+      tower: tower.tower,
+      encode: clipEncoder(clip),
+      project: async (features) => {
+        const out = (await projector.run({ image_features: features })).vision_embeds;
+        if (out === undefined) throw new InputError('the projector graph has no vision_embeds output');
+        return out;
+      },
+      ...(imageNewline ? { imageNewline } : {}),
+    });
+  } finally {
+    clip.dispose();
+    projector.dispose();
+  }
+}
+
+/** `--prompt`: the chat answer, streamed to stdout as tokens arrive. With `--image`, LLaVA's image input. */
+export async function runPrompt(o: CheckpointRunOptions & { prompt: string; template: 'vicuna_v1' | 'none'; image?: string; visionTower?: string }, io: CommandIO): Promise<number> {
+  if (o.prompt.includes(IMAGE_PLACEHOLDER) && o.image === undefined) throw new InputError('the prompt contains <image>: give the image with --image FILE');
+  if (o.visionTower !== undefined && o.image === undefined) throw new UsageError('--vision-tower goes with --image');
   const tokenizer = loadTokenizer(o.dir);
   const ck = load(o, io);
   if (tokenizer.vocabSize > ck.spec.llm.vocabSize)
     throw new InputError(`${tokenizer.source}: tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary ${ck.spec.llm.vocabSize}`);
-  const text = o.template === 'vicuna_v1' ? chatPrompt(o.prompt) : o.prompt;
+  // LLaVA puts the image before the question when the question does not place it: "<image>\n" + question.
+  const question = o.image !== undefined && !o.prompt.includes(IMAGE_PLACEHOLDER) ? `${IMAGE_PLACEHOLDER}\n${o.prompt}` : o.prompt;
+  const text = o.template === 'vicuna_v1' ? chatPrompt(question) : question;
   const ids = tokenizeWithImages(text, tokenizer);
-  const { inputs } = spliceImage(ck.spec, ids, undefined, o.maxNewTokens);
+  const vision = o.image !== undefined ? await imageEmbeddings(o, ck, o.image, o.visionTower, io) : undefined;
+  const { inputs } = spliceImage(ck.spec, ids, vision, o.maxNewTokens);
   const eos = ck.generation.eosTokenIds.length ? ck.generation.eosTokenIds : tokenizer.eosId !== undefined ? [tokenizer.eosId] : [];
   const session = await GenerationSession.create(o.executor, ck, ck.weights);
   const stream = new StreamDecoder(tokenizer);

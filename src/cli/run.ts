@@ -11,7 +11,7 @@ import type { CommandIO } from './main.js';
 import { requireOne, runInputs, runPrompt } from './run-checkpoint.js';
 import type { SamplingOptions } from '../runtime/sampling.js';
 
-export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
+export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
        modc run --checkpoint DIR --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
        modc run <model> [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
 
@@ -20,7 +20,11 @@ Llama/Vicuna, LLaVA-1.5, LLaVA-NeXT or p-MoD-LLaVA model. Weight loading shows a
 a terminal (or with --progress).
 
   --prompt TEXT       a question; it is wrapped in the vicuna_v1 chat template and the answer is streamed to
-                      stdout. Image input (<image> in the prompt) needs the vision tower: use --inputs.
+                      stdout. <image> in the prompt marks where the image goes (default: before the question).
+  --image FILE        a PNG or JPEG image: preprocessed as the model's config says (LLaVA-1.5 pad-to-square, or
+                      LLaVA-NeXT anyres tiles with image_newline), encoded by the CLIP tower, projected
+  --vision-tower DIR  the CLIP checkpoint directory (config.json, *.safetensors, preprocessor_config.json) that
+                      mm_vision_tower names, when it is not in the checkpoint or a local path in its config
   --template NAME     vicuna_v1 (default) or none (the prompt is tokenised as it is)
   --inputs IN         a safetensors file with input_ids (int32 [S'], one -200 where the image goes, or none) and
                       either image_features (f32 [N_v, mm_hidden], run through the projector) or vision_embeds
@@ -70,12 +74,14 @@ function samplingOptions(p: Parsed): SamplingOptions {
   return { temperature, topP, topK: intOpt(p, 'top-k', 0), seed: intOpt(p, 'seed', 0) };
 }
 
-const CHECKPOINT_ONLY = ['prompt', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
+const CHECKPOINT_ONLY = ['prompt', 'image', 'vision-tower', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
 
 export async function runCommand(argv: readonly string[], out: (s: string) => void, io: CommandIO): Promise<number> {
   const p = parse(argv, {
     checkpoint: { type: 'string' },
     prompt: { type: 'string' },
+    image: { type: 'string' },
+    'vision-tower': { type: 'string' },
     template: { type: 'string' },
     inputs: { type: 'string' },
     out: { type: 'string' },
@@ -109,10 +115,16 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
       const common = { dir, executor, sampling: samplingOptions(p), progress: flag(p, 'progress') };
       if (inputs !== undefined && outPath !== undefined) {
         if (strOpt(p, 'temperature') !== undefined) throw new UsageError('--inputs generates greedily; --temperature applies to --prompt');
+        if (strOpt(p, 'image') !== undefined) throw new UsageError('--image goes with --prompt; with --inputs give image_features or vision_embeds');
         return await runInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, io, out);
       }
       const template = choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1');
-      return await runPrompt({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template }, io);
+      const image = strOpt(p, 'image');
+      const visionTower = strOpt(p, 'vision-tower');
+      return await runPrompt(
+        { ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template, ...(image !== undefined ? { image } : {}), ...(visionTower !== undefined ? { visionTower } : {}) },
+        io,
+      );
     } finally {
       await executor.dispose();
     }

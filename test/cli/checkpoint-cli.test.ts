@@ -174,7 +174,7 @@ describe('modc run --checkpoint errors', () => {
   it('explains usage mistakes', async () => {
     const p = await cli('run', '--checkpoint', pmod, '--prompt', 'Describe <image> please');
     expect(p.code).toBe(1);
-    expect(p.err).toMatch(/image input needs the vision tower; use --inputs with vision_embeds or image_features/);
+    expect(p.err).toMatch(/the prompt contains <image>: give the image with --image FILE/);
     expect((await cli('run', '--checkpoint', pmod, '--prompt', 'x', '--inputs', 'a.safetensors')).err).toMatch(/give --prompt or --inputs, not both/);
     expect((await cli('run', '--checkpoint', pmod, '--inputs', 'a.safetensors')).code).toBe(2);
     expect((await cli('run', '--checkpoint', pmod)).err).toMatch(/--checkpoint needs --prompt TEXT or --inputs/);
