@@ -38,7 +38,7 @@ const LLAVA_NEXT = {
 } as const;
 
 /** The `mod_*` fields of the released p-MoD checkpoints (MCG-NJU/p-MoD-LLaVA-v1.5-7B, -NeXT-7B). */
-const PMOD = {
+export const PMOD_CONFIG_FIELDS = {
   mod_target_layers: 'shiftedcos_decay_0.85_0.15',
   mod_router_factor: 0.5,
   mod_weight_norm: 'tanh_0.2_1',
@@ -49,9 +49,9 @@ const PMOD = {
 
 export const HF_CONFIGS = {
   'llava-1.5-7b': { model_type: 'llava_llama', ...VICUNA_7B, ...LLAVA_15 },
-  'pmod-llava-1.5-7b': { model_type: 'pmod_llava_llama', ...VICUNA_7B, ...LLAVA_15, ...PMOD },
+  'pmod-llava-1.5-7b': { model_type: 'pmod_llava_llama', ...VICUNA_7B, ...LLAVA_15, ...PMOD_CONFIG_FIELDS },
   'llava-next-7b': { model_type: 'llava_llama', ...VICUNA_7B, ...LLAVA_NEXT },
-  'pmod-llava-next-7b': { model_type: 'pmod_llava_llama', ...VICUNA_7B, ...LLAVA_NEXT, ...PMOD },
+  'pmod-llava-next-7b': { model_type: 'pmod_llava_llama', ...VICUNA_7B, ...LLAVA_NEXT, ...PMOD_CONFIG_FIELDS },
 } as const;
 
 /** A tiny p-MoD LLaVA: 8 layers (6 of them MoD under PRD), GQA, runs in milliseconds on the reference backend. */

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { buildClipVisionTower, buildDecodeStep, buildLanguageModel, buildProjector, checkpointLayout, clipVisionFromHf, modelFromHfConfig, type ModelSpec } from '../models/index.js';
+import { buildClipVisionTower, buildDecodeStep, buildLanguageModel, buildProjector, checkpointLayout, clipVisionFromHf, modelFromHfConfig, type ModelSpec, PMOD_CONFIG_FIELDS } from '../models/index.js';
 import { type DType, graphWeights, type HostTensor, INDEX_FILE, makeTensor, roundInPlace, SINGLE_FILE, ST_DTYPE_BYTES, tensorEntry, type TensorEntry, writeSafetensors } from '../src/index.js';
 import { writeTokenizerFiles } from './fixture-tokenizer.js';
 
@@ -96,14 +96,7 @@ export function fixtureConfig(o: FixtureOptions): Record<string, unknown> {
     freeze_mm_mlp_adapter: false,
   };
   const next = { image_aspect_ratio: 'anyres', mm_patch_merge_type: 'spatial_unpad', image_grid_pinpoints: [[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]] };
-  const pmod = {
-    mod_target_layers: 'shiftedcos_decay_0.85_0.15',
-    mod_router_factor: 0.5,
-    mod_weight_norm: 'tanh_0.2_1',
-    mod_bias_enabled: true,
-    mod_special_init: true,
-    mod_target_token_type: 'vision_all',
-  };
+  const pmod = PMOD_CONFIG_FIELDS;
   const torch_dtype = TORCH_DTYPE[o.dtype];
   const common = { torch_dtype, transformers_version: '4.37.2', use_cache: true };
   const hfVision = TINY_TOWER_CONFIG;
