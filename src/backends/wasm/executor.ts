@@ -43,7 +43,8 @@ export class WasmExecutor implements Executor {
   private readonly compiler: KernelCompiler;
   private readonly poolIds = new Map<unknown, number>();
   private readonly tiling: MatmulTiling;
-  private readonly weightPtrs = new Map<string, number>();
+  /** Resident weights per weight store (graphs prepared with the same store share them), by name and layout. */
+  private readonly weightPtrs = new WeakMap<TensorStore, Map<string, number>>();
   private argPtr = 0;
   private argBytes = 0;
 
@@ -119,7 +120,12 @@ export class WasmExecutor implements Executor {
 
   private weight(store: TensorStore, name: string, layout: WeightLayout): number {
     const key = weightLayoutKey(name, layout);
-    const hit = this.weightPtrs.get(key);
+    let cache = this.weightPtrs.get(store);
+    if (cache === undefined) {
+      cache = new Map();
+      this.weightPtrs.set(store, cache);
+    }
+    const hit = cache.get(key);
     if (hit !== undefined) return hit;
     if (!store.has(name)) throw new ExecutionError(`wasm backend: weight '${name}' is not in the weight store`);
     const t = store.get(name);
@@ -136,7 +142,7 @@ export class WasmExecutor implements Executor {
       const data = t.data;
       packB(layout, (kk, nn) => data[nn * k + kk] ?? 0, undefined, this.heap.f32(ptr, len) as Float32Array<ArrayBuffer>);
     }
-    this.weightPtrs.set(key, ptr);
+    cache.set(key, ptr);
     return ptr;
   }
 
