@@ -5,12 +5,13 @@ import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../
 import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse } from './args.js';
 
-export const RUN_HELP = `usage: modc run <model> [--backend reference] [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
+export const RUN_HELP = `usage: modc run <model> [--backend reference|wasm] [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
 
 Runs the model's prefill on seeded random weights and a seeded random prompt (T text tokens around an image
 block of N_v vision embeddings) and prints the next-token prediction, the routing of every MoD layer and timing.
 
-  --backend NAME      reference (the interpreter; the oracle of the other backends)
+  --backend NAME      reference (the interpreter; the oracle of the other backends) or wasm (WebAssembly SIMD,
+                      multi-threaded)
   --vision-tokens N   vision tokens (default: 32 for tiny models, else the model's typical image)
   --text-tokens T     text tokens (default: the model's typical prompt)
   --seed S            seed of the weights and the prompt (default 0)

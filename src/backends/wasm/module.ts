@@ -2,6 +2,7 @@
 import { type Kernel, kernelKey } from '../../kernel/ir.js';
 import type { MathImport } from './math.js';
 import { WA, type WasmModule } from './wasm-api.js';
+import { useOptimizingTier } from './features.js';
 import { renderKernel, type WasmRendererOptions } from './render.js';
 
 export interface CompiledKernel {
@@ -13,7 +14,9 @@ export interface CompiledKernel {
 
 export class KernelCompiler {
   private readonly cache = new Map<string, CompiledKernel>();
-  constructor(readonly options: WasmRendererOptions) {}
+  constructor(readonly options: WasmRendererOptions) {
+    useOptimizingTier();
+  }
 
   compile(k: Kernel): CompiledKernel {
     const key = kernelKey(k);
