@@ -23,7 +23,7 @@ export class WasmGemm {
   private readonly tiling: MatmulTiling;
 
   constructor(opts: GemmOptions) {
-    this.fma = opts.relaxedFma ?? relaxedSimdAvailable();
+    this.fma = (opts.relaxedFma ?? true) && relaxedSimdAvailable();
     this.heap = new WasmHeap(opts.threads);
     this.pool = new WorkerPool(this.heap, opts.threads);
     this.compiler = new KernelCompiler({ relaxedFma: this.fma, optimizeLevel: 3 });

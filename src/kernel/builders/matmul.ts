@@ -135,7 +135,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   }
 
   const accName = (r: number, c: number): string => `acc${r}_${c}`;
-  const microKernel = (pi: KNode, ri: KNode, k0: KNode, k1: KNode, first: KNode | undefined): KNode[] => {
+  const microKernel = (pi: KNode, ri: KNode, k0: KNode, k1: KNode, first: KNode | undefined, strided: boolean): KNode[] => {
     const out: KNode[] = [];
     const tileIdx = (r: number, c: number): KNode => add(mul(add(mul(pi, mc), add(ri, r)), nr), c * 4);
     for (let r = 0; r < mr; r++)
@@ -145,19 +145,26 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
       }
     // Running element indices into A rows and the B panel: constant offsets of the unrolled steps fold into
     // the address (memarg offsets), so each step costs no index arithmetic beyond one add per stream.
-    for (let r = 0; r < mr; r++) out.push(decl(`pa${r}`, add(mul(aRow(add(add(row0, ri), r)), K), k0)));
+    // A full block of contiguous rows reads them at constant offsets r*K from one running index; edge blocks
+    // (rows clamped into [0, M)) and gathered rows keep one running index per row.
+    if (strided) out.push(decl('pa', add(mul(add(row0, ri), K), k0)));
+    else for (let r = 0; r < mr; r++) out.push(decl(`pa${r}`, add(mul(aRow(add(add(row0, ri), r)), K), k0)));
+    const aIndex = (r: number, u: number): KNode => (strided ? add(v('pa'), r * K + u) : add(v(`pa${r}`), u));
     out.push(decl('pb', add(mul(add(panel0, pi), K * nr), mul(k0, nr))));
     const step = (u: number): KNode[] => {
       const s: KNode[] = [];
       for (let c = 0; c < nrVec; c++) s.push(decl(`b${c}_${u}`, load(global('b'), add(v('pb'), u * nr + c * 4), 'f32x4')));
       for (let r = 0; r < mr; r++) {
-        s.push(decl(`a${r}_${u}`, splat(load(global('a'), add(v(`pa${r}`), u)))));
+        s.push(decl(`a${r}_${u}`, splat(load(global('a'), aIndex(r, u)))));
         for (let c = 0; c < nrVec; c++)
           s.push(assign(accName(r, c), fma(v(`a${r}_${u}`, 'f32x4'), v(`b${c}_${u}`, 'f32x4'), v(accName(r, c), 'f32x4'))));
       }
       return s;
     };
-    const advance = (by: number): KNode[] => [...Array.from({ length: mr }, (_, r) => assign(`pa${r}`, add(v(`pa${r}`), by))), assign('pb', add(v('pb'), by * nr))];
+    const advance = (by: number): KNode[] => [
+      ...(strided ? [assign('pa', add(v('pa'), by))] : Array.from({ length: mr }, (_, r) => assign(`pa${r}`, add(v(`pa${r}`), by)))),
+      assign('pb', add(v('pb'), by * nr)),
+    ];
     const len = sub(k1, k0);
     const mainEnd = add(k0, mul(div(len, unroll), unroll));
     out.push(range('kk', k0, mainEnd, [...Array.from({ length: unroll }, (_, u) => step(u)).flat(), ...advance(unroll)], unroll));
@@ -190,6 +197,9 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     return out;
   };
 
+  /** The constant-stride path for full blocks of contiguous rows, the per-row path otherwise. */
+  const bothPaths = (body: (strided: boolean) => KNode[]): KNode[] =>
+    spec.gatherA ? body(false) : [iff(cmp('le', add(add(row0, v('ri')), mr), M), body(true), body(false))];
   const panelCount = min(panels, sub(nPanels, panel0));
   const rowsHere = min(mc, sub(M, row0));
   if (blocked) {
@@ -197,8 +207,8 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
       range('k0', 0, K, [
         decl('k1', min(add(v('k0'), kc), K)),
         range('pi', 0, panelCount, [
-          range('ri', 0, rowsHere, [
-            ...microKernel(v('pi'), v('ri'), v('k0'), v('k1'), cmp('eq', v('k0'), 0)),
+          range('ri', 0, rowsHere, bothPaths((strided) => [
+            ...microKernel(v('pi'), v('ri'), v('k0'), v('k1'), cmp('eq', v('k0'), 0), strided),
             iff(
               lt(v('k1'), K),
               Array.from({ length: mr * nrVec }, (_, i) => {
@@ -207,12 +217,12 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
               }),
               epilogueStore(v('pi'), v('ri')),
             ),
-          ], mr),
+          ]), mr),
         ]),
       ], kc),
     );
   } else {
-    stmts.push(range('pi', 0, panelCount, [range('ri', 0, rowsHere, [...microKernel(v("pi"), v("ri"), i32(0), i32(K), undefined), ...epilogueStore(v('pi'), v('ri'))], mr)]));
+    stmts.push(range('pi', 0, panelCount, [range('ri', 0, rowsHere, bothPaths((strided) => [...microKernel(v('pi'), v('ri'), i32(0), i32(K), undefined, strided), ...epilogueStore(v('pi'), v('ri'))]), mr)]));
   }
   return { name: spec.name, buffers, params: [{ name: 'M', type: 'i32' }], shared: sharedArrays, privates: [], threads: 1, body: block(...stmts) };
 }
@@ -240,4 +250,4 @@ function applyEpilogue(e: MatmulEpilogue, x: KNode, row: KNode, col: KNode, n: n
 }
 
 /** A default tiling for CPUs with 16 SIMD registers. */
-export const CPU_TILING: MatmulTiling = { mr: 4, nrVec: 3, kc: 256, mc: 48, panels: 4, unroll: 2 };
+export const CPU_TILING: MatmulTiling = { mr: 4, nrVec: 3, kc: 256, mc: 96, panels: 8, unroll: 2 };
