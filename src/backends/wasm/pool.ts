@@ -105,7 +105,8 @@ export class WorkerPool {
       return;
     }
     const c = this.ctrl;
-    const chunk = Math.max(1, Math.floor(groups / (t * 8)));
+    // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible.
+    const chunk = Math.max(1, Math.floor(groups / (t * 64)));
     c[KERNEL] = id;
     c[ARGS] = args;
     c[GROUPS] = groups;
