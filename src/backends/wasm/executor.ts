@@ -53,7 +53,7 @@ export class WasmExecutor implements Executor {
     this.relaxedFma = (opts.relaxedSimd ?? true) && relaxedSimdAvailable();
     this.heap = new WasmHeap(this.threads);
     this.pool = new WorkerPool(this.heap, this.threads);
-    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 3 });
+    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 });
     this.tiling = opts.tiling ?? CPU_TILING;
   }
 
