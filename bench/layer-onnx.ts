@@ -37,7 +37,6 @@ export function layerOnnx(c: LayerShape, s: number, w: (name: string) => Float32
     i64('half_start1', [hd / 2]),
     i64('half_end1', [hd]),
     i64('axis2', [2]),
-    i64('axes_last', [-1]),
   ];
   const proj = (name: string, weight: string, out: number, inn: number, x: string): string => {
     inits.push(f32(`${name}_wT`, [inn, out], transposed(w(weight), out, inn)));
@@ -48,7 +47,8 @@ export function layerOnnx(c: LayerShape, s: number, w: (name: string) => Float32
     inits.push(f32(`${name}_w`, [d], w(weight)));
     nodes.push(
       { op: 'Pow', inputs: [x, 'two'], outputs: [`${name}_sq`] },
-      { op: 'ReduceMean', inputs: [`${name}_sq`, 'axes_last'], outputs: [`${name}_ms`], attrs: [{ name: 'keepdims', i: 1 }] },
+      // Opset 17: ReduceMean takes its axes as an attribute (an input only from opset 18).
+      { op: 'ReduceMean', inputs: [`${name}_sq`], outputs: [`${name}_ms`], attrs: [{ name: 'axes', ints: [-1] }, { name: 'keepdims', i: 1 }] },
       { op: 'Add', inputs: [`${name}_ms`, 'eps'], outputs: [`${name}_mse`] },
       { op: 'Sqrt', inputs: [`${name}_mse`], outputs: [`${name}_rms`] },
       { op: 'Div', inputs: [x, `${name}_rms`], outputs: [`${name}_n`] },

@@ -92,6 +92,7 @@ export async function layerBench(argv: readonly string[], out: (s: string) => vo
       if (g === dense) denseY = (await prepared.run(ins, symbols)).y;
       prepared.dispose();
     }
+    if (exec.profile) for (const [k, ms] of [...exec.profile].sort((a, b) => b[1] - a[1])) process.stderr.write(`${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
   } finally {
     await exec.dispose();
   }

@@ -99,6 +99,27 @@ describe('16-bit rounding', () => {
   });
 });
 
+describe('float32 exp (native polynomial)', () => {
+  it.each([['scalar', false], ['f32x4', true]] as const)('%s: within 3 ulp of exp, exact at the edges', (_name, vec) => {
+    const vals = [0, -0, 1, -1, 0.5, 88.7, 88.72, 88.73, 100, -87.3, -87.34, -87.4, -200, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    for (let i = 0; i < 4000; i++) vals.push(Math.fround(-87 + (176 * i) / 4000));
+    while (vals.length % 4) vals.push(0);
+    const x = Float32Array.from(vals);
+    const out = new Float32Array(x.length);
+    const body = ([a]: readonly import('../../src/kernel/ir.js').KNode[]): import('../../src/kernel/ir.js').KNode => ({ op: 'unary', type: a?.type ?? 'f32', src: [a ?? f32(0)], arg: 'exp' });
+    const k = elementwiseKernel({ name: 'exp', shape: [x.length], inputs: [{ buffer: 'in0', elem: 'f32', strides: [1] }], out: 'f32', body, ...(vec ? { vectorBody: body } : {}) });
+    runner.run(k, { in0: x, out }, { n: x.length }, elementwiseGrid(x.length));
+    x.forEach((val, i) => {
+      const want = Math.fround(Math.exp(val));
+      const got = out[i] ?? Number.NaN;
+      if (Number.isNaN(want)) expect(Number.isNaN(got)).toBe(true);
+      else if (val < -87.33654) expect(got).toBe(0); // float32 subnormal results are flushed to zero
+      else if (!Number.isFinite(want)) expect(got).toBe(want);
+      else expect(Math.abs(got - want) / want).toBeLessThanOrEqual(3 * 2 ** -23);
+    });
+  });
+});
+
 describe('route kernels', () => {
   it('router scores and TanhNorm weights are bit-equal to the reference', () => {
     const rng = new Rng(9);

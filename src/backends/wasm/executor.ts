@@ -46,6 +46,8 @@ export class WasmExecutor implements Executor {
   /** Resident weights per weight store (graphs prepared with the same store share them), by name and layout. */
   private readonly weightPtrs = new WeakMap<TensorStore, Map<string, number>>();
   private argPtr = 0;
+  /** Milliseconds per kernel name, accumulated over runs when profiling is on (MODC_WASM_PROFILE=1). */
+  readonly profile: Map<string, number> | undefined = process.env.MODC_WASM_PROFILE === '1' ? new Map() : undefined;
   private argBytes = 0;
 
   constructor(opts: WasmExecutorOptions = {}) {
@@ -192,7 +194,9 @@ export class WasmExecutor implements Executor {
             if (q.type === 'f32') f[layout.paramOffset(i) / 4] = val;
             else words[layout.paramOffset(i) / 4] = val;
           });
+          const t0 = this.profile ? performance.now() : 0;
           this.pool.dispatch(id, this.argPtr, s.grid[0] * s.grid[1] * s.grid[2], s.parallel ? this.threads : 1);
+          if (this.profile) this.profile.set(k.name, (this.profile.get(k.name) ?? 0) + performance.now() - t0);
         }
       }
       const code = status[0] ?? 0;

@@ -51,10 +51,45 @@ function roundBf16(r: FunctionRenderer, x: Expr): Expr {
   return m.block(null, [xs.set, u.set, v], B.f32);
 }
 
+/**
+ * exp in float32 without leaving Wasm: exp(x) = 2^n * p(x - n ln2) with n = round(x / ln2), ln2 split in two
+ * (Cody-Waite) and the Cephes expf polynomial; about 1 ulp. Above 88.72 it is +inf, below -87.34 it is 0
+ * (float32 subnormals are flushed), NaN stays NaN. One code path for f32 and f32x4 (`vec`).
+ */
+function expF32(r: FunctionRenderer, x: Expr, vec: boolean): Expr {
+  const m = r.mod;
+  const F = vec
+    ? { add: m.f32x4.add, sub: m.f32x4.sub, mul: m.f32x4.mul, min: m.f32x4.min, max: m.f32x4.max, nearest: m.f32x4.nearest, c: (v: number) => m.f32x4.splat(m.f32.const(v)), gt: m.f32x4.gt, lt: m.f32x4.lt }
+    : { add: m.f32.add, sub: m.f32.sub, mul: m.f32.mul, min: m.f32.min, max: m.f32.max, nearest: m.f32.nearest, c: (v: number) => m.f32.const(v), gt: m.f32.gt, lt: m.f32.lt };
+  const t = vec ? B.v128 : B.f32;
+  const xs = share(r, t, x);
+  const n = share(r, t, F.min(F.max(F.nearest(F.mul(xs.get(), F.c(1.4426950408889634))), F.c(-126)), F.c(127)));
+  const rr = share(r, t, F.sub(F.sub(xs.get(), F.mul(n.get(), F.c(0.693359375))), F.mul(n.get(), F.c(-2.12194440e-4))));
+  const coeffs = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  let p = F.c(coeffs[0] ?? 0);
+  for (const c of coeffs.slice(1)) p = F.add(F.mul(p, rr.get()), F.c(c));
+  p = F.add(F.add(F.mul(F.mul(p, rr.get()), rr.get()), rr.get()), F.c(1));
+  const pow2 = vec
+    ? m.i32x4.shl(m.i32x4.add(m.i32x4.trunc_sat_f32x4_s(n.get()), m.i32x4.splat(m.i32.const(127))), m.i32.const(23))
+    : m.f32.reinterpret(m.i32.shl(m.i32.add(m.i32.trunc_s_sat.f32(n.get()), m.i32.const(127)), m.i32.const(23)));
+  let y = F.mul(p, pow2);
+  if (vec) {
+    y = m.v128.bitselect(F.c(Number.POSITIVE_INFINITY), y, F.gt(xs.get(), F.c(88.72283)));
+    y = m.v128.bitselect(F.c(0), y, F.lt(xs.get(), F.c(-87.33654)));
+  } else {
+    y = m.select(F.gt(xs.get(), F.c(88.72283)), F.c(Number.POSITIVE_INFINITY), y);
+    y = m.select(F.lt(xs.get(), F.c(-87.33654)), F.c(0), y);
+  }
+  return m.block(null, [xs.set, n.set, rr.set, y], t);
+}
+
 function scalarUnary(fn: KUnaryFn, t: KType, x: Expr, r: FunctionRenderer): Expr {
   const m = r.mod;
   if (t === 'f32' || t === 'f64') {
     const F = t === 'f32' ? m.f32 : m.f64;
+    // float32 exp stays in Wasm (attention's softmax calls it once per visible key); float64 functions call the
+    // host's libm, which the reference interpreter uses too.
+    if (fn === 'exp' && t === 'f32') return expF32(r, x, false);
     const imp = TRANSCENDENTAL[fn];
     if (imp !== undefined) return t === 'f32' ? m.f32.demote(r.callMath(imp, m.f64.promote(x))) : r.callMath(imp, x);
     switch (fn) {
@@ -105,6 +140,8 @@ export function unaryRule(n: KNodeOf<'unary'>, x: Expr, r: FunctionRenderer): Ex
         return m.f32x4.floor(x);
       case 'recip':
         return m.f32x4.div(m.f32x4.splat(m.f32.const(1)), x);
+      case 'exp':
+        return expF32(r, x, true);
       default: {
         // No vector instruction: apply the scalar rule lane by lane.
         const s = share(r, B.v128, x);
