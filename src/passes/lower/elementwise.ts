@@ -34,14 +34,26 @@ export const UNARY_F64: { readonly [F in UnaryFn]: (x: KNode) => KNode } = {
   square: (x) => mul(x, x),
 };
 
-/** Unary functions that are one exact f32 operation (safe to compute in f32 / f32x4). */
+const c32 = (x: KNode, v: number): KNode => (x.type === 'f32x4' ? splat(f32c(v)) : f32c(v));
+
+/**
+ * Unary functions computed in f32 / f32x4: the exact single operations (same result as the reference), and the
+ * activations on the hot path of every layer (exp, sigmoid, silu) with the backend's native float32 exp, within
+ * a few ulp of the reference's float64 evaluation.
+ */
 export const UNARY_F32X4: Partial<{ readonly [F in UnaryFn]: (x: KNode) => KNode }> = {
   neg: (x) => unary('neg', x),
   abs: (x) => unary('abs', x),
   sqrt: (x) => unary('sqrt', x),
   square: (x) => binary('mul', x, x),
-  relu: (x) => binary('max', x, x.type === 'f32x4' ? splat(f32c(0)) : f32c(0)),
+  relu: (x) => binary('max', x, c32(x, 0)),
+  exp: (x) => unary('exp', x),
+  sigmoid: (x) => binary('div', c32(x, 1), binary('add', c32(x, 1), unary('exp', unary('neg', x)))),
+  silu: (x) => binary('div', x, binary('add', c32(x, 1), unary('exp', unary('neg', x)))),
 };
+
+/** The graph unary functions whose f32 evaluation can differ from the reference in the last bits. */
+export const UNARY_APPROX: ReadonlySet<UnaryFn> = new Set<UnaryFn>(['exp', 'sigmoid', 'silu']);
 
 const BASIC: Partial<Record<BinaryFn, KBinaryFn>> = { add: 'add', sub: 'sub', mul: 'mul', div: 'div', max: 'max', min: 'min' };
 
