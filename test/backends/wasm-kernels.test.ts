@@ -8,9 +8,12 @@ import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { matmulGrid, matmulKernel, type MatmulSpec, packB, packedLength } from '../../src/kernel/builders/matmul.js';
 import { compactKernel, routeRankKernel, routeScoreKernel, tokenGrid } from '../../src/kernel/builders/route.js';
 import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/elementwise.js';
+import { attentionGrid, attentionKernel, ropeTableKernel } from '../../src/kernel/builders/attention.js';
+import { ropeInvFreq } from '../../src/kernel/builders/reduce.js';
+import { interpret } from '../../src/backends/reference/index.js';
 import { add, barrier, block, cast, decl, f32, gid, global, iff, lid, load, lt, mul, range, rem, shared, store, v } from '../../src/kernel/dsl.js';
 import type { Kernel } from '../../src/kernel/ir.js';
-import { makeTensor, roundBf16, roundF16 } from '../../src/ir/index.js';
+import { buildGraph, makeTensor, MapStore, roundBf16, roundF16 } from '../../src/ir/index.js';
 import { Rng } from '../../src/runtime/random.js';
 
 let runner: KernelRunner;
@@ -117,6 +120,32 @@ describe('float32 exp (native polynomial)', () => {
       else if (!Number.isFinite(want)) expect(got).toBe(want);
       else expect(Math.abs(got - want) / want).toBeLessThanOrEqual(3 * 2 ** -23);
     });
+  });
+});
+
+describe('attention with RoPE applied on the fly', () => {
+  it.each([[16, true], [8, false]] as const)('equals rope + attention on the reference (rotaryDim %i, causal %s)', (rotaryDim, causal) => {
+    const rng = new Rng(21);
+    const [sq, h, hkv, d] = [13, 4, 2, 16];
+    const q = Float32Array.from({ length: sq * h * d }, () => rng.normal());
+    const k = Float32Array.from({ length: sq * hkv * d }, () => rng.normal());
+    const vv = Float32Array.from({ length: sq * hkv * d }, () => rng.normal());
+    const pos = Int32Array.from({ length: sq }, (_, i) => 3 * i + (i % 2));
+    const g = buildGraph('rope_attention', {}, (b) => {
+      const [qi, ki, vi, pi] = [b.input('q', 'f32', [sq, h, d]), b.input('k', 'f32', [sq, hkv, d]), b.input('v', 'f32', [sq, hkv, d]), b.input('pos', 'i32', [sq])];
+      b.output('y', b.attention(b.rope(qi, pi, 10000, rotaryDim), b.rope(ki, pi, 10000, rotaryDim), vi, pi, pi, { scale: 0.25, causal }));
+    });
+    const want = interpret(g, { q: makeTensor('f32', [sq, h, d], q), k: makeTensor('f32', [sq, hkv, d], k), v: makeTensor('f32', [sq, hkv, d], vv), pos: makeTensor('i32', [sq], pos) }, { weights: new MapStore() }).y;
+    const half = rotaryDim / 2;
+    const cos = new Float32Array(sq * half);
+    const sin = new Float32Array(sq * half);
+    runner.run(ropeTableKernel(rotaryDim), { pos, invFreq: ropeInvFreq(10000, rotaryDim), cos, sin }, { rows: sq }, [1, 1, 1]);
+    const spec = { sq, sk: sq, heads: h, kvHeads: hkv, headDim: d, valueDim: d, scale: 0.25, causal, queryBlock: 4, rope: { rotaryDim } };
+    const out = new Float32Array(sq * h * d);
+    runner2.run(attentionKernel(spec), { q, k, v: vv, qPos: pos, kPos: pos, qCos: cos, qSin: sin, kCos: cos, kSin: sin, out }, {}, attentionGrid(spec));
+    let worst = 0;
+    want?.data.forEach((w, i) => (worst = Math.max(worst, Math.abs((out[i] ?? 0) - w))));
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The Kernel IR verifier: well-formed builder output passes, each kind of mistake is reported by name. */
-import { attentionKernel } from '../../src/kernel/builders/attention.js';
+import { attentionKernel, ropeTableKernel } from '../../src/kernel/builders/attention.js';
 import { CPU_TILING, matmulKernel } from '../../src/kernel/builders/matmul.js';
 import { compactKernel, routeRankKernel, routeScoreKernel, stringCombineKernel } from '../../src/kernel/builders/route.js';
 import { rmsnormKernel, ropeKernel } from '../../src/kernel/builders/reduce.js';
@@ -23,6 +23,9 @@ describe('kernel verifier', () => {
     const ks = [
       matmulKernel({ name: 'mm', k: 64, n: 40, tiling: CPU_TILING, rmsnormEps: 1e-5, gatherA: true, scatterC: true, epilogue: [{ kind: 'bias', buffer: 'bias' }, { kind: 'unary', fn: 'tanh' }, { kind: 'rowScale', buffer: 'w', mapped: true }, { kind: 'binary', fn: 'add', buffer: 'r', mapped: true, operandFirst: true }] }),
       attentionKernel({ sq: 5, sk: 7, heads: 4, kvHeads: 2, headDim: 8, valueDim: 8, scale: 0.3, causal: true, queryBlock: 2 }),
+      attentionKernel({ sq: 5, sk: 7, heads: 4, kvHeads: 2, headDim: 8, valueDim: 8, scale: 0.3, causal: true, queryBlock: 2, rope: { rotaryDim: 8 } }),
+      attentionKernel({ sq: 5, sk: 7, heads: 2, kvHeads: 1, headDim: 6, valueDim: 6, scale: 0.3, causal: false, queryBlock: 2 }),
+      ropeTableKernel(8),
       routeScoreKernel(16, 0.2, 1),
       routeRankKernel(9, true, true),
       compactKernel(9, true),

@@ -3,7 +3,7 @@
  * one workgroup per (block of queries, head). Per query: scores into a workgroup array with their maximum, then
  * the exponentials and their sum, then the weighted sum of values in f32x4 lanes (one exp per visible key).
  */
-import { add, assign, binary, block, cmp, decl, div, f32, fma, gid, global, iff, lane, load, max, min, mul, range, select, shared, splat, store, sub, unary, v } from '../dsl.js';
+import { add, assign, binary, block, cast, cmp, decl, div, f32, fma, gid, global, i32, iff, lane, load, max, min, mul, param, range, select, shared, splat, store, sub, unary, v } from '../dsl.js';
 import type { Kernel, KNode } from '../ir.js';
 
 export interface AttentionSpec {
@@ -17,12 +17,19 @@ export interface AttentionSpec {
   readonly causal: boolean;
   /** Queries per workgroup. */
   readonly queryBlock: number;
+  /**
+   * RoPE applied on the fly (rotate_half layout on the first rotaryDim dims) from cos/sin tables of the query
+   * and key positions (ropeTableKernel): each workgroup rotates its KV head's keys once into workgroup memory.
+   * Head dims must be multiples of 4.
+   */
+  readonly rope?: { readonly rotaryDim: number };
 }
 
 export const attentionGrid = (s: AttentionSpec): [number, number, number] => [Math.max(1, Math.ceil(s.sq / s.queryBlock)), s.heads, 1];
 
 export function attentionKernel(s: AttentionSpec): Kernel {
   if (s.headDim % 4 === 0 && s.valueDim % 4 === 0 && s.headDim <= 256 && s.valueDim <= 256) return attentionRegisterKernel(s);
+  if (s.rope) throw new Error(`attention with fused RoPE needs head dims that are multiples of 4, got ${s.headDim} / ${s.valueDim}`);
   return attentionGeneralKernel(s);
 }
 
@@ -42,6 +49,26 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
   const f4 = (name: string): KNode => v(name, 'f32x4');
   const hsum = (x: KNode): KNode => add(add(lane(x, 0), lane(x, 1)), add(lane(x, 2), lane(x, 3)));
   const keys = [0, 1, 2, 3];
+  const rope = s.rope;
+  const half = rope ? rope.rotaryDim / 2 : 0;
+  /** Rotated copy of row `src` (element offset) of `buf` into `dst` at `dstOff`, with table row `row`. */
+  const rotate = (buf: string, srcOff: KNode, dst: string, dstOff: KNode, cosT: string, sinT: string, row: KNode): KNode[] => {
+    const x = (i: KNode): KNode => cast(load(global(buf), add(srcOff, i)), 'f64');
+    const t = (tab: string): KNode => cast(load(global(tab), add(mul(row, half), v('ri'))), 'f64');
+    return [
+      range('ri', 0, half, [
+        decl('x1', x(v('ri'))),
+        decl('x2', x(add(v('ri'), half))),
+        decl('cs', t(cosT)),
+        decl('sn', t(sinT)),
+        store(shared(dst), add(dstOff, v('ri')), cast(sub(mul(v('x1', 'f64'), v('cs', 'f64')), mul(v('x2', 'f64'), v('sn', 'f64'))), 'f32')),
+        store(shared(dst), add(add(dstOff, v('ri')), half), cast(add(mul(v('x2', 'f64'), v('cs', 'f64')), mul(v('x1', 'f64'), v('sn', 'f64'))), 'f32')),
+      ]),
+      range('ri', 2 * half, d, store(shared(dst), add(dstOff, v('ri')), load(global(buf), add(srcOff, v('ri'))))),
+    ];
+  };
+  const qAt = (c: KNode): KNode => (rope ? load(shared('qr'), c, 'f32x4') : load(global('q'), add(v('qo'), c), 'f32x4'));
+  const kAt = (u: number, c: KNode): KNode => (rope ? load(shared('kr'), add(mul(min(add(v('j'), u), sk - 1), d), c), 'f32x4') : load(global('k'), add(v(`ko${u}`), c), 'f32x4'));
   const scorePass = range('j', 0, skPad, [
     ...keys.map((u) => decl(`vis${u}`, inRange(add(v('j'), u)))),
     iff(binary('or', binary('or', v('vis0', 'bool'), v('vis1', 'bool')), binary('or', v('vis2', 'bool'), v('vis3', 'bool'))), [
@@ -49,8 +76,8 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
       ...keys.map((u) => decl(`ko${u}`, mul(add(mul(min(add(v('j'), u), sk - 1), hkv), v('kh')), d))),
       ...keys.map((u) => decl(`dp${u}`, splat(f32(0)))),
       range('c', 0, qv * 4, [
-        decl('qc', load(global('q'), add(v('qo'), v('c')), 'f32x4')),
-        ...keys.map((u) => assign(`dp${u}`, fma(f4('qc'), load(global('k'), add(v(`ko${u}`), v('c')), 'f32x4'), f4(`dp${u}`)))),
+        decl('qc', qAt(v('c'))),
+        ...keys.map((u) => assign(`dp${u}`, fma(f4('qc'), kAt(u, v('c')), f4(`dp${u}`)))),
       ], 4),
       ...keys.map((u) => [
         decl(`sc${u}`, select(v(`vis${u}`, 'bool'), mul(hsum(f4(`dp${u}`)), f32(s.scale)), f32(Number.NEGATIVE_INFINITY))),
@@ -78,7 +105,7 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
   const body = range('i', q0, min(add(q0, s.queryBlock), s.sq), [
     decl('qo', mul(add(mul(v('i'), h), gid(1)), d)),
     decl('qp', load(global('qPos'), v('i'), 'i32')),
-    decl('kh', div(gid(1), group)),
+    ...(rope ? rotate('q', v('qo'), 'qr', i32(0), 'qCos', 'qSin', v('i')) : []),
     decl('m', f32(Number.NEGATIVE_INFINITY)),
     scorePass,
     decl('oo', mul(add(mul(v('i'), h), gid(1)), dv)),
@@ -94,21 +121,59 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
       range('c', 0, dv, store(global('out'), add(v('oo'), v('c')), f32(0))),
     ),
   ]);
+  // The workgroup's KV head, and with fused RoPE its rotated keys, once before the queries.
+  const prologue: KNode[] = [decl('kh', div(gid(1), group))];
+  if (rope) prologue.push(range('j', 0, sk, rotate('k', mul(add(mul(v('j'), hkv), v('kh')), d), 'kr', mul(v('j'), d), 'kCos', 'kSin', v('j'))));
+  const tables = rope ? ['qCos', 'qSin', 'kCos', 'kSin'].map((name) => ({ name, elem: 'f32' as const, access: 'read' as const })) : [];
   return {
-    name: `attention_r_${s.sq}x${sk}_${h}x${hkv}x${d}x${dv}_${s.causal ? 'c' : 'f'}`,
+    name: `attention_r_${s.sq}x${sk}_${h}x${hkv}x${d}x${dv}_${s.causal ? 'c' : 'f'}${rope ? `_rope${rope.rotaryDim}` : ''}`,
     buffers: [
       { name: 'q', elem: 'f32', access: 'read' },
       { name: 'k', elem: 'f32', access: 'read' },
       { name: 'v', elem: 'f32', access: 'read' },
       { name: 'qPos', elem: 'i32', access: 'read' },
       { name: 'kPos', elem: 'i32', access: 'read' },
+      ...tables,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
     params: [],
-    shared: [{ name: 'sc', elem: 'f32', length: Math.max(4, skPad) }],
+    shared: [
+      { name: 'sc', elem: 'f32', length: Math.max(4, skPad) },
+      ...(rope ? [{ name: 'qr', elem: 'f32' as const, length: d }, { name: 'kr', elem: 'f32' as const, length: Math.max(1, sk) * d }] : []),
+    ],
     privates: [],
     threads: 1,
-    body: block(body),
+    body: block(...prologue, body),
+  };
+}
+
+/**
+ * cos / sin tables [rows, rotaryDim/2] of RoPE at the given positions, rounded to float32 like Hugging Face
+ * (angle f32(p * invFreq[i]), then f32(cos), f32(sin)): the inputs of attention with fused RoPE.
+ */
+export function ropeTableKernel(rotaryDim: number): Kernel {
+  const half = rotaryDim / 2;
+  const r0 = mul(gid(0), 16);
+  return {
+    name: `rope_table_${rotaryDim}`,
+    buffers: [
+      { name: 'pos', elem: 'i32', access: 'read' },
+      { name: 'invFreq', elem: 'f32', access: 'read' },
+      { name: 'cos', elem: 'f32', access: 'write' },
+      { name: 'sin', elem: 'f32', access: 'write' },
+    ],
+    params: [{ name: 'rows', type: 'i32' }],
+    shared: [],
+    privates: [],
+    threads: 1,
+    body: range('t', r0, min(add(r0, 16), param('rows')), [
+      decl('p', cast(load(global('pos'), v('t'), 'i32'), 'f64')),
+      range('i', 0, half, [
+        decl('ang', cast(cast(mul(v('p', 'f64'), cast(load(global('invFreq'), v('i')), 'f64')), 'f32'), 'f64')),
+        store(global('cos'), add(mul(v('t'), half), v('i')), cast(unary('cos', v('ang', 'f64')), 'f32')),
+        store(global('sin'), add(mul(v('t'), half), v('i')), cast(unary('sin', v('ang', 'f64')), 'f32')),
+      ]),
+    ]),
   };
 }
 
