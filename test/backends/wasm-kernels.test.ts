@@ -5,7 +5,7 @@
  */
 import { routeTokens, topkIndices } from '../../src/backends/reference/index.js';
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
-import { matmulGrid, matmulKernel, type MatmulSpec, packB, packedLength } from '../../src/kernel/builders/matmul.js';
+import { CPU_TILING, matmulGrid, matmulKernel, type MatmulSpec, packB, packedLength } from '../../src/kernel/builders/matmul.js';
 import { compactKernel, routeRankKernel, routeScoreKernel, tokenGrid } from '../../src/kernel/builders/route.js';
 import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/elementwise.js';
 import { attentionGrid, attentionKernel, ropeTableKernel } from '../../src/kernel/builders/attention.js';
@@ -216,7 +216,12 @@ describe('matmul kernel', () => {
   const cRows = Int32Array.from({ length: m }, (_, i) => m - 1 - i);
   const rowW = Float32Array.from({ length: m }, () => 0.8 + 0.4 * rng.next());
   const resid = Float32Array.from({ length: m * n }, () => rng.normal());
-  const tiling = { mr: 4, nrVec: 3, kc: 32, mc: 8, panels: 2, unroll: 2 };
+  const tilings = [
+    { mr: 4, nrVec: 3, kc: 32, mc: 8, panels: 2, unroll: 2 },
+    // Vector loads of A with lane splats, K unrolled by 4 (K = 70: remainder steps in every block).
+    { mr: 6, nrVec: 2, kc: 32, mc: 12, panels: 2, unroll: 4, aVector: true },
+  ];
+  const tiling = tilings[0] ?? CPU_TILING;
   type Opts = { rms?: boolean; gather?: boolean; scatter?: boolean; epi?: boolean };
 
   /** Plain float64 loops: C[c(r)] = epi(rms(A[a(r)]) @ W^T). */
@@ -247,7 +252,7 @@ describe('matmul kernel', () => {
     ['bias, exp, row scale and residual epilogue', { epi: true }],
     ['gathered A rows and scattered C rows (the STRing combine shape)', { gather: true, scatter: true, epi: true }],
   ];
-  it.each(cases)('%s, with FMA and with mul+add, on 1 and 2 threads', (_name, o) => {
+  it.each(cases.flatMap(([name, o]) => tilings.map((t, i) => [`${name} (tiling ${i})`, o, t] as const)))('%s, with FMA and with mul+add, on 1 and 2 threads', (_name, o, tiling) => {
     const spec: MatmulSpec = {
       name: 'mm',
       k,
@@ -265,7 +270,7 @@ describe('matmul kernel', () => {
           ]
         : [],
     };
-    const layout = { k, n, nr: 12 };
+    const layout = { k, n, nr: 4 * tiling.nrVec };
     const b = packB(layout, (kk, nn) => w[nn * k + kk] ?? 0, o.rms ? norm : undefined, new Float32Array(packedLength(layout)));
     const kern = matmulKernel(spec);
     const want = expected(o);

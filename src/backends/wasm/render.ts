@@ -449,6 +449,14 @@ const EXPR_RULES: { readonly [O in KOp]: Rule<O> } = {
   splat: (n, r) => {
     const x = n.src[0] as KNode;
     if (x.op === 'load' && x.arg.space !== 'private') return r.loadSplat(x);
+    // splat(lane(v, i)) is one shuffle.
+    const vec = x.op === 'lane' ? x.src[0] : undefined;
+    if (x.op === 'lane' && vec !== undefined && vec.type === n.type) {
+      const e = r.expr(vec);
+      const tmp = r.tempLocal(binaryen.v128);
+      const bytes = [0, 1, 2, 3].flatMap(() => [0, 1, 2, 3].map((b) => x.arg * 4 + b));
+      return r.mod.block(null, [r.mod.local.set(tmp, e), r.mod.i8x16.shuffle(r.mod.local.get(tmp, binaryen.v128), r.mod.local.get(tmp, binaryen.v128), bytes)], binaryen.v128);
+    }
     return n.type === 'f32x4' ? r.mod.f32x4.splat(r.expr(x)) : r.mod.i32x4.splat(r.expr(x));
   },
   lane: (n, r) => {
