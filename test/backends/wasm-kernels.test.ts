@@ -85,6 +85,27 @@ describe('workgroups of several threads', () => {
   });
 });
 
+describe('worker pool', () => {
+  it('reports a trapping kernel and stays usable', () => {
+    const bad: Kernel = {
+      name: 'oob',
+      buffers: [{ name: 'out', elem: 'f32', access: 'write' }],
+      params: [],
+      shared: [],
+      privates: [],
+      threads: 1,
+      // Far past the end of the 4 GiB address space: a trap on every thread.
+      body: store(global('out'), add(mul(gid(0), 0), 0x3fffffff), f32(1)),
+    };
+    expect(() => runner2.run(bad, { out: new Float32Array(4) }, {}, [64, 1, 1])).toThrow(/out of bounds/);
+    const x = Float32Array.from({ length: 24 }, (_, i) => i);
+    const out = new Float32Array(24);
+    const copy = elementwiseKernel({ name: 'copy', shape: [24], inputs: [{ buffer: 'in0', elem: 'f32', strides: [1] }], out: 'f32', body: ([a]) => a ?? f32(0) });
+    runner2.run(copy, { in0: x, out }, { n: 24 }, elementwiseGrid(24));
+    expect(Array.from(out)).toEqual(Array.from(x));
+  });
+});
+
 describe('16-bit rounding', () => {
   it.each([['round_f16', roundF16], ['round_bf16', roundBf16]] as const)('%s matches the host conversion', (fn, ref) => {
     const rng = new Rng(3);

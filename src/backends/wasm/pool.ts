@@ -5,7 +5,7 @@
  * order, so results are bit-identical whatever the thread count or the claiming order. Commands go through a
  * control block in shared memory (Atomics.wait / notify), which costs microseconds per dispatch.
  */
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { WasmHeap } from './memory.js';
 import { erf64, type MathImport, mathImportObject } from './math.js';
 import { WA, type WasmModule } from './wasm-api.js';
@@ -126,11 +126,21 @@ export class WorkerPool {
     Atomics.store(c, DONE, 0);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
-    own?.();
+    // The calling thread's share; even if it traps, wait for the workers so the next command starts clean.
+    let ownError: unknown;
+    try {
+      own?.();
+    } catch (e) {
+      ownError = e;
+    }
     const want = this.workers.length;
     for (let d = Atomics.load(c, DONE); (d & 0xffff) + (d >>> 16) < want; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d, 1000);
     const failed = Atomics.load(c, DONE) >>> 16;
-    if (failed) throw new Error(`wasm pool: ${failed} worker(s) failed while running a kernel`);
+    if (ownError !== undefined) throw ownError;
+    if (failed) {
+      const reasons = this.workers.map((w) => receiveMessageOnPort(w.port)?.message).filter((m): m is string => typeof m === 'string');
+      throw new Error(`wasm pool: ${failed} worker(s) failed while running a kernel: ${reasons.join('; ')}`);
+    }
   }
 
   async dispose(): Promise<void> {
