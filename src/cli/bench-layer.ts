@@ -9,7 +9,7 @@ import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { add, buildGraph, floorMul, type Graph, type HostTensor, makeTensor } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { flag, intOpt, parse } from './args.js';
-import { medianMs } from './bench.js';
+import { medianMs } from './bench-util.js';
 import { benchModel } from './bench-prefill.js';
 
 export const LAYER_HELP = `  modc bench layer [--d 1024] [--vision-tokens 576] [--text-tokens 64] [--ratio 0.5] [--threads T] [--json]

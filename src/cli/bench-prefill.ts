@@ -10,7 +10,7 @@ import { costReport } from '../cost/report.js';
 import type { Graph, MapStore } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { flag, intOpt, parse } from './args.js';
-import { medianMs } from './bench.js';
+import { medianMs } from './bench-util.js';
 
 export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--json]
       p-MoD vs dense prefill on wasm (random weights, routers non-zero); JSON:

@@ -8,6 +8,7 @@ import { WasmGemm } from '../backends/wasm/gemm.js';
 import { flag, intOpt, parse, UsageError } from './args.js';
 import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
+import { medianMs } from './bench-util.js';
 
 export const BENCH_HELP = `usage: modc bench <matmul|prefill|layer> [options]
 
@@ -26,19 +27,6 @@ export interface MatmulResult {
   readonly gflops?: number;
   readonly ms?: number;
   readonly unavailable?: string;
-}
-
-/** Median wall time of `repeat` runs after one warm-up run. */
-export async function medianMs(run: () => Promise<void> | void, repeat: number): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
 }
 
 function seeded(n: number, seed: number): Float32Array {

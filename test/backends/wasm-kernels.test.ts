@@ -5,7 +5,7 @@
  */
 import { routeTokens, topkIndices } from '../../src/backends/reference/index.js';
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
-import { CPU_TILING, matmulGrid, matmulKernel, type MatmulSpec, packB, packedLength } from '../../src/kernel/builders/matmul.js';
+import { CPU_TILING, matmulGrid, matmulKernel, type MatmulSpec, packB, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
 import { compactKernel, routeRankKernel, routeScoreKernel, tokenGrid } from '../../src/kernel/builders/route.js';
 import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/elementwise.js';
 import { attentionGrid, attentionKernel, ropeTableKernel } from '../../src/kernel/builders/attention.js';
@@ -303,6 +303,11 @@ describe('matmul kernel', () => {
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((c[i] ?? 0) - (want[i] ?? 0)) / (1 + Math.abs(want[i] ?? 0)));
       expect(worst).toBeLessThan(1e-5);
     }
+  });
+
+  it('packLinearWeight equals packB on the Linear layout', () => {
+    const layout = { k, n, nr: 12 };
+    expect(Array.from(packLinearWeight(layout, w))).toEqual(Array.from(packB(layout, (kk, nn) => w[nn * k + kk] ?? 0)));
   });
 
   it('is bit-identical on 1 and 2 threads', () => {

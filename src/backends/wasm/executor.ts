@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ExecutionError, type Graph, graphWeights, type HostTensor, makeTensor, sizeOf, type TensorStore } from '../../ir/index.js';
-import { CPU_TILING, type MatmulTiling, packB, packedLength } from '../../kernel/builders/matmul.js';
+import { CPU_TILING, type MatmulTiling, packedLength, packLinearWeight } from '../../kernel/builders/matmul.js';
 import type { KernelProgram, WeightLayout } from '../../kernel/program.js';
 import { weightLayoutKey } from '../../kernel/program.js';
 import { lowerToProgram, planKey } from '../../passes/lower/index.js';
@@ -141,8 +141,7 @@ export class WasmExecutor implements Executor {
       if (t.data.length !== k * n) throw new ExecutionError(`wasm backend: weight '${name}' has ${t.data.length} elements, a [${n}, ${k}] Linear weight needs ${k * n}`);
       const len = packedLength(layout);
       ptr = this.heap.alloc(len * 4, `weight '${name}' (packed)`);
-      const data = t.data;
-      packB(layout, (kk, nn) => data[nn * k + kk] ?? 0, undefined, this.heap.f32(ptr, len) as Float32Array<ArrayBuffer>);
+      packLinearWeight(layout, t.data, this.heap.f32(ptr, len) as Float32Array<ArrayBuffer>);
     }
     cache.set(key, ptr);
     return ptr;

@@ -2,7 +2,7 @@
  * A standalone matmul on the Wasm backend (C = A @ W^T with W [N, K] packed once): the `modc bench matmul`
  * engine, and the simplest end-to-end use of builder -> renderer -> pool.
  */
-import { matmulGrid, matmulKernel, type MatmulTiling, packB, packedLength, CPU_TILING } from '../../kernel/builders/matmul.js';
+import { CPU_TILING, matmulGrid, matmulKernel, type MatmulTiling, packedLength, packLinearWeight } from '../../kernel/builders/matmul.js';
 import { argBlockLayout } from './render.js';
 import { relaxedSimdAvailable } from './features.js';
 import { WasmHeap } from './memory.js';
@@ -39,7 +39,7 @@ export class WasmGemm {
     const id = this.pool.load(compiled.module, compiled.imports);
     const layout = { k, n, nr: 4 * t.nrVec };
     const bPtr = this.heap.alloc(packedLength(layout) * 4, 'packed B');
-    packB(layout, (kk, nn) => w[nn * k + kk] ?? 0, undefined, this.heap.f32(bPtr, packedLength(layout)) as Float32Array<ArrayBuffer>);
+    packLinearWeight(layout, w, this.heap.f32(bPtr, packedLength(layout)) as Float32Array<ArrayBuffer>);
     const aPtr = this.heap.alloc(m * k * 4, 'A');
     const cPtr = this.heap.alloc(m * n * 4, 'C');
     const al = argBlockLayout(kernel);

@@ -37,6 +37,24 @@ export function packB(l: PackedLayout, get: (k: number, n: number) => number, sc
   return out;
 }
 
+/**
+ * packB for a PyTorch Linear weight W [n, k] (B = W^T), reading W row by row (sequential reads; about 10x faster
+ * than packB's element callback on large weights).
+ */
+export function packLinearWeight(l: PackedLayout, w: ArrayLike<number>, out = new Float32Array(packedLength(l))): Float32Array {
+  const { k, n, nr } = l;
+  const panels = Math.ceil(n / nr);
+  out.fill(0, 0, panels * k * nr);
+  for (let col = 0; col < n; col++) {
+    const p = Math.floor(col / nr);
+    const j = col - p * nr;
+    const src = col * k;
+    let dst = p * k * nr + j;
+    for (let kk = 0; kk < k; kk++, dst += nr) out[dst] = w[src + kk] ?? 0;
+  }
+  return out;
+}
+
 export interface MatmulTiling {
   /** Rows of the register block. */
   readonly mr: number;
