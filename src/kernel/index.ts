@@ -6,6 +6,7 @@ export * from './ir.js';
 export * as k from './dsl.js';
 export { checkKernel, KernelError, verifyKernel } from './verify.js';
 export * from './program.js';
+export * from './renderer.js';
 export * from './builders/matmul.js';
 export * from './builders/attention.js';
 export * from './builders/route.js';

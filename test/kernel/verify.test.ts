@@ -6,6 +6,7 @@ import { rmsnormKernel, ropeKernel } from '../../src/kernel/builders/reduce.js';
 import { add, assign, barrier, block, decl, f32, global, i32, iff, lid, load, lt, priv, store, v } from '../../src/kernel/dsl.js';
 import type { Kernel, KNode } from '../../src/kernel/ir.js';
 import { checkKernel, KernelError, verifyKernel } from '../../src/kernel/verify.js';
+import { limitProblems } from '../../src/kernel/renderer.js';
 
 const kernel = (body: KNode, extra: Partial<Kernel> = {}): Kernel => ({
   name: 'k',
@@ -51,6 +52,17 @@ describe('kernel verifier', () => {
   ] as const)('reports: %s', (_name, k, msg) => {
     expect(verifyKernel(k).join('\n')).toMatch(msg);
     expect(() => checkKernel(k)).toThrow(KernelError);
+  });
+
+  it('checks kernels and grids against a device limits table', () => {
+    const limits = { maxThreadsPerWorkgroup: 128, sharedBytes: 1024, maxBuffersPerKernel: 2, maxGridSize: 65535 };
+    const k = kernel(block(), { threads: 256, shared: [{ name: 'tile', elem: 'f32', length: 512 }], buffers: [{ name: 'a', elem: 'f32', access: 'read' }, { name: 'b', elem: 'f32', access: 'read' }, { name: 'c', elem: 'f32', access: 'write' }] });
+    const problems = limitProblems(k, limits, [70000, 1, 1]).join('\n');
+    expect(problems).toMatch(/256 threads per workgroup exceed 128/);
+    expect(problems).toMatch(/2048 bytes of workgroup memory exceed 1024/);
+    expect(problems).toMatch(/3 buffers exceed 2/);
+    expect(problems).toMatch(/grid axis 0 has 70000 workgroups, more than 65535/);
+    expect(limitProblems(kernel(block()), limits, [1, 1, 1])).toEqual([]);
   });
 
   it('accepts a barrier in a loop with uniform bounds', () => {

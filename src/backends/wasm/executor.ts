@@ -17,7 +17,7 @@ import { relaxedSimdAvailable } from './features.js';
 import { MAX_BYTES, WasmHeap, WasmMemoryError } from './memory.js';
 import { KernelCompiler } from './module.js';
 import { WorkerPool } from './pool.js';
-import { argBlockLayout } from './render.js';
+import { argBlockLayout, WASM_LIMITS } from './render.js';
 
 export interface WasmExecutorOptions {
   /** Threads (the calling thread + workers); default: the machine's available parallelism. */
@@ -78,7 +78,7 @@ export class WasmExecutor implements Executor {
       run: (inputs: TensorMap, symbols?: Readonly<Record<string, number>>) => {
         try {
           const env = bindInputSymbols(graph, inputs, symbols);
-          const plan = plans.get(planKey(graph, env), () => this.load(lowerToProgram(graph, env, { tiling: this.tiling }), weights));
+          const plan = plans.get(planKey(graph, env), () => this.load(lowerToProgram(graph, env, { tiling: this.tiling, limits: WASM_LIMITS }), weights));
           return Promise.resolve(this.execute(plan, inputs));
         } catch (e) {
           return Promise.reject(e);

@@ -17,6 +17,7 @@ import {
   type MemRef,
 } from '../../kernel/ir.js';
 import { checkKernel } from '../../kernel/verify.js';
+import { type DeviceLimits, type KernelRenderer, limitProblems } from '../../kernel/renderer.js';
 import { MATH_IMPORTS, type MathImport } from './math.js';
 import { binaryRule, castRule, cmpRule, unaryRule } from './render-ops.js';
 
@@ -34,9 +35,11 @@ export const WASM_LIMITS = {
   maxThreadsPerWorkgroup: 1024,
   /** Scratch bytes per worker for shared arrays and spilled per-thread variables. */
   scratchBytes: 1 << 20,
+  /** Workgroup memory lives in the worker's scratch, next to spilled per-thread variables. */
+  sharedBytes: 1 << 20,
   maxBuffersPerKernel: 64,
   maxGridSize: 2 ** 31 - 1,
-} as const;
+} as const satisfies DeviceLimits & { scratchBytes: number };
 
 /** Byte layout of the argument block a dispatch writes before calling `run`. */
 export function argBlockLayout(k: Kernel): { readonly bytes: number; readonly bufferOffset: (i: number) => number; readonly paramOffset: (i: number) => number } {
@@ -491,8 +494,8 @@ export interface RenderedKernel {
 /** Renders, validates and optimises one kernel into a standalone Wasm module importing `env.memory`. */
 export function renderKernel(k: Kernel, opts: WasmRendererOptions): RenderedKernel {
   checkKernel(k);
-  if (k.threads > WASM_LIMITS.maxThreadsPerWorkgroup) throw new Error(`kernel '${k.name}': ${k.threads} threads per workgroup exceed ${WASM_LIMITS.maxThreadsPerWorkgroup}`);
-  if (k.buffers.length > WASM_LIMITS.maxBuffersPerKernel) throw new Error(`kernel '${k.name}': ${k.buffers.length} buffers exceed ${WASM_LIMITS.maxBuffersPerKernel}`);
+  const problems = limitProblems(k, WASM_LIMITS);
+  if (problems.length) throw new Error(`wasm renderer: ${problems.join('; ')}`);
   const m = new B.Module();
   try {
     m.setFeatures(B.Features.MVP | B.Features.SIMD128 | B.Features.BulkMemory | B.Features.Atomics | B.Features.NontrappingFPToInt | (opts.relaxedFma ? B.Features.RelaxedSIMD : 0));
@@ -510,6 +513,11 @@ export function renderKernel(k: Kernel, opts: WasmRendererOptions): RenderedKern
   } finally {
     m.dispose();
   }
+}
+
+/** The Wasm renderer as a value: its device limits and its rendering function. */
+export function wasmRenderer(opts: WasmRendererOptions): KernelRenderer<RenderedKernel> {
+  return { name: 'wasm', limits: WASM_LIMITS, render: (k) => renderKernel(k, opts) };
 }
 
 /** The text form of a kernel's Wasm (for debugging and golden tests). */

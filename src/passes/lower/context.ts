@@ -9,6 +9,7 @@ import { kernelKey } from '../../kernel/ir.js';
 import type { KernelProgram, ProgramBuffer, ProgramStep, ProgramTensor, WeightLayout } from '../../kernel/program.js';
 import { weightLayoutKey } from '../../kernel/program.js';
 import { checkKernel } from '../../kernel/verify.js';
+import { type DeviceLimits, limitProblems } from '../../kernel/renderer.js';
 
 /** A lowered value: a buffer (or a weight not yet given a plain buffer), its concrete shape and dtype. */
 export interface LValue {
@@ -36,7 +37,7 @@ export class LoweringContext {
   readonly status: number;
   readonly inputs: ProgramTensor[] = [];
 
-  constructor(readonly verifyKernels: boolean) {
+  constructor(readonly verifyKernels: boolean, readonly limits?: DeviceLimits) {
     this.status = this.buffer(1, 'i32', 'const', 'status');
     this.constants.push({ buffer: this.status, data: [0] });
   }
@@ -95,6 +96,10 @@ export class LoweringContext {
       id = this.kernels.length;
       this.kernels.push(kernel);
       this.kernelIds.set(key, id);
+    }
+    if (this.limits) {
+      const problems = limitProblems(kernel, this.limits, grid);
+      if (problems.length) throw new LoweringError(`${node}: ${problems.join('; ')}`);
     }
     for (const b of kernel.buffers) if (buffers[b.name] === undefined) throw new LoweringError(`${node}: kernel '${kernel.name}' needs buffer '${b.name}'`);
     for (const p of kernel.params) if (params[p.name] === undefined) throw new LoweringError(`${node}: kernel '${kernel.name}' needs param '${p.name}'`);

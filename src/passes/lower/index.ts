@@ -9,6 +9,7 @@ import { elementwiseGrid, elementwiseKernel } from '../../kernel/builders/elemen
 import { CPU_TILING, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import type { KNode } from '../../kernel/ir.js';
 import type { KernelProgram, ProgramTensor } from '../../kernel/program.js';
+import type { DeviceLimits } from '../../kernel/renderer.js';
 import { LoweringContext, LoweringError, type LValue, numel } from './context.js';
 import { LOWER, roundingNeeded, type RuleContext } from './rules.js';
 
@@ -18,6 +19,8 @@ export interface LowerOptions {
   readonly tiling?: MatmulTiling;
   /** Run the kernel verifier on every new kernel (default true). */
   readonly verify?: boolean;
+  /** The target's device limits: every dispatch is checked against them (a LoweringError names the node). */
+  readonly limits?: DeviceLimits;
 }
 
 /** A stable hash of a graph's printed form: the plan cache key together with the symbol values. */
@@ -88,7 +91,7 @@ function lowerGraph(g: Graph, env: SymEnv, ctx: LoweringContext, tiling: MatmulT
 
 /** Lowers a graph at the given symbol values to a kernel program. */
 export function lowerToProgram(g: Graph, env: SymEnv, opts: LowerOptions = {}): KernelProgram {
-  const ctx = new LoweringContext(opts.verify ?? true);
+  const ctx = new LoweringContext(opts.verify ?? true, opts.limits);
   const outs = lowerGraph(g, env, ctx, opts.tiling ?? CPU_TILING, (name) => {
     const n = g.nodes.find((x) => x.op === 'input' && x.attrs.name === name);
     if (n === undefined || n.op !== 'input') throw new LoweringError(`graph '${g.name}': no input '${name}'`);
