@@ -86,7 +86,12 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     const t0 = performance.now();
     await prepared.run(inputs);
     const firstRunMs = performance.now() - t0;
+    exec.profile?.clear();
     const ms = await medianMs(async () => void (await prepared.run(inputs)), repeat);
+    if (exec.profile) {
+      process.stderr.write(`per-kernel time over ${repeat + 1} runs of graph '${g.name}':\n`);
+      for (const [k, t] of [...exec.profile].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stderr.write(`  ${k.padEnd(40)} ${t.toFixed(1)} ms\n`);
+    }
     prepared.dispose();
     return { ms, firstRunMs };
   };

@@ -27,6 +27,8 @@ export interface WasmExecutorOptions {
   readonly tiling?: MatmulTiling;
 }
 
+const ARG_AREA = 4096;
+
 interface LoadedPlan {
   readonly program: KernelProgram;
   readonly kernelIds: readonly number[];
@@ -97,10 +99,11 @@ export class WasmExecutor implements Executor {
         id = this.pool.load(c.module, c.imports);
         this.poolIds.set(c, id);
       }
-      this.argBytes = Math.max(this.argBytes, argBlockLayout(k).bytes);
+      // Argument blocks are at most 4 * (3 + 64 buffers + params) bytes: one shared 4 KiB area serves every dispatch.
+      if (argBlockLayout(k).bytes > ARG_AREA) throw new ExecutionError(`wasm backend: kernel '${k.name}' has ${k.params.length} scalar params, too many for one argument block`);
       return id;
     });
-    if (this.argPtr === 0 || this.argBytes > 4096) this.argPtr = this.argPtr || this.heap.alloc(Math.max(4096, this.argBytes), 'dispatch arguments');
+    if (this.argPtr === 0) this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
     const resident = new Map<number, number>();
     for (const w of program.weights) resident.set(w.buffer, this.weight(weights, w.name, w.layout));
     for (const c of program.constants) {
