@@ -50,7 +50,6 @@ export class WasmExecutor implements Executor {
   private argPtr = 0;
   /** Milliseconds per kernel name, accumulated over runs when profiling is on (MODC_WASM_PROFILE=1). */
   readonly profile: Map<string, number> | undefined = process.env.MODC_WASM_PROFILE === '1' ? new Map() : undefined;
-  private argBytes = 0;
 
   constructor(opts: WasmExecutorOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
