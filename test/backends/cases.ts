@@ -41,44 +41,44 @@ const x34: In = ['x', 'f32', [3, 4], randn([3, 4])];
 function elementwiseCases(): OpCase[] {
   const out: OpCase[] = [];
   for (const fn of UNARY_FNS)
-    out.push(opCase(`unary ${fn}`, [['x', 'f32', [5, 7], randn([5, 7], 2)]], (b, [x]) => b.output('y', b.unary(fn, x as never)), { compare: fn === 'gelu_erf' || UNARY_APPROX.has(fn) ? 'reordered' : 'exact' }));
+    out.push(opCase(`unary ${fn}`, [['x', 'f32', [5, 7], randn([5, 7], 2)]], (b, [x]) => b.output('y', b.unary(fn, x)), { compare: fn === 'gelu_erf' || UNARY_APPROX.has(fn) ? 'reordered' : 'exact' }));
   for (const fn of BINARY_FNS) {
     const aVals = fn === 'pow' ? randn([4, 6]).map(Math.abs) : randn([4, 6]);
-    out.push(opCase(`binary ${fn} f32 broadcast`, [['a', 'f32', [4, 6], aVals], ['b', 'f32', [6], randn([6])]], (b, [p, q]) => b.output('y', b.binary(fn, p as never, q as never))));
-    out.push(opCase(`binary ${fn} f32 contiguous`, [['a', 'f32', [37], randn([37]).map(Math.abs)], ['b', 'f32', [37], randn([37])]], (b, [p, q]) => b.output('y', b.binary(fn, p as never, q as never))));
-    out.push(opCase(`binary ${fn} i32`, [['a', 'i32', [2, 5], randi([2, 5], -9, 10)], ['b', 'i32', [2, 1], fn === 'pow' ? [2, 3] : [3, 0]]], (b, [p, q]) => b.output('y', b.binary(fn, p as never, q as never))));
+    out.push(opCase(`binary ${fn} f32 broadcast`, [['a', 'f32', [4, 6], aVals], ['b', 'f32', [6], randn([6])]], (b, [p, q]) => b.output('y', b.binary(fn, p, q))));
+    out.push(opCase(`binary ${fn} f32 contiguous`, [['a', 'f32', [37], randn([37]).map(Math.abs)], ['b', 'f32', [37], randn([37])]], (b, [p, q]) => b.output('y', b.binary(fn, p, q))));
+    out.push(opCase(`binary ${fn} i32`, [['a', 'i32', [2, 5], randi([2, 5], -9, 10)], ['b', 'i32', [2, 1], fn === 'pow' ? [2, 3] : [3, 0]]], (b, [p, q]) => b.output('y', b.binary(fn, p, q))));
   }
   for (const fn of COMPARE_FNS)
-    out.push(opCase(`compare ${fn}`, [['a', 'f32', [3, 4], randi([3, 4], -2, 3)], ['b', 'f32', [4], randi([4], -2, 3)]], (b, [p, q]) => b.output('y', b.compare(fn, p as never, q as never))));
+    out.push(opCase(`compare ${fn}`, [['a', 'f32', [3, 4], randi([3, 4], -2, 3)], ['b', 'f32', [4], randi([4], -2, 3)]], (b, [p, q]) => b.output('y', b.compare(fn, p, q))));
   for (const fn of LOGICAL_FNS)
-    out.push(opCase(`logical ${fn}`, [['a', 'bool', [2, 4], randi([2, 4], 0, 2)], ['b', 'bool', [4], [0, 1, 1, 0]]], (b, [p, q]) => b.output('y', b.logical(fn, p as never, q as never))));
-  out.push(opCase('where', [['c', 'bool', [3, 1], [1, 0, 1]], ['a', 'f32', [3, 4], randn([3, 4])], ['b', 'f32', [4], randn([4])]], (b, [c, p, q]) => b.output('y', b.where(c as never, p as never, q as never))));
+    out.push(opCase(`logical ${fn}`, [['a', 'bool', [2, 4], randi([2, 4], 0, 2)], ['b', 'bool', [4], [0, 1, 1, 0]]], (b, [p, q]) => b.output('y', b.logical(fn, p, q))));
+  out.push(opCase('where', [['c', 'bool', [3, 1], [1, 0, 1]], ['a', 'f32', [3, 4], randn([3, 4])], ['b', 'f32', [4], randn([4])]], (b, [c, p, q]) => b.output('y', b.where(c, p, q))));
   out.push(opCase('cast f32 -> i32, bool, f16, bf16', [['x', 'f32', [9], [1.7, -1.7, 0, 3.5, -2.5, 1e-5, 65519, 70000, 1 / 3]]], (b, [x]) => {
-    for (const to of ['i32', 'bool', 'f16', 'bf16'] as const) b.output(to, b.cast(x as never, to));
+    for (const to of ['i32', 'bool', 'f16', 'bf16'] as const) b.output(to, b.cast(x, to));
   }));
   out.push(opCase('cast i32/bool -> f32', [['i', 'i32', [4], [-3, 0, 7, 16777217]], ['m', 'bool', [4], [1, 0, 0, 1]]], (b, [i, m]) => {
-    b.output('fi', b.cast(i as never, 'f32'));
-    b.output('fm', b.cast(m as never, 'f32'));
-    b.output('im', b.cast(m as never, 'i32'));
+    b.output('fi', b.cast(i, 'f32'));
+    b.output('fm', b.cast(m, 'f32'));
+    b.output('im', b.cast(m, 'i32'));
   }));
   out.push(opCase('f16 arithmetic rounds every result', [['a', 'f16', [6], randn([6])], ['b', 'f16', [6], randn([6])]], (b, [p, q]) => {
-    b.output('sum', b.add(p as never, q as never));
-    b.output('silu', b.unary('silu', b.mul(p as never, q as never)));
+    b.output('sum', b.add(p, q));
+    b.output('silu', b.unary('silu', b.mul(p, q)));
   }, { compare: 'reordered' }));
   return out;
 }
 
 function shapeCases(): OpCase[] {
   return [
-    opCase('reshape', [x34], (b, [x]) => b.output('y', b.reshape(x as never, [2, 6]))),
-    opCase('transpose', [['x', 'f32', [2, 3, 4], randn([2, 3, 4])]], (b, [x]) => b.output('y', b.transpose(x as never, [2, 0, 1]))),
+    opCase('reshape', [x34], (b, [x]) => b.output('y', b.reshape(x, [2, 6]))),
+    opCase('transpose', [['x', 'f32', [2, 3, 4], randn([2, 3, 4])]], (b, [x]) => b.output('y', b.transpose(x, [2, 0, 1]))),
     opCase('concat axis 0 and 1', [x34, ['z', 'f32', [3, 2], randn([3, 2])]], (b, [x, z]) => {
-      b.output('c1', b.concat([x as never, z as never], 1));
-      b.output('c0', b.concat([x as never, x as never], 0));
+      b.output('c1', b.concat([x, z], 1));
+      b.output('c0', b.concat([x, x], 0));
     }),
     opCase('slice', [['x', 'f32', [5, 6], randn([5, 6])]], (b, [x]) => {
-      b.output('rows', b.slice(x as never, 0, 1, 4));
-      b.output('cols', b.slice(x as never, 1, 2, 5));
+      b.output('rows', b.slice(x, 0, 1, 4));
+      b.output('cols', b.slice(x, 1, 2, 5));
     }),
     opCase('full and iota', [], (b) => {
       b.output('f', b.full(2.5, 'f32', [2, 3]));
@@ -86,10 +86,10 @@ function shapeCases(): OpCase[] {
       b.output('i', b.iota(7));
     }),
     opCase('weight output', [], (b) => b.output('w', b.weight('w', 'f32', [2, 2])), { weights: [['w', 'f32', [2, 2], [1, 2, 3, 4]]] }),
-    opCase('embedding', [['ids', 'i32', [5], [3, 0, 9, 3, 1]]], (b, [ids]) => b.output('y', b.embedding(b.weight('table', 'f32', [10, 6]), ids as never)), { weights: [['table', 'f32', [10, 6], randn([10, 6])]] }),
+    opCase('embedding', [['ids', 'i32', [5], [3, 0, 9, 3, 1]]], (b, [ids]) => b.output('y', b.embedding(b.weight('table', 'f32', [10, 6]), ids)), { weights: [['table', 'f32', [10, 6], randn([10, 6])]] }),
     opCase('gatherRows and scatterRows', [['x', 'f32', [6, 2, 3], randn([6, 2, 3])], ['idx', 'i32', [3], [4, 0, 5]], ['src', 'f32', [3, 2, 3], randn([3, 2, 3])]], (b, [x, idx, src]) => {
-      b.output('g', b.gatherRows(x as never, idx as never));
-      b.output('s', b.scatterRows(x as never, idx as never, src as never));
+      b.output('g', b.gatherRows(x, idx));
+      b.output('s', b.scatterRows(x, idx, src));
     }),
   ];
 }
@@ -98,40 +98,40 @@ function mathCases(): OpCase[] {
   const cases: OpCase[] = [];
   for (const [m, k, n] of [[7, 37, 29], [1, 64, 8], [13, 96, 50], [0, 16, 12], [49, 300, 17]] as const)
     cases.push(opCase(`linear ${m}x${k}x${n} + bias`, [['x', 'f32', [m, k], randn([m, k])]], (b, [x]) => {
-      b.output('y', b.linear(x as never, b.weight('w', 'f32', [n, k]), b.weight('bias', 'f32', [n])));
-      b.output('nobias', b.linear(x as never, b.weight('w', 'f32', [n, k])));
+      b.output('y', b.linear(x, b.weight('w', 'f32', [n, k]), b.weight('bias', 'f32', [n])));
+      b.output('nobias', b.linear(x, b.weight('w', 'f32', [n, k])));
     }, { compare: 'reordered', weights: [['w', 'f32', [n, k], randn([n, k], 0.2)], ['bias', 'f32', [n], randn([n])]] }));
-  cases.push(opCase('linear on 3-D input with f16 weight', [['x', 'f32', [2, 3, 40], randn([2, 3, 40])]], (b, [x]) => b.output('y', b.linear(x as never, b.weight('w', 'f16', [9, 40]))), { compare: 'reordered', weights: [['w', 'f16', [9, 40], randn([9, 40], 0.2)]] }));
-  cases.push(opCase('linear with a computed weight', [['x', 'f32', [4, 8], randn([4, 8])], ['w', 'f32', [5, 8], randn([5, 8])], ['bias', 'f32', [5], randn([5])]], (b, [x, w, bb]) => b.output('y', b.linear(x as never, w as never, bb as never)), { compare: 'reordered' }));
+  cases.push(opCase('linear on 3-D input with f16 weight', [['x', 'f32', [2, 3, 40], randn([2, 3, 40])]], (b, [x]) => b.output('y', b.linear(x, b.weight('w', 'f16', [9, 40]))), { compare: 'reordered', weights: [['w', 'f16', [9, 40], randn([9, 40], 0.2)]] }));
+  cases.push(opCase('linear with a computed weight', [['x', 'f32', [4, 8], randn([4, 8])], ['w', 'f32', [5, 8], randn([5, 8])], ['bias', 'f32', [5], randn([5])]], (b, [x, w, bb]) => b.output('y', b.linear(x, w, bb)), { compare: 'reordered' }));
   cases.push(opCase('matmul batched, broadcast, transposed', [['a', 'f32', [2, 3, 4], randn([2, 3, 4])], ['b', 'f32', [5, 4], randn([5, 4])], ['c', 'f32', [4, 3], randn([4, 3])]], (b, [p, q, c]) => {
-    b.output('ab', b.matmul(p as never, q as never, { transposeB: true }));
-    b.output('ta', b.matmul(c as never, q as never, { transposeA: true, transposeB: true }));
+    b.output('ab', b.matmul(p, q, { transposeB: true }));
+    b.output('ta', b.matmul(c, q, { transposeA: true, transposeB: true }));
   }));
   for (const fn of REDUCE_FNS)
     cases.push(opCase(`reduce ${fn}`, [['x', 'f32', [3, 4, 5], randn([3, 4, 5])]], (b, [x]) => {
-      b.output('last', b.reduce(fn, x as never, [-1]));
-      b.output('outer', b.reduce(fn, x as never, [0, 2], true));
+      b.output('last', b.reduce(fn, x, [-1]));
+      b.output('outer', b.reduce(fn, x, [0, 2], true));
     }));
   cases.push(opCase('rmsnorm, layernorm', [['x', 'f32', [5, 12], randn([5, 12], 3)]], (b, [x]) => {
-    b.output('rms', b.rmsnorm(x as never, b.weight('w', 'f32', [12]), 1e-5));
-    b.output('ln', b.layernorm(x as never, b.weight('w', 'f32', [12]), b.weight('b', 'f32', [12]), 1e-5));
+    b.output('rms', b.rmsnorm(x, b.weight('w', 'f32', [12]), 1e-5));
+    b.output('ln', b.layernorm(x, b.weight('w', 'f32', [12]), b.weight('b', 'f32', [12]), 1e-5));
   }, { weights: [['w', 'f32', [12], randn([12])], ['b', 'f32', [12], randn([12])]] }));
   cases.push(opCase('softmax last and first axis', [['x', 'f32', [4, 6], randn([4, 6], 3)]], (b, [x]) => {
-    b.output('last', b.softmax(x as never, -1));
-    b.output('first', b.softmax(x as never, 0));
+    b.output('last', b.softmax(x, -1));
+    b.output('first', b.softmax(x, 0));
   }));
   cases.push(opCase('rope with partial rotary dim', [['x', 'f32', [5, 3, 8], randn([5, 3, 8])], ['pos', 'i32', [5], [0, 3, 4, 10, 200]]], (b, [x, p]) => {
-    b.output('full', b.rope(x as never, p as never, 10000, 8));
-    b.output('partial', b.rope(x as never, p as never, 500, 4));
+    b.output('full', b.rope(x, p, 10000, 8));
+    b.output('partial', b.rope(x, p, 500, 4));
   }));
   const attn = (name: string, sq: number, sk: number, h: number, hkv: number, d: number, causal: boolean): OpCase =>
     opCase(name, [['q', 'f32', [sq, h, d], randn([sq, h, d])], ['k', 'f32', [sk, hkv, d], randn([sk, hkv, d])], ['v', 'f32', [sk, hkv, d], randn([sk, hkv, d])], ['qp', 'i32', [sq], randi([sq], 0, 30)], ['kp', 'i32', [sk], randi([sk], 0, 30)]], (b, [q, k, v, qp, kp]) =>
-      b.output('y', b.attention(q as never, k as never, v as never, qp as never, kp as never, { scale: 1 / Math.sqrt(d), causal })), { compare: 'reordered' });
+      b.output('y', b.attention(q, k, v, qp, kp, { scale: 1 / Math.sqrt(d), causal })), { compare: 'reordered' });
   cases.push(attn('attention causal GQA over gathered positions', 11, 11, 4, 2, 16, true));
   cases.push(attn('attention non-causal, head dim 6', 5, 9, 2, 1, 6, false));
   cases.push(opCase('topk by score and by index, with a mask and ties', [['s', 'f32', [10], [0.5, 2, 2, -1, 0.5, Number.NaN, 3, 2, -1, 0.5]], ['m', 'bool', [10], [1, 1, 1, 1, 0, 1, 1, 1, 1, 1]]], (b, [s, m]) => {
-    b.output('score', b.topk(s as never, 6, { order: 'score' }));
-    b.output('index', b.topk(s as never, 5, { mask: m as never, order: 'index' }));
+    b.output('score', b.topk(s, 6, { order: 'score' }));
+    b.output('index', b.topk(s, 5, { mask: m, order: 'index' }));
   }));
   return cases;
 }
@@ -174,13 +174,13 @@ export function modLayerCase(name: string, pattern: string, ratio: number, seed:
 
 function errorCases(): OpCase[] {
   return [
-    opCase('embedding rejects an out-of-range token id', [['ids', 'i32', [3], [1, 10, 2]]], (b, [ids]) => b.output('y', b.embedding(b.weight('table', 'f32', [10, 4]), ids as never, 'embed_tokens')), {
+    opCase('embedding rejects an out-of-range token id', [['ids', 'i32', [3], [1, 10, 2]]], (b, [ids]) => b.output('y', b.embedding(b.weight('table', 'f32', [10, 4]), ids, 'embed_tokens')), {
       weights: [['table', 'f32', [10, 4], randn([10, 4])]],
       error: /embed_tokens/,
     }),
-    opCase('gatherRows rejects an out-of-range row', [x34, ['idx', 'i32', [2], [0, 3]]], (b, [x, idx]) => b.output('y', b.gatherRows(x as never, idx as never, 'pick')), { error: /pick/ }),
-    opCase('scatterRows rejects duplicate targets', [x34, ['idx', 'i32', [2], [1, 1]], ['src', 'f32', [2, 4], randn([2, 4])]], (b, [x, idx, src]) => b.output('y', b.scatterRows(x as never, idx as never, src as never, 'merge')), { error: /twice/ }),
-    opCase('topk rejects k above the selectable count', [['s', 'f32', [4], [1, 2, 3, 4]], ['m', 'bool', [4], [1, 0, 0, 1]]], (b, [s, m]) => b.output('y', b.topk(s as never, 3, { mask: m as never, order: 'index' }, 'select')), { error: /select/ }),
+    opCase('gatherRows rejects an out-of-range row', [x34, ['idx', 'i32', [2], [0, 3]]], (b, [x, idx]) => b.output('y', b.gatherRows(x, idx, 'pick')), { error: /pick/ }),
+    opCase('scatterRows rejects duplicate targets', [x34, ['idx', 'i32', [2], [1, 1]], ['src', 'f32', [2, 4], randn([2, 4])]], (b, [x, idx, src]) => b.output('y', b.scatterRows(x, idx, src, 'merge')), { error: /twice/ }),
+    opCase('topk rejects k above the selectable count', [['s', 'f32', [4], [1, 2, 3, 4]], ['m', 'bool', [4], [1, 0, 0, 1]]], (b, [s, m]) => b.output('y', b.topk(s, 3, { mask: m, order: 'index' }, 'select')), { error: /select/ }),
   ];
 }
 
