@@ -34,9 +34,9 @@ export function attentionKernel(s: AttentionSpec): Kernel {
 }
 
 /**
- * Head dims multiple of 4, blocked for few live SIMD registers: scores of 4 keys at a time (one query vector
- * load feeds 4 key FMAs), exponentials 4 at a time, then the output in groups of 4 f32x4 columns with the keys
- * in the inner loop. Invisible keys get score -inf (probability 0) and are skipped in the value pass.
+ * Head dims multiple of 4, blocked for few live SIMD registers: pairs of queries; scores of 4 keys at a time
+ * (each query and key vector load feeds several FMAs), exponentials 4 at a time, then the output in groups of 4
+ * f32x4 columns with the keys in the inner loop. Invisible keys get score -inf (probability 0) and are skipped.
  */
 function attentionRegisterKernel(s: AttentionSpec): Kernel {
   const { sk, heads: h, kvHeads: hkv, headDim: d, valueDim: dv } = s;
@@ -44,8 +44,6 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
   const [qv, vv] = [d / 4, dv / 4];
   const skPad = Math.ceil(sk / 4) * 4;
   const q0 = mul(gid(0), s.queryBlock);
-  const visible = (j: KNode): KNode => (s.causal ? cmp('le', load(global('kPos'), min(j, sk - 1), 'i32'), v('qp')) : cmp('lt', j, sk));
-  const inRange = (j: KNode): KNode => binary('and', cmp('lt', j, sk), visible(j));
   const f4 = (name: string): KNode => v(name, 'f32x4');
   const hsum = (x: KNode): KNode => add(add(lane(x, 0), lane(x, 1)), add(lane(x, 2), lane(x, 3)));
   const keys = [0, 1, 2, 3];
@@ -67,60 +65,76 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
       range('ri', 2 * half, d, store(shared(dst), add(dstOff, v('ri')), load(global(buf), add(srcOff, v('ri'))))),
     ];
   };
-  const qAt = (c: KNode): KNode => (rope ? load(shared('qr'), c, 'f32x4') : load(global('q'), add(v('qo'), c), 'f32x4'));
+  // Two queries per step: every key / value vector loaded feeds both (fewer loads per FMA, 8 accumulators).
+  const QS = [0, 1];
+  const qAt = (qi: number, c: KNode): KNode => (rope ? load(shared(`qr${qi}`), c, 'f32x4') : load(global('q'), add(v(`qo${qi}`), c), 'f32x4'));
   const kAt = (u: number, c: KNode): KNode => (rope ? load(shared('kr'), add(mul(min(add(v('j'), u), sk - 1), d), c), 'f32x4') : load(global('k'), add(v(`ko${u}`), c), 'f32x4'));
+  const visibleTo = (qi: number, j: KNode): KNode => (s.causal ? cmp('le', load(global('kPos'), min(j, sk - 1), 'i32'), v(`qp${qi}`)) : cmp('lt', j, sk));
+  const inRangeFor = (qi: number, j: KNode): KNode => binary('and', cmp('lt', j, sk), visibleTo(qi, j));
+  const anyOf = (xs: readonly KNode[]): KNode => xs.reduce((a, b) => binary('or', a, b));
   const scorePass = range('j', 0, skPad, [
-    ...keys.map((u) => decl(`vis${u}`, inRange(add(v('j'), u)))),
-    iff(binary('or', binary('or', v('vis0', 'bool'), v('vis1', 'bool')), binary('or', v('vis2', 'bool'), v('vis3', 'bool'))), [
+    ...QS.flatMap((qi) => keys.map((u) => decl(`vis${qi}_${u}`, inRangeFor(qi, add(v('j'), u))))),
+    iff(anyOf(QS.flatMap((qi) => keys.map((u) => v(`vis${qi}_${u}`, 'bool')))), [
       // Rows past the end are clamped to the last key (their scores are masked below).
       ...keys.map((u) => decl(`ko${u}`, mul(add(mul(min(add(v('j'), u), sk - 1), hkv), v('kh')), d))),
-      ...keys.map((u) => decl(`dp${u}`, splat(f32(0)))),
+      ...QS.flatMap((qi) => keys.map((u) => decl(`dp${qi}_${u}`, splat(f32(0))))),
       range('c', 0, qv * 4, [
-        decl('qc', qAt(v('c'))),
-        ...keys.map((u) => assign(`dp${u}`, fma(f4('qc'), kAt(u, v('c')), f4(`dp${u}`)))),
+        ...QS.map((qi) => decl(`qc${qi}`, qAt(qi, v('c')))),
+        ...keys.map((u) => decl(`kc${u}`, kAt(u, v('c')))),
+        ...QS.flatMap((qi) => keys.map((u) => assign(`dp${qi}_${u}`, fma(f4(`qc${qi}`), f4(`kc${u}`), f4(`dp${qi}_${u}`))))),
       ], 4),
-      ...keys.map((u) => [
-        decl(`sc${u}`, select(v(`vis${u}`, 'bool'), mul(hsum(f4(`dp${u}`)), f32(s.scale)), f32(Number.NEGATIVE_INFINITY))),
-        store(shared('sc'), add(v('j'), u), v(`sc${u}`, 'f32')),
-        assign('m', max(v('m', 'f32'), v(`sc${u}`, 'f32'))),
-      ]).flat(),
-    ], keys.map((u) => store(shared('sc'), add(v('j'), u), f32(Number.NEGATIVE_INFINITY)))),
+      ...QS.flatMap((qi) => keys.map((u) => [
+        decl(`sc${qi}_${u}`, select(v(`vis${qi}_${u}`, 'bool'), mul(hsum(f4(`dp${qi}_${u}`)), f32(s.scale)), f32(Number.NEGATIVE_INFINITY))),
+        store(shared(`sc${qi}`), add(v('j'), u), v(`sc${qi}_${u}`, 'f32')),
+        assign(`m${qi}`, max(v(`m${qi}`, 'f32'), v(`sc${qi}_${u}`, 'f32'))),
+      ]).flat()),
+    ], QS.flatMap((qi) => keys.map((u) => store(shared(`sc${qi}`), add(v('j'), u), f32(Number.NEGATIVE_INFINITY))))),
   ], 4);
+  // p = exp(s - m) (0 for invisible keys; a row without visible keys has m = -inf: use 0 so p stays 0) and 1/sum.
+  const expPass = (qi: number): KNode[] => [
+    decl(`l4_${qi}`, splat(f32(0))),
+    decl(`m4_${qi}`, splat(select(cmp('gt', v(`m${qi}`, 'f32'), f32(Number.NEGATIVE_INFINITY)), v(`m${qi}`, 'f32'), f32(0)))),
+    range('j', 0, skPad, [
+      decl('p4', unary('exp', binary('sub', load(shared(`sc${qi}`), v('j'), 'f32x4'), f4(`m4_${qi}`)))),
+      store(shared(`sc${qi}`), v('j'), f4('p4')),
+      assign(`l4_${qi}`, binary('add', f4(`l4_${qi}`), f4('p4'))),
+    ], 4),
+    decl(`l${qi}`, hsum(f4(`l4_${qi}`))),
+    decl(`inv${qi}`, splat(select(cmp('gt', v(`l${qi}`, 'f32'), f32(0)), div(f32(1), v(`l${qi}`, 'f32')), f32(0)))),
+  ];
   const colGroups = Math.ceil(vv / 4);
   const valuePass: KNode[] = [];
   for (let g = 0; g < colGroups; g++) {
     const cols = Array.from({ length: Math.min(4, vv - g * 4) }, (_, i) => g * 4 + i);
     valuePass.push(
-      ...cols.map((c) => decl(`o${c}`, splat(f32(0)))),
+      ...QS.flatMap((qi) => cols.map((c) => decl(`o${qi}_${c}`, splat(f32(0))))),
       range('j', 0, sk, [
-        iff(visible(v('j')), [
-          decl('pv', splat(load(shared('sc'), v('j')))),
+        iff(anyOf(QS.map((qi) => visibleTo(qi, v('j')))), [
+          ...QS.map((qi) => decl(`pv${qi}`, splat(load(shared(`sc${qi}`), v('j'))))),
           decl('vo', mul(add(mul(v('j'), hkv), v('kh')), dv)),
-          ...cols.map((c) => assign(`o${c}`, fma(f4('pv'), load(global('v'), add(v('vo'), c * 4), 'f32x4'), f4(`o${c}`)))),
+          ...cols.flatMap((c) => [
+            decl(`vl${c}`, load(global('v'), add(v('vo'), c * 4), 'f32x4')),
+            ...QS.map((qi) => assign(`o${qi}_${c}`, fma(f4(`pv${qi}`), f4(`vl${c}`), f4(`o${qi}_${c}`)))),
+          ]),
         ]),
       ]),
-      ...cols.map((c) => store(global('out'), add(v('oo'), c * 4), binary('mul', f4(`o${c}`), f4('inv')))),
+      ...QS.flatMap((qi) => cols.map((c) => store(global('out'), add(v(`oo${qi}`), c * 4), binary('mul', f4(`o${qi}_${c}`), f4(`inv${qi}`))))),
     );
   }
   const body = range('i', q0, min(add(q0, s.queryBlock), s.sq), [
-    decl('qo', mul(add(mul(v('i'), h), gid(1)), d)),
-    decl('qp', load(global('qPos'), v('i'), 'i32')),
-    ...(rope ? rotate('q', v('qo'), 'qr', i32(0), 'qCos', 'qSin', v('i')) : []),
-    decl('m', f32(Number.NEGATIVE_INFINITY)),
+    // The second query of the pair is clamped at the end: it then repeats the first (same values written twice).
+    ...QS.flatMap((qi) => [
+      decl(`iq${qi}`, min(add(v('i'), qi), s.sq - 1)),
+      decl(`qo${qi}`, mul(add(mul(v(`iq${qi}`), h), gid(1)), d)),
+      decl(`qp${qi}`, load(global('qPos'), v(`iq${qi}`), 'i32')),
+      ...(rope ? rotate('q', v(`qo${qi}`), `qr${qi}`, i32(0), 'qCos', 'qSin', v(`iq${qi}`)) : []),
+      decl(`m${qi}`, f32(Number.NEGATIVE_INFINITY)),
+      decl(`oo${qi}`, mul(add(mul(v(`iq${qi}`), h), gid(1)), dv)),
+    ]),
     scorePass,
-    decl('oo', mul(add(mul(v('i'), h), gid(1)), dv)),
-    iff(
-      cmp('gt', v('m', 'f32'), f32(Number.NEGATIVE_INFINITY)),
-      [
-        decl('l4', splat(f32(0))),
-        decl('m4', splat(v('m', 'f32'))),
-        range('j', 0, skPad, [decl('p4', unary('exp', binary('sub', load(shared('sc'), v('j'), 'f32x4'), f4('m4')))), store(shared('sc'), v('j'), f4('p4')), assign('l4', binary('add', f4('l4'), f4('p4')))], 4),
-        decl('inv', splat(div(f32(1), hsum(f4('l4'))))),
-        ...valuePass,
-      ],
-      range('c', 0, dv, store(global('out'), add(v('oo'), v('c')), f32(0))),
-    ),
-  ]);
+    ...QS.flatMap((qi) => expPass(qi)),
+    ...valuePass,
+  ], 2);
   // The workgroup's KV head, and with fused RoPE its rotated keys, once before the queries.
   const prologue: KNode[] = [decl('kh', div(gid(1), group))];
   if (rope) prologue.push(range('j', 0, sk, rotate('k', mul(add(mul(v('j'), hkv), v('kh')), d), 'kr', mul(v('j'), d), 'kCos', 'kSin', v('j'))));
@@ -138,8 +152,9 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
     ],
     params: [],
     shared: [
-      { name: 'sc', elem: 'f32', length: Math.max(4, skPad) },
-      ...(rope ? [{ name: 'qr', elem: 'f32' as const, length: d }, { name: 'kr', elem: 'f32' as const, length: Math.max(1, sk) * d }] : []),
+      { name: 'sc0', elem: 'f32', length: Math.max(4, skPad) },
+      { name: 'sc1', elem: 'f32', length: Math.max(4, skPad) },
+      ...(rope ? [{ name: 'qr0', elem: 'f32' as const, length: d }, { name: 'qr1', elem: 'f32' as const, length: d }, { name: 'kr', elem: 'f32' as const, length: Math.max(1, sk) * d }] : []),
     ],
     privates: [],
     threads: 1,
