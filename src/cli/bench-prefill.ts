@@ -10,10 +10,9 @@ import { costReport } from '../cost/report.js';
 import type { Graph, MapStore } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { flag, intOpt, parse } from './args.js';
-import { medianMs } from './bench-util.js';
 
 export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--json]
-      p-MoD vs dense prefill on wasm (random weights, routers non-zero); JSON:
+      p-MoD vs dense prefill on wasm (random weights, routers non-zero; dense and p-MoD runs alternate); JSON:
       { dense: { ms }, pmod: { ms }, flopRatio, timeRatio, ... }`;
 
 /** A LLaVA-like language model: Llama layers of width d, p-MoD routing with the released schedule. */
@@ -71,7 +70,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
   const nv = intOpt(p, 'vision-tokens', 576, 0);
   const t = intOpt(p, 'text-tokens', 64, 1);
   const threads = intOpt(p, 'threads', 2, 1);
-  const repeat = intOpt(p, 'repeat', 3, 1);
+  const repeat = intOpt(p, 'repeat', 5, 1);
   const vocab = intOpt(p, 'vocab', 8192, 16);
   const spec = benchModel(d, layers, vocab);
   const dense = withoutRouting(spec);
@@ -79,25 +78,36 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
   const gDense = buildLanguageModel(dense, { maxVisionTokens: 4096, maxTextTokens: 4096 });
   const inputs = randomLlavaInputs(spec, t, nv, 1);
   const exec = new WasmExecutor({ threads });
-  const measure = async (g: Graph, seed: number): Promise<{ ms: number; firstRunMs: number }> => {
+  // Both models are prepared (weights resident, plans compiled by a first run), then timed alternately, so a
+  // change in machine load during the benchmark affects both alike.
+  const prepare = async (g: Graph, seed: number): Promise<{ run: () => Promise<void>; firstRunMs: number; dispose: () => void }> => {
     const w = randomWeights(g, seed);
     randomRouters(w, layers, seed);
     const prepared = await exec.prepare(g, w);
     const t0 = performance.now();
     await prepared.run(inputs);
-    const firstRunMs = performance.now() - t0;
-    exec.profile?.clear();
-    const ms = await medianMs(async () => void (await prepared.run(inputs)), repeat);
-    if (exec.profile) {
-      process.stderr.write(`per-kernel time over ${repeat + 1} runs of graph '${g.name}':\n`);
-      for (const [k, t] of [...exec.profile].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stderr.write(`  ${k.padEnd(40)} ${t.toFixed(1)} ms\n`);
-    }
-    prepared.dispose();
-    return { ms, firstRunMs };
+    return { run: async () => void (await prepared.run(inputs)), firstRunMs: performance.now() - t0, dispose: () => prepared.dispose() };
   };
   try {
-    const pmod = await measure(gMod, 1);
-    const den = await measure(gDense, 1);
+    const mod = await prepare(gMod, 1);
+    const dense0 = await prepare(gDense, 1);
+    const times: { pmod: number[]; dense: number[] } = { pmod: [], dense: [] };
+    exec.profile?.clear();
+    for (let r = 0; r < repeat; r++)
+      for (const [key, m] of [['dense', dense0], ['pmod', mod]] as const) {
+        const t0 = performance.now();
+        await m.run();
+        times[key].push(performance.now() - t0);
+      }
+    if (exec.profile) {
+      process.stderr.write(`per-kernel time over ${repeat} runs of each graph:\n`);
+      for (const [k, ms] of [...exec.profile].sort((a, b) => b[1] - a[1]).slice(0, 16)) process.stderr.write(`  ${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
+    }
+    mod.dispose();
+    dense0.dispose();
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    const pmod = { ms: median(times.pmod), firstRunMs: mod.firstRunMs };
+    const den = { ms: median(times.dense), firstRunMs: dense0.firstRunMs };
     const flopsMod = totalFlops(gMod, nv, t);
     const flopsDense = totalFlops(gDense, nv, t);
     const layerReport = costReport(spec.name, gMod, gDense, nv, t);
@@ -106,6 +116,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
       threads,
       relaxedSimd: relaxedSimdAvailable(),
       repeat,
+      runs: times,
       dense: { ms: den.ms, gflops: flopsDense / den.ms / 1e6, firstRunMs: den.firstRunMs },
       pmod: { ms: pmod.ms, gflops: flopsMod / pmod.ms / 1e6, firstRunMs: pmod.firstRunMs },
       flopRatio: flopsMod / flopsDense,
