@@ -1,4 +1,5 @@
 /** The `modc` command: dispatches to subcommands; errors go to stderr with a non-zero exit code. */
+import { benchCommand, BENCH_HELP } from './bench.js';
 import { irCommand, IR_HELP } from './ir.js';
 import { reportCommand, REPORT_HELP } from './report.js';
 import { runCommand, RUN_HELP } from './run.js';
@@ -19,6 +20,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   report: { run: reportCommand, help: REPORT_HELP },
   ir: { run: irCommand, help: IR_HELP },
   run: { run: runCommand, help: RUN_HELP },
+  bench: { run: benchCommand, help: BENCH_HELP },
 };
 
 const USAGE = `usage: modc <command> [options]
@@ -29,6 +31,7 @@ commands:
   report   per-layer FLOPs, vision tokens kept and KV cache of a model vs its dense baseline
   ir       print a model's graph IR
   run      run a model end to end
+  bench    performance: matmul vs WebAssembly peers, p-MoD vs dense prefill, one layer vs onnxruntime-web
 
 models: llava-1.5-7b, pmod-llava-1.5-7b, llava-next-7b, pmod-llava-next-7b, tiny-pmod, tiny-llava,
         a Hugging Face config.json, a checkpoint directory, or a models/*.ts file.

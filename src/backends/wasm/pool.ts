@@ -1,0 +1,154 @@
+/**
+ * A persistent pool of worker threads sharing the Wasm memory. A dispatch hands out the workgroups of a kernel
+ * in contiguous chunks claimed from an atomic counter (the calling thread takes part), so a core slowed by
+ * other processes does not stall the others. Every workgroup computes its own disjoint outputs in a fixed
+ * order, so results are bit-identical whatever the thread count or the claiming order. Commands go through a
+ * control block in shared memory (Atomics.wait / notify), which costs microseconds per dispatch.
+ */
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { WasmHeap } from './memory.js';
+import { erf64, type MathImport, mathImportObject } from './math.js';
+import { WA, type WasmModule } from './wasm-api.js';
+
+/** Control block words. */
+const GEN = 0;
+const CMD = 1;
+const KERNEL = 2;
+const ARGS = 3;
+const GROUPS = 4;
+const DONE = 5;
+const PARTICIPANTS = 6;
+const NEXT = 7;
+const CHUNK = 8;
+const CMD_EXIT = 0;
+const CMD_LOAD = 1;
+const CMD_RUN = 2;
+
+const WORKER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { memory, port, index, scratch, control } = workerData;
+${erf64.toString()}
+const MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, sin: Math.sin, cos: Math.cos, erf: erf64, pow: Math.pow };
+const ctrl = new Int32Array(memory.buffer, control, 16);
+const kernels = [];
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${GEN}, seen);
+  const gen = Atomics.load(ctrl, ${GEN});
+  if (gen === seen) continue;
+  seen = gen;
+  const cmd = ctrl[${CMD}];
+  if (cmd === ${CMD_EXIT}) break;
+  let error = 0;
+  try {
+    if (cmd === ${CMD_LOAD}) {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+        const math = {};
+        for (const n of m.message.imports) math[n] = MATH[n];
+        kernels[m.message.id] = new WebAssembly.Instance(m.message.module, { env: { memory }, math }).exports.run;
+      }
+    } else if (cmd === ${CMD_RUN} && index < ctrl[${PARTICIPANTS}]) {
+      const n = ctrl[${GROUPS}], chunk = ctrl[${CHUNK}], run = kernels[ctrl[${KERNEL}]], args = ctrl[${ARGS}];
+      for (let s = Atomics.add(ctrl, ${NEXT}, chunk); s < n; s = Atomics.add(ctrl, ${NEXT}, chunk)) run(args, s, Math.min(n, s + chunk), scratch);
+    }
+  } catch (e) {
+    error = 1;
+    port.postMessage(String(e && e.stack || e));
+  }
+  Atomics.add(ctrl, ${DONE}, error ? 1 << 16 : 1);
+  Atomics.notify(ctrl, ${DONE});
+}
+`;
+
+type RunFn = (args: number, start: number, end: number, scratch: number) => void;
+
+export class WorkerPool {
+  private readonly workers: { worker: Worker; port: MessagePort }[] = [];
+  private readonly ctrl: Int32Array;
+  private readonly kernels: RunFn[] = [];
+  private closed = false;
+
+  constructor(private readonly heap: WasmHeap, readonly threads: number) {
+    this.ctrl = new Int32Array(heap.memory.buffer as ArrayBuffer, heap.controlOffset, 16);
+    for (let i = 1; i < threads; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { memory: heap.memory, port: port2, index: i, scratch: heap.scratch(i), control: heap.controlOffset },
+        transferList: [port2],
+      });
+      worker.unref();
+      port1.unref();
+      this.workers.push({ worker, port: port1 });
+    }
+  }
+
+  /** Instantiates a compiled kernel on every thread; returns its id. */
+  load(module: WasmModule, imports: readonly MathImport[]): number {
+    const id = this.kernels.length;
+    const inst = new WA.Instance(module, { env: { memory: this.heap.memory }, math: mathImportObject(imports) });
+    this.kernels.push(inst.exports.run as RunFn);
+    if (this.workers.length) {
+      for (const w of this.workers) w.port.postMessage({ id, module, imports });
+      this.command(CMD_LOAD, this.workers.length + 1);
+    }
+    return id;
+  }
+
+  /** Runs `groups` workgroups of kernel `id` with its argument block at `args`, on up to `threads` threads. */
+  dispatch(id: number, args: number, groups: number, threads = this.threads): void {
+    const run = this.kernels[id];
+    if (run === undefined) throw new Error(`wasm pool: unknown kernel ${id}`);
+    const t = Math.max(1, Math.min(threads, this.threads, groups));
+    if (t === 1) {
+      run(args, 0, groups, this.heap.scratch(0));
+      return;
+    }
+    const c = this.ctrl;
+    // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible.
+    const chunk = Math.max(1, Math.floor(groups / (t * 64)));
+    c[KERNEL] = id;
+    c[ARGS] = args;
+    c[GROUPS] = groups;
+    c[CHUNK] = chunk;
+    Atomics.store(c, NEXT, 0);
+    this.command(CMD_RUN, t, () => {
+      const scratch = this.heap.scratch(0);
+      for (let s = Atomics.add(c, NEXT, chunk); s < groups; s = Atomics.add(c, NEXT, chunk)) run(args, s, Math.min(groups, s + chunk), scratch);
+    });
+  }
+
+  private command(cmd: number, participants: number, own?: () => void): void {
+    if (this.closed) throw new Error('wasm pool: used after dispose');
+    const c = this.ctrl;
+    c[CMD] = cmd;
+    c[PARTICIPANTS] = participants;
+    Atomics.store(c, DONE, 0);
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
+    // The calling thread's share; even if it traps, wait for the workers so the next command starts clean.
+    let ownError: unknown;
+    try {
+      own?.();
+    } catch (e) {
+      ownError = e;
+    }
+    const want = this.workers.length;
+    for (let d = Atomics.load(c, DONE); (d & 0xffff) + (d >>> 16) < want; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d, 1000);
+    const failed = Atomics.load(c, DONE) >>> 16;
+    if (ownError !== undefined) throw ownError;
+    if (failed) {
+      const reasons = this.workers.map((w) => receiveMessageOnPort(w.port)?.message).filter((m): m is string => typeof m === 'string');
+      throw new Error(`wasm pool: ${failed} worker(s) failed while running a kernel: ${reasons.join('; ')}`);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    this.ctrl[CMD] = CMD_EXIT;
+    Atomics.add(this.ctrl, GEN, 1);
+    Atomics.notify(this.ctrl, GEN);
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

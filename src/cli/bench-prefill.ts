@@ -1,0 +1,139 @@
+/**
+ * `modc bench prefill`: wall-clock prefill of a small LLaVA-like p-MoD model and of the same model without
+ * routing on the wasm backend, next to their FLOP ratio (whole graph, from the cost model).
+ */
+import { buildLanguageModel, randomLlavaInputs, TINY_PMOD, withoutRouting, type ModelSpec } from '../../models/index.js';
+import { WasmExecutor } from '../backends/wasm/executor.js';
+import { relaxedSimdAvailable } from '../backends/wasm/features.js';
+import { graphCosts } from '../cost/flops.js';
+import { costReport } from '../cost/report.js';
+import type { Graph, MapStore } from '../ir/index.js';
+import { randomWeights, Rng } from '../runtime/random.js';
+import { flag, intOpt, parse } from './args.js';
+
+export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--json]
+      p-MoD vs dense prefill on wasm (random weights, routers non-zero; dense and p-MoD runs alternate); JSON:
+      { dense: { ms }, pmod: { ms }, flopRatio, timeRatio, ... }`;
+
+/** A LLaVA-like language model: Llama layers of width d, p-MoD routing with the released schedule. */
+export function benchModel(d: number, layers: number, vocab: number): ModelSpec {
+  return {
+    ...TINY_PMOD,
+    name: `bench-pmod-d${d}-l${layers}`,
+    description: 'LLaVA-like p-MoD model for benchmarks',
+    llm: {
+      ...TINY_PMOD.llm,
+      hiddenSize: d,
+      numLayers: layers,
+      numHeads: d / 64,
+      numKvHeads: d / 64,
+      headDim: 64,
+      intermediateSize: Math.round((d * 11) / 4 / 64) * 64,
+      vocabSize: vocab,
+      maxPositions: 4096,
+    },
+  };
+}
+
+function totalFlops(g: Graph, nv: number, t: number): number {
+  return graphCosts(g, { N_v: nv, T: t }).reduce((a, c) => a + c.flops, 0);
+}
+
+/** Router weights of a trained model are not zero; random ones make routing non-trivial. */
+function randomRouters(w: MapStore, layers: number, seed: number): void {
+  const rng = new Rng(seed);
+  for (let l = 0; l < layers; l++) {
+    const name = `model.layers.${l}.router.router.weight`;
+    if (!w.has(name)) continue;
+    const t = w.get(name);
+    for (let i = 0; i < t.data.length; i++) t.data[i] = Math.fround(rng.normal() * 0.05);
+  }
+}
+
+export async function prefillBench(argv: readonly string[], out: (s: string) => void): Promise<number> {
+  const p = parse(argv, {
+    d: { type: 'string' },
+    layers: { type: 'string' },
+    'vision-tokens': { type: 'string' },
+    'text-tokens': { type: 'string' },
+    threads: { type: 'string' },
+    repeat: { type: 'string' },
+    vocab: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (flag(p, 'help')) {
+    out(PREFILL_HELP);
+    return 0;
+  }
+  const d = intOpt(p, 'd', 1024, 64);
+  const layers = intOpt(p, 'layers', 16, 2);
+  const nv = intOpt(p, 'vision-tokens', 576, 0);
+  const t = intOpt(p, 'text-tokens', 64, 1);
+  const threads = intOpt(p, 'threads', 2, 1);
+  const repeat = intOpt(p, 'repeat', 5, 1);
+  const vocab = intOpt(p, 'vocab', 8192, 16);
+  const spec = benchModel(d, layers, vocab);
+  const dense = withoutRouting(spec);
+  const gMod = buildLanguageModel(spec, { maxVisionTokens: 4096, maxTextTokens: 4096 });
+  const gDense = buildLanguageModel(dense, { maxVisionTokens: 4096, maxTextTokens: 4096 });
+  const inputs = randomLlavaInputs(spec, t, nv, 1);
+  const exec = new WasmExecutor({ threads });
+  // Both models are prepared (weights resident, plans compiled by a first run), then timed alternately, so a
+  // change in machine load during the benchmark affects both alike.
+  const prepare = async (g: Graph, seed: number): Promise<{ run: () => Promise<void>; firstRunMs: number; dispose: () => void }> => {
+    const w = randomWeights(g, seed);
+    randomRouters(w, layers, seed);
+    const prepared = await exec.prepare(g, w);
+    const t0 = performance.now();
+    await prepared.run(inputs);
+    return { run: async () => void (await prepared.run(inputs)), firstRunMs: performance.now() - t0, dispose: () => prepared.dispose() };
+  };
+  try {
+    const mod = await prepare(gMod, 1);
+    const dense0 = await prepare(gDense, 1);
+    const times: { pmod: number[]; dense: number[] } = { pmod: [], dense: [] };
+    exec.profile?.clear();
+    for (let r = 0; r < repeat; r++)
+      for (const [key, m] of [['dense', dense0], ['pmod', mod]] as const) {
+        const t0 = performance.now();
+        await m.run();
+        times[key].push(performance.now() - t0);
+      }
+    if (exec.profile) {
+      process.stderr.write(`per-kernel time over ${repeat} runs of each graph:\n`);
+      for (const [k, ms] of [...exec.profile].sort((a, b) => b[1] - a[1]).slice(0, 16)) process.stderr.write(`  ${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
+    }
+    mod.dispose();
+    dense0.dispose();
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    const pmod = { ms: median(times.pmod), firstRunMs: mod.firstRunMs };
+    const den = { ms: median(times.dense), firstRunMs: dense0.firstRunMs };
+    const flopsMod = totalFlops(gMod, nv, t);
+    const flopsDense = totalFlops(gDense, nv, t);
+    const layerReport = costReport(spec.name, gMod, gDense, nv, t);
+    const result = {
+      model: { d, layers, heads: spec.llm.numHeads, intermediate: spec.llm.intermediateSize, vocab, visionTokens: nv, textTokens: t },
+      threads,
+      relaxedSimd: relaxedSimdAvailable(),
+      repeat,
+      runs: times,
+      dense: { ms: den.ms, gflops: flopsDense / den.ms / 1e6, firstRunMs: den.firstRunMs },
+      pmod: { ms: pmod.ms, gflops: flopsMod / pmod.ms / 1e6, firstRunMs: pmod.firstRunMs },
+      flopRatio: flopsMod / flopsDense,
+      decoderFlopRatio: layerReport.totals.flopRatio,
+      timeRatio: pmod.ms / den.ms,
+      timeOverFlopRatio: pmod.ms / den.ms / (flopsMod / flopsDense),
+    };
+    if (flag(p, 'json')) out(JSON.stringify(result, null, 2));
+    else
+      out(
+        `prefill of ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, wasm ${threads} threads (median of ${repeat})\n` +
+          `  dense ${den.ms.toFixed(0)} ms (${result.dense.gflops.toFixed(1)} GFLOP/s)\n` +
+          `  p-MoD ${pmod.ms.toFixed(0)} ms (${result.pmod.gflops.toFixed(1)} GFLOP/s)\n` +
+          `  FLOP ratio ${result.flopRatio.toFixed(4)}, time ratio ${result.timeRatio.toFixed(4)} (${result.timeOverFlopRatio.toFixed(3)}x the FLOP ratio)`,
+      );
+    return 0;
+  } finally {
+    await exec.dispose();
+  }
+}

@@ -1,0 +1,14 @@
+/** Timing helper shared by the `modc bench` subcommands. */
+
+/** Median wall time of `repeat` runs after one warm-up run. */
+export async function medianMs(run: () => Promise<void> | void, repeat: number): Promise<number> {
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}

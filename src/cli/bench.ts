@@ -1,0 +1,128 @@
+/**
+ * `modc bench`: performance measurements (medians of repeated runs), printed side by side with the peers.
+ * matmul: GFLOP/s of modc-wasm next to onnxruntime-web, jax-js and tfjs-wasm in this process.
+ * prefill: p-MoD vs dense prefill of a LLaVA-like model on wasm. layer: one decoder layer vs onnxruntime-web.
+ */
+import { relaxedSimdAvailable } from '../backends/wasm/features.js';
+import { WasmGemm } from '../backends/wasm/gemm.js';
+import { flag, intOpt, parse, UsageError } from './args.js';
+import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
+import { layerBench, LAYER_HELP } from './bench-layer.js';
+import { medianMs } from './bench-util.js';
+
+export const BENCH_HELP = `usage: modc bench <matmul|prefill|layer> [options]
+
+  modc bench matmul --m M --k K --n N [--threads T] [--repeat R] [--json]
+      f32 matmul C = A @ B: GFLOP/s of modc-wasm and of the WebAssembly peers (onnxruntime-web, jax-js,
+      tfjs-wasm) in the same process; a peer that cannot run here is listed as unavailable with the reason.
+${PREFILL_HELP}
+${LAYER_HELP}`;
+
+export interface MatmulResult {
+  readonly engine: string;
+  readonly threads: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly gflops?: number;
+  readonly ms?: number;
+  readonly unavailable?: string;
+}
+
+function seeded(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+interface PeerModule {
+  MATMUL_PEERS: readonly {
+    engine: string;
+    threads: (t: number) => string | undefined;
+    prepare(m: number, k: number, n: number, t: number, a: Float32Array, b: Float32Array): Promise<{ run(): Promise<void>; dispose(): Promise<void> }>;
+  }[];
+}
+
+/** The peers live in bench/ (devDependencies); without them each is reported unavailable. */
+async function loadPeers(): Promise<PeerModule | string> {
+  try {
+    const url = new URL('../../bench/peers.js', import.meta.url);
+    return (await import(url.href)) as PeerModule;
+  } catch (e) {
+    return `benchmark peers not installed (${(e as Error).message.split('\n')[0] ?? ''})`;
+  }
+}
+
+export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined): Promise<MatmulResult[]> {
+  const results: MatmulResult[] = [];
+  const flops = 2 * m * k * n;
+  const a = seeded(m * k, 1);
+  const bKN = seeded(k * n, 2);
+  // modc-wasm: weights in PyTorch Linear layout W [n, k] (W^T = B), packed once at prepare time.
+  const w = new Float32Array(n * k);
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) w[j * k + p] = bKN[p * n + j] ?? 0;
+  const gemm = new WasmGemm({ threads });
+  try {
+    const r = gemm.prepare(m, k, n, w);
+    r.a.set(a);
+    const ms = await medianMs(() => r.run(), repeat);
+    results.push({ engine: 'modc-wasm', threads, m, k, n, ms, gflops: flops / ms / 1e6 });
+    log(`modc-wasm ${threads}T ${m}x${k}x${n}: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
+    r.dispose();
+  } finally {
+    await gemm.dispose();
+  }
+  const peers = await loadPeers();
+  const engines = typeof peers === 'string' ? ['onnxruntime-web', 'jax-js', 'tfjs-wasm'] : peers.MATMUL_PEERS.map((p) => p.engine);
+  for (const engine of engines) {
+    const peer = typeof peers === 'string' ? undefined : peers.MATMUL_PEERS.find((p) => p.engine === engine);
+    const why = typeof peers === 'string' ? peers : peer?.threads(threads);
+    if (why !== undefined || peer === undefined) {
+      results.push({ engine, threads, m, k, n, unavailable: why ?? 'not found' });
+      continue;
+    }
+    try {
+      const r = await peer.prepare(m, k, n, threads, a, bKN);
+      const ms = await medianMs(() => r.run(), repeat);
+      await r.dispose();
+      results.push({ engine, threads, m, k, n, ms, gflops: flops / ms / 1e6 });
+      log(`${engine} ${threads}T ${m}x${k}x${n}: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
+    } catch (e) {
+      results.push({ engine, threads, m, k, n, unavailable: `failed: ${(e as Error).message.split('\n')[0] ?? ''}` });
+    }
+  }
+  return results;
+}
+
+export function formatMatmul(results: readonly MatmulResult[]): string {
+  const rows = results.map((r) => `${r.engine.padEnd(16)} ${String(r.threads).padStart(2)}T  ${`${r.m}x${r.k}x${r.n}`.padEnd(16)} ${r.gflops !== undefined ? `${r.gflops.toFixed(1).padStart(7)} GFLOP/s  (${(r.ms ?? 0).toFixed(1)} ms)` : `unavailable: ${r.unavailable ?? ''}`}`);
+  return rows.join('\n');
+}
+
+export async function benchCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    out(BENCH_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'prefill') return prefillBench(rest, out);
+  if (sub === 'layer') return layerBench(rest, out);
+  if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, layer)`);
+  const p = parse(rest, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, json: { type: 'boolean' } });
+  if (flag(p, 'help')) {
+    out(BENCH_HELP);
+    return 0;
+  }
+  const [m, k, n] = [intOpt(p, 'm', 256, 1), intOpt(p, 'k', 256, 1), intOpt(p, 'n', 256, 1)];
+  const threads = intOpt(p, 'threads', 1, 1);
+  const repeat = intOpt(p, 'repeat', m * k * n > 1e9 ? 5 : 9, 1);
+  const fma = relaxedSimdAvailable();
+  const results = await matmulBench(m, k, n, threads, repeat);
+  if (flag(p, 'json')) out(JSON.stringify({ relaxedSimd: fma, repeat, results }, null, 2));
+  else out(`f32 matmul, median of ${repeat} runs, relaxed-SIMD FMA ${fma ? 'on' : 'off'}\n${formatMatmul(results)}`);
+  return 0;
+}

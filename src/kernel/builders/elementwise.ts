@@ -1,0 +1,156 @@
+/**
+ * Elementwise kernels with broadcasting, and strided copies (transpose, slice, concat, reshape materialisation).
+ * Contiguous operands take a flat path (f32x4 when the body is vectorisable); broadcast or permuted operands
+ * take an index-decomposition path. Every workgroup handles a contiguous chunk of the output.
+ */
+import { add, block, decl, div, gid, global, iff, load, lt, min, mul, param, range, rem, splat, store, sub, v } from '../dsl.js';
+import type { BufferDecl, ElemType, Kernel, KNode, KType, KUnaryFn } from '../ir.js';
+
+export const ELEMENTWISE_CHUNK = 4096;
+
+export interface ElementwiseInput {
+  readonly buffer: string;
+  readonly elem: ElemType;
+  /** Element stride of the operand along each output dim (0 where it broadcasts). */
+  readonly strides: readonly number[];
+  readonly offset?: number;
+}
+
+export interface ElementwiseSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly inputs: readonly ElementwiseInput[];
+  readonly out: ElemType;
+  /** The output element from the input elements (as loaded, f32 or i32); scalar form. */
+  readonly body: (xs: readonly KNode[]) => KNode;
+  /** The same body on f32x4 lanes, when every operation in it has a vector form. */
+  readonly vectorBody?: (xs: readonly KNode[]) => KNode;
+  /** Rounds the stored value to a 16-bit float type (storage emulation). */
+  readonly round?: 'round_f16' | 'round_bf16';
+}
+
+export const rowMajorStrides = (shape: readonly number[]): number[] => {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = (s[i + 1] ?? 1) * (shape[i + 1] ?? 1);
+  return s;
+};
+
+/** Strides of an operand of `shape` broadcast to `outShape` (numpy rules). */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const st = rowMajorStrides(shape);
+  const off = outShape.length - shape.length;
+  return outShape.map((_, i) => (i - off < 0 || (shape[i - off] ?? 1) === 1 ? 0 : (st[i - off] ?? 0)));
+}
+
+const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+export const elementwiseGrid = (n: number, chunk = ELEMENTWISE_CHUNK): [number, number, number] => [Math.max(1, Math.ceil(n / chunk)), 1, 1];
+
+export function elementwiseKernel(spec: ElementwiseSpec): Kernel {
+  const n = numel(spec.shape);
+  const contiguous = rowMajorStrides(spec.shape);
+  const kind = spec.inputs.map((x) =>
+    x.strides.every((s) => s === 0) ? 'scalar' : x.strides.every((s, i) => s === contiguous[i] || (spec.shape[i] ?? 1) === 1) ? 'flat' : 'strided',
+  );
+  const flat = kind.every((k) => k !== 'strided');
+  const buffers: BufferDecl[] = [...spec.inputs.map((x) => ({ name: x.buffer, elem: x.elem, access: 'read' as const })), { name: 'out', elem: spec.out, access: 'write' }];
+  const loadT = (e: ElemType): ElemType => e;
+  const finish = (x: KNode): KNode => (spec.round ? { op: 'unary', type: x.type, src: [x], arg: spec.round as KUnaryFn } : x);
+  const start = mul(gid(0), ELEMENTWISE_CHUNK);
+  const end = min(add(start, ELEMENTWISE_CHUNK), flat ? param('n') : n);
+  const stmts: KNode[] = [decl('end', end)];
+  if (flat) {
+    const idx = (i: KNode, j: number): KNode => (kind[j] === 'scalar' ? add(0, spec.inputs[j]?.offset ?? 0) : add(i, spec.inputs[j]?.offset ?? 0));
+    const scalarStep = (i: KNode): KNode => store(global('out'), i, finish(spec.body(spec.inputs.map((x, j) => load(global(x.buffer), idx(i, j), loadT(x.elem))))));
+    if (spec.vectorBody && spec.out === 'f32' && spec.inputs.every((x) => x.elem === 'f32') && !spec.round) {
+      const vb = spec.vectorBody;
+      const vecEnd = add(start, mul(div(sub(v('end'), start), 4), 4));
+      stmts.push(
+        range('i', start, vecEnd, store(global('out'), v('i'), vb(spec.inputs.map((x, j) => (kind[j] === 'scalar' ? splat(load(global(x.buffer), idx(v('i'), j))) : load(global(x.buffer), idx(v('i'), j), 'f32x4'))))), 4),
+        range('t', vecEnd, v('end'), scalarStep(v('t'))),
+      );
+    } else stmts.push(range('i', start, v('end'), scalarStep(v('i'))));
+    return { name: spec.name, buffers, params: [{ name: 'n', type: 'i32' }], shared: [], privates: [], threads: 1, body: block(...stmts) };
+  }
+  // Strided: decompose the flat output index into coordinates, one div/rem per dim.
+  const rank = spec.shape.length;
+  const body: KNode[] = [decl('rest', v('i'))];
+  const offs = spec.inputs.map((x) => x.offset ?? 0);
+  const coord: KNode[] = [];
+  for (let d = rank - 1; d >= 0; d--) {
+    const size = spec.shape[d] ?? 1;
+    body.push(decl(`c${d}`, rem(v('rest'), size)), { op: 'assign', type: 'void', src: [div(v('rest'), size)], arg: 'rest' });
+    coord[d] = v(`c${d}`);
+  }
+  const inputIndex = (j: number): KNode => {
+    let e: KNode = { op: 'const', type: 'i32', src: [], arg: offs[j] ?? 0 };
+    spec.inputs[j]?.strides.forEach((s, d) => {
+      if (s !== 0) e = add(e, mul(coord[d] as KNode, s));
+    });
+    return e;
+  };
+  body.push(store(global('out'), v('i'), finish(spec.body(spec.inputs.map((x, j) => load(global(x.buffer), inputIndex(j), loadT(x.elem)))))));
+  stmts.push(range('i', start, v('end'), body));
+  return { name: spec.name, buffers, params: [], shared: [], privates: [], threads: 1, body: block(...stmts) };
+}
+
+/** out[row r] = src[rows[r]] (or the converse scatter), rows of `width` elements; an out-of-range index sets `status`. */
+export function rowCopyKernel(name: string, width: number, mode: 'gather' | 'scatter', srcRows: number, statusCode: number): Kernel {
+  const rowsPerGroup = Math.max(1, Math.floor(4096 / Math.max(1, width)));
+  const r0 = mul(gid(0), rowsPerGroup);
+  const body = range('r', r0, min(add(r0, rowsPerGroup), param('rows')), [
+    decl('idx', load(global('index'), v('r'), 'i32')),
+    iff(
+      { op: 'binary', type: 'bool', src: [lt(v('idx'), 0), { op: 'cmp', type: 'bool', src: [v('idx'), { op: 'const', type: 'i32', src: [], arg: srcRows }], arg: 'ge' }], arg: 'or' },
+      store(global('status'), 0, { op: 'const', type: 'i32', src: [], arg: statusCode }),
+      range('c', 0, width, store(global('out'), add(mul(mode === 'gather' ? v('r') : v('idx'), width), v('c')), load(global('src'), add(mul(mode === 'gather' ? v('idx') : v('r'), width), v('c')), 'f32'))),
+    ),
+  ]);
+  return {
+    name,
+    buffers: [
+      { name: 'src', elem: 'f32', access: 'read' },
+      { name: 'index', elem: 'i32', access: 'read' },
+      { name: 'out', elem: 'f32', access: 'readwrite' },
+      { name: 'status', elem: 'i32', access: 'readwrite' },
+    ],
+    params: [{ name: 'rows', type: 'i32' }],
+    shared: [],
+    privates: [],
+    threads: 1,
+    body,
+  };
+}
+export const rowCopyGrid = (rows: number, width: number): [number, number, number] => [Math.max(1, Math.ceil(rows / Math.max(1, Math.floor(4096 / Math.max(1, width))))), 1, 1];
+
+/** Fills `out` with a constant or with 0, 1, 2, ... (iota). */
+export function fillKernel(name: string, elem: ElemType, value: number | 'iota'): Kernel {
+  const s = mul(gid(0), ELEMENTWISE_CHUNK);
+  const t: KType = elem === 'f32' ? 'f32' : 'i32';
+  const val = value === 'iota' ? v('i') : { op: 'const' as const, type: t, src: [], arg: value };
+  return {
+    name,
+    buffers: [{ name: 'out', elem, access: 'write' }],
+    params: [{ name: 'n', type: 'i32' }],
+    shared: [],
+    privates: [],
+    threads: 1,
+    body: range('i', s, min(add(s, ELEMENTWISE_CHUNK), param('n')), store(global('out'), v('i'), val as KNode)),
+  };
+}
+
+
+/** out[r * outRow + offset + c] = x[r * inRow + c] for r < rows, c < inRow (concat along an axis). */
+export function copy2dKernel(name: string, rows: number, inRow: number, outRow: number, offset: number, elem: ElemType): Kernel {
+  const rowsPerGroup = Math.max(1, Math.floor(4096 / Math.max(1, inRow)));
+  const r0 = mul(gid(0), rowsPerGroup);
+  return {
+    name,
+    buffers: [{ name: 'x', elem, access: 'read' }, { name: 'out', elem, access: 'readwrite' }],
+    params: [],
+    shared: [],
+    privates: [],
+    threads: 1,
+    body: range('r', r0, min(add(r0, rowsPerGroup), rows), range('c', 0, inRow, store(global('out'), add(add(mul(v('r'), outRow), offset), v('c')), load(global('x'), add(mul(v('r'), inRow), v('c')), elem)))),
+  };
+}
+export const copy2dGrid = (rows: number, inRow: number): [number, number, number] => [Math.max(1, Math.ceil(rows / Math.max(1, Math.floor(4096 / Math.max(1, inRow))))), 1, 1];

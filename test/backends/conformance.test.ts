@@ -1,0 +1,55 @@
+/**
+ * The conformance suite: every case on every backend against the reference interpreter, with the backend's
+ * tolerances and skip list (test/backends/backends.ts).
+ */
+import { interpret } from '../../src/backends/reference/index.js';
+import { OP_KINDS, walkNodes } from '../../src/ir/index.js';
+import type { Executor } from '../../src/runtime/executor.js';
+import { BACKENDS, mismatch } from './backends.js';
+import { ALL_OP_KINDS_COVERED, conformanceCases } from './cases.js';
+
+const CASES = conformanceCases();
+
+it('the cases cover every op kind', () => {
+  const seen = new Set<string>();
+  for (const c of CASES) walkNodes(c.graph, (n) => seen.add(n.op));
+  expect([...seen].sort()).toEqual([...OP_KINDS].sort());
+  expect([...ALL_OP_KINDS_COVERED].sort()).toEqual([...OP_KINDS].sort());
+});
+
+describe.each(BACKENDS)('backend $name', (backend) => {
+  let exec: Executor;
+  beforeAll(() => {
+    exec = backend.create();
+  });
+  afterAll(() => exec.dispose());
+
+  const runnable = CASES.filter((c) => backend.skip[c.name] === undefined);
+  it.each(runnable.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const prepared = await exec.prepare(c.graph, c.weights);
+    try {
+      if (c.error) {
+        // Wrapped so a backend that throws synchronously inside run() is judged like one that rejects.
+        await expect((async () => prepared.run(c.inputs, c.symbols))()).rejects.toThrow(c.error);
+        return;
+      }
+      const want = interpret(c.graph, c.inputs, { weights: c.weights, ...(c.symbols ? { symbols: c.symbols } : {}) });
+      const got = await prepared.run(c.inputs, c.symbols);
+      for (const [name, w] of Object.entries(want)) {
+        const tol = c.compare === 'exact' ? { abs: 0, rel: 0 } : backend.reordered[w.dtype];
+        const problem = mismatch(got[name], w, tol);
+        expect(problem === undefined ? 'ok' : `${name}: ${problem}`).toBe('ok');
+      }
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    } finally {
+      prepared.dispose();
+    }
+  });
+
+  it('skips only cases that exist, each with a reason', () => {
+    for (const [name, why] of Object.entries(backend.skip)) {
+      expect(CASES.some((c) => c.name === name)).toBe(true);
+      expect(why.length).toBeGreaterThan(10);
+    }
+  });
+});

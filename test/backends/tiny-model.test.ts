@@ -1,0 +1,53 @@
+/**
+ * The tiny p-MoD model on every backend against the reference: routing decisions exactly, logits within the
+ * backend's f32 tolerance. Routing policy: the route kernel computes router scores with the reference's
+ * arithmetic (float64 sums in index order, then float32), so equal hidden states give bit-equal scores and
+ * decisions (kernel test: test/backends/wasm-kernels.test.ts). Hidden states reaching a router differ from the
+ * reference's by reordered sums (~1e-6 relative), so a decision could flip only where two routable scores are
+ * closer than that; with these seeds no such near tie exists, and the test asserts exact equality.
+ */
+import { buildLanguageModel, layerCapacities, layerRatios, randomLlavaInputs, TINY_PMOD } from '../../models/index.js';
+import { interpret } from '../../src/backends/reference/index.js';
+import { randomWeights } from '../../src/runtime/random.js';
+import { BACKENDS, mismatch } from './backends.js';
+
+const spec = TINY_PMOD;
+const graph = buildLanguageModel(spec, { exportRouting: true, exportKV: true, exportHidden: true });
+const weights = randomWeights(graph, 11);
+// Non-zero routers (p-MoD initialises them to zero, which would make every score tie).
+for (let l = 0; l < spec.llm.numLayers; l++) {
+  const name = `model.layers.${l}.router.router.weight`;
+  if (weights.has(name)) {
+    const w = weights.get(name);
+    for (let i = 0; i < w.data.length; i++) w.data[i] = Math.fround(Math.sin(i * 1.3 + l) * 0.2);
+  }
+}
+const inputs = randomLlavaInputs(spec, 20, 40, 11);
+const want = interpret(graph, inputs, { weights });
+const ratios = layerRatios(spec.mod?.schedule ?? { kind: 'constant', layout: 'deep_all', ratio: 1 }, spec.llm.numLayers);
+const caps = layerCapacities(ratios, 40);
+
+describe.each(BACKENDS.filter((b) => b.name !== 'reference'))('tiny p-MoD on $name', (backend) => {
+  it('routes exactly like the reference and produces the same logits, KV and hidden states', async () => {
+    const exec = backend.create();
+    try {
+      const prepared = await exec.prepare(graph, weights);
+      const got = await prepared.run(inputs);
+      ratios.forEach((r, l) => {
+        if (r === null) return;
+        const name = `routing.layer${l}`;
+        expect(got[name]?.shape).toEqual([caps[l]]);
+        expect(Array.from(got[name]?.data ?? [])).toEqual(Array.from(want[name]?.data ?? []));
+      });
+      expect(mismatch(got.logits, want.logits, { abs: 2e-4, rel: 2e-4 }) ?? 'ok').toBe('ok');
+      expect(mismatch(got.hidden, want.hidden, { abs: 1e-4, rel: 1e-4 }) ?? 'ok').toBe('ok');
+      for (let l = 0; l < spec.llm.numLayers; l++) expect(mismatch(got[`kv.layer${l}.k`], want[`kv.layer${l}.k`], { abs: 1e-4, rel: 1e-4 }) ?? 'ok').toBe('ok');
+      // Deterministic: a second run is bit-identical.
+      const again = await prepared.run(inputs);
+      expect(Array.from(again.logits?.data ?? [])).toEqual(Array.from(got.logits?.data ?? []));
+      prepared.dispose();
+    } finally {
+      await exec.dispose();
+    }
+  });
+});
