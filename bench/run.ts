@@ -49,10 +49,13 @@ for (const [m, k, n] of shapes)
 const prefill = modc(['bench', 'prefill', ...(quick ? ['--layers', '4', '--repeat', '2'] : [])]) as { dense: { ms: number }; pmod: { ms: number }; flopRatio: number; timeRatio: number };
 lines.push(`prefill: dense ${prefill.dense.ms.toFixed(0)} ms, p-MoD ${prefill.pmod.ms.toFixed(0)} ms, FLOP ratio ${prefill.flopRatio.toFixed(4)}, time ratio ${prefill.timeRatio.toFixed(4)} (${(prefill.timeRatio / prefill.flopRatio).toFixed(3)}x)`);
 
+const decode = modc(['bench', 'decode', ...(quick ? ['--layers', '4', '--tokens', '8'] : [])]) as { dense: { msPerToken: number }; pmod: { msPerToken: number }; timeRatio: number };
+lines.push(`decode: dense ${decode.dense.msPerToken.toFixed(1)} ms/token, p-MoD ${decode.pmod.msPerToken.toFixed(1)} ms/token, time ratio ${decode.timeRatio.toFixed(3)}`);
+
 const layer = modc(['bench', 'layer']) as { results: Record<string, { ms?: number; unavailable?: string }>; onnxVsModcMaxAbsDiff?: number };
 lines.push('one decoder layer:');
 for (const [name, r] of Object.entries(layer.results)) lines.push(`  ${name.padEnd(40)} ${r.ms !== undefined ? `${r.ms.toFixed(1)} ms` : `unavailable: ${r.unavailable ?? ''}`}`);
 if (layer.onnxVsModcMaxAbsDiff !== undefined) lines.push(`  (ONNX layer vs modc layer: max |difference| ${layer.onnxVsModcMaxAbsDiff.toExponential(2)})`);
 
 process.stdout.write(`${lines.join('\n')}\n`);
-if (outFile) writeFileSync(outFile, JSON.stringify({ matmul: results, prefill, layer }, null, 2));
+if (outFile) writeFileSync(outFile, JSON.stringify({ matmul: results, prefill, decode, layer }, null, 2));

@@ -38,8 +38,8 @@ a terminal (or with --progress).
   --temperature T     0 (default) is greedy; > 0 samples, then --top-k K (0 = all) and --top-p P (1 = all)
   --seed S            seed of the sampler (and of the random weights without --checkpoint; default 0)
   --progress          draw the loading progress bar even when stderr is not a terminal
-  --backend NAME      reference (the interpreter; the oracle of the other backends) or wasm (WebAssembly SIMD,
-                      multi-threaded)
+  --backend NAME      wasm (default: WebAssembly SIMD, multi-threaded, compiled with the full pass pipeline) or
+                      reference (the interpreter; the oracle of the other backends)
 
 Without --checkpoint, runs the prefill of <model> (zoo name, config.json, models/*.ts) on seeded random weights and
 a seeded random prompt (T text tokens around N_v vision embeddings) and prints the next-token prediction, the
@@ -103,7 +103,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     out(RUN_HELP);
     return 0;
   }
-  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'reference');
+  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
   const dir = strOpt(p, 'checkpoint');
   if (dir !== undefined) {
     if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);

@@ -52,13 +52,15 @@ export class GenerationSession {
     private readonly prefillGraph: PreparedGraph,
     private readonly decodeGraph: PreparedGraph,
     readonly numLayers: number,
+    /** Cache lengths handed to the decode graph are rounded up to a multiple of this (see LayerCache.tensors). */
+    readonly cacheBlock: number,
   ) {}
 
   /**
    * Prepares the prefill graph (outputs `logits`, `kv.layer{l}.k|v|positions`) and the decode graph (inputs
    * `input_ids`, `positions`, `cache.layer{l}.k|v|positions`; outputs `logits`, `kv.layer{l}.k|v`).
    */
-  static async create(executor: Executor, graphs: { prefill: Graph; decode: Graph }, weights: TensorStore): Promise<GenerationSession> {
+  static async create(executor: Executor, graphs: { prefill: Graph; decode: Graph }, weights: TensorStore, opts: { cacheBlock?: number } = {}): Promise<GenerationSession> {
     const layers = graphs.prefill.outputs.filter((o) => /^kv\.layer\d+\.k$/.test(o.name)).length;
     if (layers === 0) throw new ExecutionError(`prefill graph '${graphs.prefill.name}' exports no KV cache (build it with exportKV)`);
     for (let l = 0; l < layers; l++) {
@@ -69,7 +71,7 @@ export class GenerationSession {
     }
     const prefill = await executor.prepare(graphs.prefill, weights);
     const decode = await executor.prepare(graphs.decode, weights);
-    return new GenerationSession(prefill, decode, layers);
+    return new GenerationSession(prefill, decode, layers, opts.cacheBlock ?? 64);
   }
 
   async prefill(inputs: TensorMap, reserve = 0): Promise<PrefillResult> {
@@ -95,8 +97,10 @@ export class GenerationSession {
       input_ids: { dtype: 'i32', shape: [ids.length], data: Int32Array.from(ids) },
       positions: { dtype: 'i32', shape: [ids.length], data: positions },
     };
+    const symbols = this.decodeGraph.graph.symbols;
     cache.layers.forEach((layer, l) => {
-      const t = layer.tensors();
+      const limit = symbols.find((s) => s.name === `C${l}`)?.max ?? Number.POSITIVE_INFINITY;
+      const t = layer.tensors(this.cacheBlock, limit);
       inputs[`cache.layer${l}.k`] = t.k;
       inputs[`cache.layer${l}.v`] = t.v;
       inputs[`cache.layer${l}.positions`] = t.positions;

@@ -6,8 +6,11 @@
  * reference's by reordered sums (~1e-6 relative), so a decision could flip only where two routable scores are
  * closer than that; with these seeds no such near tie exists, and the test asserts exact equality.
  */
-import { buildLanguageModel, layerCapacities, layerRatios, randomLlavaInputs, TINY_PMOD } from '../../models/index.js';
-import { interpret } from '../../src/backends/reference/index.js';
+import { buildDecodeStep, buildLanguageModel, layerCapacities, layerRatios, randomLlavaInputs, TINY_PMOD } from '../../models/index.js';
+import { interpret, referenceExecutor } from '../../src/backends/reference/index.js';
+import type { Executor } from '../../src/runtime/executor.js';
+import { Sampler } from '../../src/runtime/sampling.js';
+import { GenerationSession } from '../../src/runtime/session.js';
 import { randomWeights } from '../../src/runtime/random.js';
 import { BACKENDS, mismatch } from './backends.js';
 
@@ -46,6 +49,32 @@ describe.each(BACKENDS.filter((b) => b.name !== 'reference'))('tiny p-MoD on $na
       const again = await prepared.run(inputs);
       expect(Array.from(again.logits?.data ?? [])).toEqual(Array.from(got.logits?.data ?? []));
       prepared.dispose();
+    } finally {
+      await exec.dispose();
+    }
+  });
+});
+
+describe.each(BACKENDS.filter((b) => b.name !== 'reference'))('tiny p-MoD generation on $name', (backend) => {
+  it('decodes with the per-layer KV cache like the reference (padded cache blocks included)', async () => {
+    const decodeGraph = buildDecodeStep(spec);
+    const run = async (exec: Executor, block: number): Promise<{ tokens: readonly number[]; logits: readonly Float32Array[] }> => {
+      const s = await GenerationSession.create(exec, { prefill: graph, decode: decodeGraph }, weights, { cacheBlock: block });
+      try {
+        return await s.generate(inputs, { maxNewTokens: 6, sampler: new Sampler({ temperature: 0 }), eosTokenIds: [] });
+      } finally {
+        s.dispose();
+      }
+    };
+    const ref = referenceExecutor();
+    const exec = backend.create();
+    try {
+      const [want1, want16, got] = [await run(ref, 1), await run(ref, 16), await run(exec, 16)];
+      // Padding the cache to blocks changes nothing on the reference, and the backend agrees with it.
+      expect(want16.tokens).toEqual(want1.tokens);
+      want16.logits.forEach((row, i) => row.forEach((v, j) => expect(want1.logits[i]?.[j]).toBe(v)));
+      expect(got.tokens).toEqual(want1.tokens);
+      got.logits.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - (want1.logits[i]?.[j] ?? Number.NaN))).toBeLessThan(2e-3)));
     } finally {
       await exec.dispose();
     }

@@ -19,7 +19,9 @@ interface Run {
   progress: string;
 }
 
-async function cli(...argv: string[]): Promise<Run> {
+async function cli(...given: string[]): Promise<Run> {
+  // These tests check the interface against the reference backend's exact results.
+  const argv = given[0] === 'run' && !given.includes('--backend') ? [...given, '--backend', 'reference'] : given;
   const out: string[] = [];
   const err: string[] = [];
   const progress: string[] = [];
@@ -232,5 +234,23 @@ describe('other checkpoint kinds through the CLI', () => {
     expect(r.err).toBe('');
     expect(r.out).toBe(`wrote ${outPath}: logits [32, 384], routing of 0 MoD layers, 2 generated tokens`);
     expect(readOut(outPath).metadata).toMatchObject({ model_type: 'llava_next' });
+  });
+});
+
+describe('modc run --checkpoint on the wasm backend (the default)', () => {
+  it('generates the reference backend greedy tokens, with logits within f32 tolerance', async () => {
+    const inPath = inputsFile('in-wasm.safetensors', { input_ids: makeTensor('i32', [ids.length], ids), image_features: features });
+    const [outRef, outWasm] = [join(root, 'out-ref.safetensors'), join(root, 'out-wasm.safetensors')];
+    expect((await cli('run', '--checkpoint', pmod, '--inputs', inPath, '--out', outRef, '--max-new-tokens', '5', '--backend', 'reference')).code).toBe(0);
+    const r = await main(['run', '--checkpoint', pmod, '--inputs', inPath, '--out', outWasm, '--max-new-tokens', '5'], () => undefined, () => undefined, { progress: { write: () => undefined, isTTY: false } });
+    expect(r).toBe(0);
+    const [a, b] = [readOut(outRef).tensors, readOut(outWasm).tensors];
+    expect(Array.from(b.generated_ids?.data ?? [])).toEqual(Array.from(a.generated_ids?.data ?? []));
+    for (const name of Object.keys(a).filter((n) => n.startsWith('routing.'))) expect(Array.from(b[name]?.data ?? [])).toEqual(Array.from(a[name]?.data ?? []));
+    const [la, lb] = [a.logits?.data ?? [], b.logits?.data ?? []];
+    expect(lb.length).toBe(la.length);
+    let worst = 0;
+    for (let i = 0; i < la.length; i++) worst = Math.max(worst, Math.abs((la[i] ?? 0) - (lb[i] ?? 0)));
+    expect(worst).toBeLessThan(1e-3);
   });
 });

@@ -41,6 +41,19 @@ export function rmsnormKernel(d: number, eps: number): Kernel {
   ]);
 }
 
+/**
+ * Per-row inverse RMS of x [rows, d] (float32, as Llama computes it): the factor an RMSNorm prologue applies as a
+ * matmul row scale, computed once per row instead of once per output tile.
+ */
+export function invRmsKernel(d: number, eps: number): Kernel {
+  return rowKernel(`inv_rms_${d}`, io(), (r) => [
+    decl('base', mul(r, d)),
+    decl('ss', f64(0)),
+    range('i', 0, d, [decl('x', toF64(load(global('x'), add(v('base'), v('i'))))), assign('ss', add(v('ss', 'f64'), mul(v('x', 'f64'), v('x', 'f64'))))]),
+    store(global('out'), r, cast(div(f64(1), unary('sqrt', add(toF64(cast(div(v('ss', 'f64'), f64(d)), 'f32')), f64(eps)))), 'f32')),
+  ]);
+}
+
 export function layernormKernel(d: number, eps: number): Kernel {
   const x = (): KNode => toF64(load(global('x'), add(v('base'), v('i'))));
   return rowKernel(`layernorm_${d}`, io(['w', 'b']), (r) => [

@@ -8,7 +8,7 @@
 import { arg as argE, type EwExpr, fusedLinearLayout, type OpAttrs } from '../../ir/index.js';
 import { broadcastStrides, elementwiseGrid, elementwiseKernel, type ElementwiseInput } from '../../kernel/builders/elementwise.js';
 import { matmulGrid, matmulKernel, type MatmulEpilogue } from '../../kernel/builders/matmul.js';
-import { batchedMatmulKernel, rmsnormKernel, rowGrid } from '../../kernel/builders/reduce.js';
+import { batchedMatmulKernel, invRmsKernel, rmsnormKernel, rowGrid } from '../../kernel/builders/reduce.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
 import { elemOf, LoweringError, type LValue, numel } from './context.js';
 import { binary } from '../../kernel/dsl.js';
@@ -84,8 +84,18 @@ function packedMatmul(rc: RuleContext, x: LValue, w: LValue & { ref: { weight: s
   const t = rc.tiling;
   const nr = 4 * t.nrVec;
   const packed = rc.ctx.weight(w.ref.weight, Math.ceil(n / nr) * k * nr, { kind: 'packed', k, n, nr, ...(norm ? { scaleK: norm.weight } : {}) });
-  const spec = { name: `linear_${k}x${n}`, k, n, tiling: t, epilogue: chain, ...(norm ? { rmsnormEps: norm.eps } : {}) };
-  if (m > 0 && n > 0) rc.ctx.dispatch(matmulKernel(spec), { a: rc.ctx.buf(x), b: packed, c: rc.ctx.buf(out), ...buffers }, { M: m }, matmulGrid(spec, m), rc.where);
+  // The norm weight is folded into the packed rows; the per-row inverse RMS is computed once per row by its own
+  // kernel and applied as the first epilogue step (computing it inside the matmul repeats it per column block).
+  let epilogue = chain;
+  const bufs = { ...buffers };
+  if (norm && m > 0) {
+    const inv = rc.ctx.temp(m, 'f32', `${rc.where} inverse RMS`);
+    rc.ctx.dispatch(invRmsKernel(k, norm.eps), { x: rc.ctx.buf(x), out: inv }, { rows: m }, rowGrid(m), `${rc.where} inverse RMS`);
+    epilogue = [{ kind: 'rowScale', buffer: 'rms', mapped: false }, ...chain];
+    bufs.rms = inv;
+  }
+  const spec = { name: `linear_${k}x${n}`, k, n, tiling: t, epilogue };
+  if (m > 0 && n > 0) rc.ctx.dispatch(matmulKernel(spec), { a: rc.ctx.buf(x), b: packed, c: rc.ctx.buf(out), ...bufs }, { M: m }, matmulGrid(spec, m), rc.where);
 }
 
 /** A plain linear layer: graph weights go through the packed matmul; computed weights through dot products. */
