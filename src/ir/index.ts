@@ -14,3 +14,4 @@ export * from './half.js';
 export * from './tensor.js';
 export * from './expr.js';
 export * from './scalar.js';
+export * from './bind.js';

@@ -9,7 +9,14 @@ export function referenceExecutor(): Executor {
     prepare: (graph: Graph, weights: TensorStore): Promise<PreparedGraph> =>
       Promise.resolve({
         graph,
-        run: (inputs, symbols) => Promise.resolve(interpret(graph, inputs, { weights, ...(symbols ? { symbols } : {}) })),
+        // Errors come back as a rejected promise, as from any other backend.
+        run: (inputs, symbols) => {
+          try {
+            return Promise.resolve(interpret(graph, inputs, { weights, ...(symbols ? { symbols } : {}) }));
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        },
         dispose: () => undefined,
       }),
     dispose: () => Promise.resolve(),

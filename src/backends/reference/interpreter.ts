@@ -4,19 +4,15 @@
  * frees values after their last use. It is the oracle the other backends and every pass are tested against.
  */
 import {
+  bindInputSymbols,
   type Dim,
   describeNode,
-  dimSymbols,
-  dimText,
   evalDim,
   ExecutionError,
   type Graph,
   type HostTensor,
   type Node,
   roundInPlace,
-  shapeText,
-  substDim,
-  type SymbolDecl,
   type SymEnv,
   type TensorStore,
 } from '../../ir/index.js';
@@ -30,62 +26,8 @@ export interface InterpretOptions {
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
-/** Binds symbols by matching declared input shapes against the given tensors; then checks every dim. */
-export function bindSymbols(g: Graph, inputs: Readonly<Record<string, HostTensor>>, given: Readonly<Record<string, number>> = {}): Record<string, number> {
-  const env: Record<string, number> = { ...given };
-  const decls = new Map(g.symbols.map((s) => [s.name, s]));
-  const ins = g.nodes.filter((n): n is Extract<Node, { op: 'input' }> => n.op === 'input');
-  for (const n of ins) {
-    const t = inputs[n.attrs.name];
-    if (t === undefined) throw new ExecutionError(`missing input '${n.attrs.name}' (${n.attrs.dtype}${shapeText(n.attrs.shape)}) of graph '${g.name}'`);
-    if (t.dtype !== n.attrs.dtype) throw new ExecutionError(`input '${n.attrs.name}': expected dtype ${n.attrs.dtype}, got ${t.dtype}`);
-    if (t.shape.length !== n.attrs.shape.length)
-      throw new ExecutionError(`input '${n.attrs.name}': expected rank ${n.attrs.shape.length} ${shapeText(n.attrs.shape)}, got ${shapeStr(t.shape)}`);
-  }
-  // Solve dims that are linear in exactly one unbound symbol (input_ids: [T + N_v] binds T once N_v is known),
-  // repeating until nothing new is learned.
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const n of ins) {
-      const t = inputs[n.attrs.name];
-      n.attrs.shape.forEach((d, i) => {
-        const solved = solveLinear(substDim(d, env), t?.shape[i] ?? 0);
-        if (solved && env[solved.name] === undefined) {
-          if (!Number.isInteger(solved.value))
-            throw new ExecutionError(`input '${n.attrs.name}': dim ${i} is ${t?.shape[i]}, which ${dimText(d)} cannot equal`);
-          env[solved.name] = solved.value;
-          progress = true;
-        }
-      });
-    }
-  }
-  for (const [name, v] of Object.entries(env)) {
-    const decl: SymbolDecl | undefined = decls.get(name);
-    if (decl === undefined) throw new ExecutionError(`symbol '${name}' is not declared by graph '${g.name}'`);
-    if (!Number.isInteger(v) || v < decl.min || v > decl.max)
-      throw new ExecutionError(`symbol ${name} = ${v} is outside its bounds [${decl.min}, ${decl.max}]`);
-  }
-  for (const n of ins) {
-    const t = inputs[n.attrs.name];
-    n.attrs.shape.forEach((d, i) => {
-      const missing = [...dimSymbols(d)].filter((s) => env[s] === undefined);
-      if (missing.length) throw new ExecutionError(`input '${n.attrs.name}' dim ${i} (${dimText(d)}) needs symbol ${missing.join(', ')}: bind it in options.symbols`);
-      const want = evalDim(d, env);
-      if (t && t.shape[i] !== want)
-        throw new ExecutionError(`input '${n.attrs.name}': dim ${i} is ${t.shape[i]}, but ${dimText(d)} = ${want} (shape ${shapeText(n.attrs.shape)} with ${JSON.stringify(env)})`);
-    });
-  }
-  return env;
-}
-
-/** If d is c + a*sym, the symbol value that makes d equal `actual`. */
-function solveLinear(d: Dim, actual: number): { name: string; value: number } | undefined {
-  if (typeof d === 'number') return undefined;
-  if (d.k === 'sym') return { name: d.name, value: actual };
-  const term = d.k === 'lin' && d.terms.length === 1 ? d.terms[0] : undefined;
-  if (term === undefined || term.atom.k !== 'sym') return undefined;
-  return { name: term.atom.name, value: (actual - (d.k === 'lin' ? d.c : 0)) / term.coeff };
-}
+/** Binds symbols from input shapes (see src/ir/bind.ts); kept under this name for the reference backend's API. */
+export const bindSymbols = bindInputSymbols;
 
 function lastUses(g: Graph): Map<number, number> {
   const last = new Map<number, number>();

@@ -5,7 +5,7 @@
  * on the worker pool. Kernels report bad data (an index out of range) through a status word.
  */
 import { availableParallelism } from 'node:os';
-import { ExecutionError, type Graph, graphWeights, type HostTensor, makeTensor, sizeOf, type TensorStore } from '../../ir/index.js';
+import { bindInputSymbols, ExecutionError, type Graph, graphWeights, type HostTensor, makeTensor, sizeOf, type TensorStore } from '../../ir/index.js';
 import { CPU_TILING, type MatmulTiling, packedLength, packLinearWeight } from '../../kernel/builders/matmul.js';
 import type { KernelProgram, WeightLayout } from '../../kernel/program.js';
 import { weightLayoutKey } from '../../kernel/program.js';
@@ -13,7 +13,6 @@ import { pipeline, runPasses } from '../../passes/index.js';
 import { lowerToProgram, planKey } from '../../passes/lower/index.js';
 import type { Executor, PreparedGraph, TensorMap } from '../../runtime/executor.js';
 import { PlanCache } from '../../runtime/plan.js';
-import { bindInputSymbols } from '../../runtime/symbols.js';
 import { relaxedSimdAvailable } from './features.js';
 import { MAX_BYTES, WasmHeap, WasmMemoryError } from './memory.js';
 import { KernelCompiler } from './module.js';

@@ -1,8 +1,12 @@
 /**
- * Binding a graph's symbols from the shapes of its inputs (for backends that compile per symbol values):
- * dims linear in one unbound symbol are solved, repeatedly, then every input dim and symbol bound is checked.
+ * Binding a graph's symbols from the shapes of its inputs (every backend does this before running a graph):
+ * dims linear in one unbound symbol are solved, repeatedly (input_ids [T + N_v] binds T once N_v is known),
+ * then every input's dtype, rank and dims and every symbol's bounds are checked.
  */
-import { type Dim, dimSymbols, dimText, evalDim, ExecutionError, type Graph, graphInputs, type HostTensor, shapeText, substDim, type SymEnv } from '../ir/index.js';
+import { ExecutionError } from './errors.js';
+import { type Graph, graphInputs } from './graph.js';
+import { type Dim, dimSymbols, dimText, evalDim, shapeText, substDim, type SymEnv } from './sym.js';
+import type { HostTensor } from './tensor.js';
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
