@@ -3,9 +3,10 @@
  * seeded random inputs, plus error cases. Each case says whether a backend must match the reference exactly or
  * within the backend's tolerance for reordered float sums.
  */
-import { decoderLayer, TINY_PMOD } from '../../models/index.js';
-import { add, buildGraph, type DType, type Dim, floorMul, type Graph, type GraphBuilder, type HostTensor, makeTensor, MapStore, BINARY_FNS, COMPARE_FNS, LOGICAL_FNS, REDUCE_FNS, UNARY_FNS } from '../../src/ir/index.js';
+import { TINY_PMOD } from '../../models/index.js';
+import { buildGraph, type DType, type Dim, type Graph, type GraphBuilder, type HostTensor, makeTensor, MapStore, BINARY_FNS, COMPARE_FNS, LOGICAL_FNS, REDUCE_FNS, UNARY_FNS } from '../../src/ir/index.js';
 import { randomWeights, Rng } from '../../src/runtime/random.js';
+import { oneModLayerGraph } from '../helpers/mod-layer-graph.js';
 import { UNARY_APPROX } from '../../src/passes/lower/elementwise.js';
 import { elementwiseFusionPass, linearFusionPass, type Pass, pipeline, routeFusionPass, runPasses } from '../../src/passes/index.js';
 
@@ -141,23 +142,7 @@ function mathCases(): OpCase[] {
 export function modLayerCase(name: string, pattern: string, ratio: number, seed: number): OpCase {
   const cfg = TINY_PMOD.llm;
   const d = cfg.hiddenSize;
-  const graph = buildGraph('mod_layer', { T: [0, 64], N_v: [0, 64] }, (b) => {
-    const [T, N] = [b.sym('T'), b.sym('N_v')];
-    const S = add(T, N);
-    const x = b.input('x', 'f32', [S, d]);
-    const mask = b.input('mask', 'bool', [S]);
-    const pos = b.input('positions', 'i32', [S]);
-    const rw = b.weight('router.weight', 'f32', [1, d]);
-    const rb = b.weight('router.bias', 'f32', [1]);
-    const k: Dim = ratio === 0 ? 0 : floorMul(N, ratio);
-    const res = b.modRoute(x, pos, mask, rw, rb, { capacity: k, routableCount: N, ratio, alpha: 0.2, bias: 1 }, (rb2, xk, pk) => {
-      const o = decoderLayer(rb2, xk, pk, add(T, k), cfg, 'layer', 'f32');
-      return { h1: o.h1, u: o.u, extras: [{ name: 'k', value: o.k }, { name: 'v', value: o.v }] };
-    });
-    b.output('y', res.y);
-    b.output('kept', res.kept);
-    res.extras.forEach((e, i) => b.output(`extra${i}`, e));
-  });
+  const graph = oneModLayerGraph(ratio === 0 ? { constant: 0 } : { ratio });
   const r = new Rng(seed);
   const s = pattern.length;
   const inputs = {

@@ -2,10 +2,11 @@
  * MoD layer semantics on the reference backend, against the independent implementation in test/helpers/naive.ts:
  * the method doc section 3, case by case.
  */
-import { decoderLayer, TINY_PMOD } from '../../../models/index.js';
+import { TINY_PMOD } from '../../../models/index.js';
 import { interpret } from '../../../src/backends/reference/index.js';
-import { add, buildGraph, type Dim, floorMul, type Graph, type HostTensor, makeTensor, type MapStore } from '../../../src/ir/index.js';
+import { type Graph, type HostTensor, makeTensor, type MapStore } from '../../../src/ir/index.js';
 import { randomWeights, Rng } from '../../../src/runtime/random.js';
+import { oneModLayerGraph } from '../../helpers/mod-layer-graph.js';
 import { layerWeights, llamaLayer, type Mat, naiveModLayer, rows, vec } from '../../helpers/naive.js';
 
 const cfg = TINY_PMOD.llm;
@@ -13,30 +14,8 @@ const d = cfg.hiddenSize;
 const ALPHA = 0.2;
 const BIAS = 1;
 
-/** One p-MoD layer: inputs x [S, d], mask, positions; outputs y, kept, k, v. `capacity` as a ratio or a constant. */
 function modLayerGraph(capacity: { ratio: number } | { constant: number }): Graph {
-  return buildGraph('one-mod-layer', { T: [0, 64], N_v: [0, 64] }, (b) => {
-    const [T, N] = [b.sym('T'), b.sym('N_v')];
-    const S = add(T, N);
-    const x = b.input('x', 'f32', [S, d]);
-    const mask = b.input('mask', 'bool', [S]);
-    const pos = b.input('positions', 'i32', [S]);
-    const rw = b.weight('router.weight', 'f32', [1, d]);
-    const rb = b.weight('router.bias', 'f32', [1]);
-    const k: Dim = 'ratio' in capacity ? floorMul(N, capacity.ratio) : capacity.constant;
-    const ratio = 'ratio' in capacity ? capacity.ratio : 0;
-    const res = b.modRoute(x, pos, mask, rw, rb, { capacity: k, routableCount: N, ratio, alpha: ALPHA, bias: BIAS }, (rb2, xk, pk) => {
-      const out = decoderLayer(rb2, xk, pk, add(T, k), cfg, 'layer', 'f32');
-      return { h1: out.h1, u: out.u, extras: [{ name: 'k', value: out.k }, { name: 'v', value: out.v }] };
-    });
-    b.output('y', res.y);
-    b.output('kept', res.kept);
-    const [kk, vv] = res.extras;
-    if (kk && vv) {
-      b.output('k', kk);
-      b.output('v', vv);
-    }
-  });
+  return oneModLayerGraph(capacity, { alpha: ALPHA, bias: BIAS });
 }
 
 interface Case {
