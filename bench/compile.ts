@@ -4,10 +4,11 @@
  * Run: npm run bench:compile
  */
 import { buildLanguageModel, zooModel } from '../models/index.js';
+import { median } from '../src/cli/bench-util.js';
 import { pipeline, runPasses } from '../src/passes/index.js';
 
 const REPEATS = Number(process.env.REPEATS ?? 9);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
 
 interface Row {
   model: string;

@@ -9,12 +9,11 @@ import { randomWeights } from '../runtime/random.js';
 import { GenerationSession } from '../runtime/session.js';
 import { flag, intOpt, parse } from './args.js';
 import { benchModel } from './bench-prefill.js';
+import { median } from './bench-util.js';
 
 export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 24] [--threads T] [--json]
       per-token decode time, p-MoD vs dense, on wasm after one prefill each (the first 2 steps are warm-up);
       JSON: { dense: { msPerToken, steps }, pmod: { msPerToken, steps }, timeRatio, cacheTokens }`;
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function decodeTimes(spec: ModelSpec, exec: WasmExecutor, nv: number, t: number, tokens: number): Promise<{ steps: number[]; cache: number }> {
   const prefill = buildLanguageModel(spec, { exportKV: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });

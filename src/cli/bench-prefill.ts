@@ -10,6 +10,7 @@ import { costReport } from '../cost/report.js';
 import type { Graph, MapStore } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { flag, intOpt, parse } from './args.js';
+import { median } from './bench-util.js';
 
 export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--json]
       p-MoD vs dense prefill on wasm (random weights, routers non-zero; dense and p-MoD runs alternate); JSON:
@@ -105,7 +106,6 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     }
     mod.dispose();
     dense0.dispose();
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
     const pmod = { ms: median(times.pmod), firstRunMs: mod.firstRunMs };
     const den = { ms: median(times.dense), firstRunMs: dense0.firstRunMs };
     const flopsMod = totalFlops(gMod, nv, t);

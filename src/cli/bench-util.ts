@@ -1,5 +1,10 @@
 /** Timing helper shared by the `modc bench` subcommands. */
 
+/** Median of a list of numbers (NaN for an empty list). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+}
+
 /** Median wall time of `repeat` runs after one warm-up run. */
 export async function medianMs(run: () => Promise<void> | void, repeat: number): Promise<number> {
   await run();
@@ -9,6 +14,5 @@ export async function medianMs(run: () => Promise<void> | void, repeat: number):
     await run();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+  return median(times);
 }

@@ -2,10 +2,8 @@
 import {
   attentionFusionPass,
   csePass,
-  dcePass,
   elementwiseFusionPass,
   foldPass,
-  inferTypesPass,
   linearFusionPass,
   type Pass,
   routeFusionPass,
@@ -16,21 +14,11 @@ import fc from 'fast-check';
 import { printGraph } from '../../src/ir/index.js';
 import { runPasses } from '../../src/passes/index.js';
 import { arbGraph, checkPass } from '../../src/testing/index.js';
+import { PASS_CASES } from '../helpers/pass-cases.js';
 
 const RUNS = Number(process.env.MODC_PROP_RUNS ?? 200);
 
-const cases: [Pass, readonly Pass[]][] = [
-  [inferTypesPass, []],
-  [foldPass, []],
-  [csePass, []],
-  [dcePass, []],
-  [routeFusionPass, []],
-  [attentionFusionPass, []],
-  [elementwiseFusionPass, []],
-  [linearFusionPass, [elementwiseFusionPass]],
-  [linearFusionPass, [routeFusionPass, elementwiseFusionPass]],
-  [stringFusionPass, [routeFusionPass, elementwiseFusionPass, linearFusionPass]],
-];
+const cases = PASS_CASES;
 
 describe('passes preserve meaning (checkPass)', () => {
   it.each(cases.map(([p, before]) => [p.name, before.map((b) => b.name).join(' > ') || '-', p, before] as const))('%s after [%s]', (_n, _b, pass, before) => {
