@@ -15,3 +15,4 @@ export * from './tensor.js';
 export * from './expr.js';
 export * from './scalar.js';
 export * from './bind.js';
+export * from './numerics.js';

@@ -4,7 +4,7 @@
  * take an index-decomposition path. Every workgroup handles a contiguous chunk of the output.
  */
 import { add, block, decl, div, gid, global, iff, load, lt, min, mul, param, range, rem, splat, store, sub, v } from '../dsl.js';
-import type { BufferDecl, ElemType, Kernel, KNode, KType, KUnaryFn } from '../ir.js';
+import { type BufferDecl, type ElemType, elemValueType, type Kernel, type KNode, type KType, type KUnaryFn } from '../ir.js';
 
 export const ELEMENTWISE_CHUNK = 4096;
 
@@ -53,7 +53,7 @@ export function elementwiseKernel(spec: ElementwiseSpec): Kernel {
   );
   const flat = kind.every((k) => k !== 'strided');
   const buffers: BufferDecl[] = [...spec.inputs.map((x) => ({ name: x.buffer, elem: x.elem, access: 'read' as const })), { name: 'out', elem: spec.out, access: 'write' }];
-  const loadT = (e: ElemType): ElemType => e;
+  const loadT = (e: ElemType): 'f32' | 'i32' | 'u32' => elemValueType(e);
   const finish = (x: KNode): KNode => (spec.round ? { op: 'unary', type: x.type, src: [x], arg: spec.round as KUnaryFn } : x);
   const start = mul(gid(0), ELEMENTWISE_CHUNK);
   const end = min(add(start, ELEMENTWISE_CHUNK), flat ? param('n') : n);
@@ -150,7 +150,7 @@ export function copy2dKernel(name: string, rows: number, inRow: number, outRow: 
     shared: [],
     privates: [],
     threads: 1,
-    body: range('r', r0, min(add(r0, rowsPerGroup), rows), range('c', 0, inRow, store(global('out'), add(add(mul(v('r'), outRow), offset), v('c')), load(global('x'), add(mul(v('r'), inRow), v('c')), elem)))),
+    body: range('r', r0, min(add(r0, rowsPerGroup), rows), range('c', 0, inRow, store(global('out'), add(add(mul(v('r'), outRow), offset), v('c')), load(global('x'), add(mul(v('r'), inRow), v('c')), elemValueType(elem))))),
   };
 }
 export const copy2dGrid = (rows: number, inRow: number): [number, number, number] => [Math.max(1, Math.ceil(rows / Math.max(1, Math.floor(4096 / Math.max(1, inRow))))), 1, 1];
