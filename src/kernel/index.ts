@@ -14,3 +14,4 @@ export * from './builders/reduce.js';
 export * from './builders/elementwise.js';
 export { exprText, kernelText } from './print.js';
 export * from './target.js';
+export * from './rewrite.js';
