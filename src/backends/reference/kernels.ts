@@ -15,7 +15,7 @@ import {
   type TensorData,
 } from '../../ir/index.js';
 import { copyRows, forEachBroadcast, stridesOf, transposeData } from './layout.js';
-import { BINARY, BINARY_INT, COMPARE, LOGICAL, UNARY } from '../../ir/index.js';
+import { BINARY, BINARY_INT, COMPARE, floatToInt, LOGICAL, UNARY } from '../../ir/index.js';
 import { compileExpr, fusedLinearReference } from './fused.js';
 import { fusedRouteReference, modRouteReference, stringCombineReference } from './route.js';
 import { topkIndices } from './topk.js';
@@ -176,7 +176,7 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
     const toInt = a.to === 'i32' || a.to === 'u32';
     for (let i = 0; i < out.length; i++) {
       const v = x.data[i] ?? 0;
-      out[i] = a.to === 'bool' ? (v !== 0 ? 1 : 0) : toInt && isFloat(x.dtype) ? (Number.isFinite(v) ? Math.trunc(v) : 0) : v;
+      out[i] = a.to === 'bool' ? (v !== 0 ? 1 : 0) : toInt && isFloat(x.dtype) ? floatToInt(v, a.to === 'u32') : v;
     }
     return [tensor(a.to, x.shape, out)];
   },
