@@ -1,8 +1,10 @@
 /**
- * The backends the conformance suite runs on. Adding a backend is one entry: a factory, the cases it skips
- * (with the reason) and its tolerances per dtype. The reference interpreter is the oracle for every entry.
+ * The backends the conformance suite runs on: every entry of the backend registry (src/backends/registry.ts),
+ * with the cases it skips (with the reason) and its tolerances per dtype. The reference interpreter is the
+ * oracle for every entry.
  */
 import { referenceExecutor } from '../../src/backends/reference/index.js';
+import { BACKENDS as REGISTRY } from '../../src/backends/registry.js';
 import { wasmExecutor } from '../../src/backends/wasm/index.js';
 import type { DType, HostTensor } from '../../src/ir/index.js';
 import type { Executor } from '../../src/runtime/executor.js';
@@ -43,6 +45,10 @@ export const BACKENDS: readonly BackendEntry[] = [
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
   },
 ];
+
+// Every registered backend has an entry here (a new backend must state its skips and tolerances).
+const missing = REGISTRY.map((b) => b.name).filter((n) => !BACKENDS.some((e) => e.name === n));
+if (missing.length) throw new Error(`test/backends/backends.ts has no entry for registered backend(s) ${missing.join(', ')}`);
 
 /** Compares a backend result with the reference: same dtype and shape, values within tolerance (NaN == NaN). */
 export function mismatch(got: HostTensor | undefined, want: HostTensor | undefined, tol: Tolerance): string | undefined {
