@@ -5,7 +5,11 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
+import { numberToF16Bits } from '../../src/ir/index.js';
+import { elementwisePerInvocation } from '../../src/kernel/builders/gpu/elementwise.js';
+import { k, type KNode } from '../../src/kernel/index.js';
 import { type Comparison, mismatch } from './gpu-compare.js';
+import { compareBatchedMatmul, compareCopy2d, compareElementwise, compareFill, compareRowCopy } from './gpu-elementwise-families.js';
 import { compareLayernorm, compareReduce, compareRmsnorm, compareRope, compareSoftmax } from './gpu-row-families.js';
 
 const runner = new KernelRunner(1);
@@ -40,5 +44,75 @@ describe('GPU row kernels', () => {
   it('RoPE over (token, head, pair) with pass-through columns', () => {
     expectAll(compareRope(runner, { tokens: 5, heads: 3, d: 12, rotaryDim: 8, threads: 32, maxPos: 4000, seed: 12 }));
     expectAll(compareRope(runner, { tokens: 2, heads: 2, d: 6, rotaryDim: 6, threads: 4, maxPos: 9, seed: 13 }));
+  });
+});
+
+describe('GPU elementwise kernels and copies', () => {
+  const t8 = { kind: 'thread', threads: 8, vector: false } as const;
+  const t8v = { kind: 'thread', threads: 8, vector: true } as const;
+  const t32v = { kind: 'thread', threads: 32, vector: true } as const;
+  const fma3 = (xs: readonly KNode[]): KNode => k.add(k.mul(xs[0] as KNode, xs[1] as KNode), xs[2] as KNode);
+  const data = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * 3);
+  it('flat operands: f32x4 per invocation with a ragged tail, scalars broadcast, aligned offsets', () => {
+    const spec = {
+      name: 'ew_fma', shape: [3, 13], out: 'f32' as const,
+      inputs: [
+        { buffer: 'a', elem: 'f32' as const, strides: [13, 1], offset: 4 },
+        { buffer: 'b', elem: 'f32' as const, strides: [13, 1] },
+        { buffer: 'c', elem: 'f32' as const, strides: [0, 0], offset: 2 },
+      ],
+      body: fma3,
+      vectorBody: fma3,
+    };
+    expect([elementwisePerInvocation(spec, t8), elementwisePerInvocation(spec, t8v)]).toEqual([1, 4]);
+    for (const schedule of [t8, t8v, t32v]) expectAll(compareElementwise(runner, { spec, inputs: { a: data(43, 1), b: data(39, 2), c: data(3, 3) }, schedule }));
+  });
+  it('unaligned offsets, 16-bit inputs and rounding stores take the scalar path', () => {
+    const silu = (xs: readonly KNode[]): KNode => k.div(xs[0] as KNode, k.add(k.unary('exp', k.unary('neg', xs[0] as KNode)), 1));
+    const unaligned = { name: 'ew_silu', shape: [29], out: 'f32' as const, inputs: [{ buffer: 'a', elem: 'f32' as const, strides: [1], offset: 3 }], body: silu, vectorBody: silu };
+    expect(elementwisePerInvocation(unaligned, t8v)).toBe(1);
+    expectAll(compareElementwise(runner, { spec: unaligned, inputs: { a: data(32, 4) }, schedule: t8v }));
+    const half = {
+      name: 'ew_h', shape: [2, 9], out: 'bf16' as const, round: 'round_bf16' as const,
+      inputs: [{ buffer: 'a', elem: 'f16' as const, strides: [9, 1] }, { buffer: 'b', elem: 'f32' as const, strides: [9, 1] }],
+      body: (xs: readonly KNode[]) => k.mul(xs[0] as KNode, xs[1] as KNode),
+    };
+    expect(elementwisePerInvocation(half, t8v)).toBe(1);
+    expectAll(compareElementwise(runner, { spec: half, inputs: { a: Uint16Array.from(data(18, 5), numberToF16Bits), b: data(18, 6) }, schedule: t8v }));
+  });
+  it('strided operands: a transpose with a broadcast, one element per invocation', () => {
+    const spec = {
+      name: 'ew_tr', shape: [4, 3, 5], out: 'f32' as const,
+      inputs: [{ buffer: 'a', elem: 'f32' as const, strides: [1, 20, 4], offset: 1 }, { buffer: 'b', elem: 'f32' as const, strides: [0, 5, 1] }],
+      body: (xs: readonly KNode[]) => k.sub(xs[0] as KNode, xs[1] as KNode),
+    };
+    expectAll(compareElementwise(runner, { spec, inputs: { a: data(61, 7), b: data(15, 8) }, schedule: t32v }));
+  });
+  it('row gather and scatter with invalid indices setting the status word', () => {
+    for (const schedule of [t8, t8v]) {
+      expectAll(compareRowCopy(runner, { rows: 5, width: 12, srcRows: 7, mode: 'gather', badRows: [], schedule, seed: 9 }));
+      expectAll(compareRowCopy(runner, { rows: 6, width: 7, srcRows: 4, mode: 'gather', badRows: [2, 5], schedule, seed: 10 }));
+      expectAll(compareRowCopy(runner, { rows: 4, width: 8, srcRows: 9, mode: 'scatter', badRows: [1], schedule, seed: 11 }));
+    }
+  });
+  it('fill and iota in every storage type, vector constants with a tail', () => {
+    for (const schedule of [t8, t8v]) {
+      expectAll(compareFill(runner, { n: 23, elem: 'f32', value: -2.5, schedule }));
+      expectAll(compareFill(runner, { n: 18, elem: 'i32', value: 'iota', schedule }));
+      expectAll(compareFill(runner, { n: 9, elem: 'f16', value: 1.5, schedule }));
+      expectAll(compareFill(runner, { n: 11, elem: 'bf16', value: 'iota', schedule }));
+      expectAll(compareFill(runner, { n: 6, elem: 'u8', value: 200, schedule }));
+    }
+  });
+  it('2-D copies (concat) of f32, i32 and f16 rows', () => {
+    for (const schedule of [t8, t8v]) {
+      expectAll(compareCopy2d(runner, { rows: 3, inRow: 8, outRow: 20, offset: 4, elem: 'f32', schedule, seed: 12 }));
+      expectAll(compareCopy2d(runner, { rows: 4, inRow: 5, outRow: 9, offset: 3, elem: 'i32', schedule, seed: 13 }));
+      expectAll(compareCopy2d(runner, { rows: 2, inRow: 12, outRow: 16, offset: 4, elem: 'f16', schedule, seed: 14 }));
+    }
+  });
+  it('batched matmul of computed operands: broadcast batches, transposes, infinities', () => {
+    expectAll(compareBatchedMatmul(runner, { m: 5, k: 33, n: 6, transposeA: false, transposeB: true, aBatches: [0, 1, 1], bBatches: [0, 0, 1], threads: 16, seed: 15 }));
+    expectAll(compareBatchedMatmul(runner, { m: 3, k: 7, n: 9, transposeA: true, transposeB: false, aBatches: [0], bBatches: [0], infs: [4], threads: 8, seed: 16 }));
   });
 });
