@@ -9,6 +9,7 @@ import { numberToF16Bits } from '../../src/ir/index.js';
 import { elementwisePerInvocation } from '../../src/kernel/builders/gpu/elementwise.js';
 import { k, type KNode } from '../../src/kernel/index.js';
 import { type Comparison, mismatch } from './gpu-compare.js';
+import { compareAttention } from './gpu-attention-families.js';
 import { compareBatchedMatmul, compareCopy2d, compareElementwise, compareFill, compareRowCopy } from './gpu-elementwise-families.js';
 import { compareLayernorm, compareReduce, compareRmsnorm, compareRope, compareSoftmax } from './gpu-row-families.js';
 
@@ -114,5 +115,32 @@ describe('GPU elementwise kernels and copies', () => {
   it('batched matmul of computed operands: broadcast batches, transposes, infinities', () => {
     expectAll(compareBatchedMatmul(runner, { m: 5, k: 33, n: 6, transposeA: false, transposeB: true, aBatches: [0, 1, 1], bBatches: [0, 0, 1], threads: 16, seed: 15 }));
     expectAll(compareBatchedMatmul(runner, { m: 3, k: 7, n: 9, transposeA: true, transposeB: false, aBatches: [0], bBatches: [0], infs: [4], threads: 8, seed: 16 }));
+  });
+});
+
+describe('GPU flash attention', () => {
+  const flash = (queryBlock: number, keyBlock: number, threads: number) => ({ kind: 'flash', queryBlock, keyBlock, threads }) as const;
+  it('causal over gathered positions with GQA, ragged query and key blocks', () => {
+    expectAll(compareAttention(runner, { sq: 5, sk: 9, heads: 4, kvHeads: 2, headDim: 8, valueDim: 8, causal: true, kvLen: 9, schedule: flash(4, 4, 8), seed: 20 }));
+    expectAll(compareAttention(runner, { sq: 7, sk: 13, heads: 6, kvHeads: 2, headDim: 6, valueDim: 10, causal: true, kvLen: 13, schedule: flash(8, 5, 16), seed: 21 }));
+  });
+  it('kvLen below the capacity, non-causal, more rows than threads', () => {
+    expectAll(compareAttention(runner, { sq: 4, sk: 16, heads: 2, kvHeads: 1, headDim: 4, valueDim: 4, causal: true, kvLen: 11, schedule: flash(16, 3, 4), seed: 22 }));
+    expectAll(compareAttention(runner, { sq: 3, sk: 10, heads: 3, kvHeads: 3, headDim: 5, valueDim: 3, causal: false, kvLen: 7, schedule: flash(2, 4, 8), seed: 23 }));
+  });
+  it('decode (Sq = 1): the GQA group in one workgroup, threads split each key block', () => {
+    expectAll(compareAttention(runner, { sq: 1, sk: 70, heads: 8, kvHeads: 2, headDim: 16, valueDim: 16, causal: true, kvLen: 37, schedule: flash(4, 8, 16), seed: 24 }));
+    expectAll(compareAttention(runner, { sq: 1, sk: 20, heads: 1, kvHeads: 1, headDim: 8, valueDim: 12, causal: true, kvLen: 20, schedule: flash(1, 16, 32), seed: 25 }));
+  });
+  it('rows with no visible key give 0; key positions out of order', () => {
+    // Query 0 sees nothing; keys of block 1 (positions 50, 51) are visible only to the last query.
+    const kPos = [3, 9, 50, 51, 0, 60, 1, 2];
+    expectAll(compareAttention(runner, { sq: 4, sk: 8, heads: 2, kvHeads: 1, headDim: 4, valueDim: 4, causal: true, kvLen: 8, schedule: flash(2, 2, 4), qPos: [-1, 5, 2, 52], kPos, seed: 26 }));
+  });
+  it('a key block is skipped only when none of its keys is visible to a row of the workgroup', () => {
+    // Block [2, 3] (positions 40, 41) is invisible to every query: NaN keys there must not reach the output. Block
+    // [4, 5] starts with an invisible key (position 30) but its second key (position 1) is visible.
+    const kPos = [0, 2, 40, 41, 30, 1, 3, 4];
+    expectAll(compareAttention(runner, { sq: 3, sk: 8, heads: 2, kvHeads: 2, headDim: 4, valueDim: 4, causal: true, kvLen: 8, schedule: flash(4, 2, 8), qPos: [2, 4, 5], kPos, nanKeys: [2, 3], seed: 27 }));
   });
 });
