@@ -42,6 +42,9 @@ describe('GPU row kernels', () => {
     expectAll(compareReduce(runner, { shape: [2, 1, 300], reduced: [false, true, true], fn: 'sum', elem: 'f32', threads: 64, seed: 10 }));
     expectAll(compareReduce(runner, { shape: [6, 4], reduced: [true, false], fn: 'max', elem: 'f32', threads: 2, nans: [5], seed: 11 }));
   });
+  it('compensated sums keep an ulp of accuracy when large terms cancel', () => {
+    for (const fn of ['sum', 'mean'] as const) expectAll(compareReduce(runner, { shape: [3, 200], reduced: [false, true], fn, elem: 'f32', threads: 16, cancelling: true, seed: 30 }));
+  });
   it('RoPE over (token, head, pair) with pass-through columns', () => {
     expectAll(compareRope(runner, { tokens: 5, heads: 3, d: 12, rotaryDim: 8, threads: 32, maxPos: 4000, seed: 12 }));
     expectAll(compareRope(runner, { tokens: 2, heads: 2, d: 6, rotaryDim: 6, threads: 4, maxPos: 9, seed: 13 }));

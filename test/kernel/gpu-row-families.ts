@@ -96,15 +96,35 @@ export interface ReduceCase {
   readonly elem: 'f32' | 'i32';
   readonly threads: number;
   readonly nans?: readonly number[];
+  /**
+   * f32 data that cancels: pairs +-A (A up to 1e8) at random places of each reduced line plus small values in the other fifth, so
+   * the sum is small and a plain f32 sum is off by whole units while a compensated one stays within an ulp.
+   * Needs the reduced axes to be the trailing ones.
+   */
+  readonly cancelling?: boolean;
   readonly seed: number;
+}
+
+/** Cancelling pairs within each line of `line` consecutive elements (the reduced axes are the trailing ones). */
+function cancellingData(data: Data, n: number, line: number): Float32Array {
+  const x = data.normal(n, 0.5);
+  for (let l0 = 0; l0 + line <= n; l0 += line) {
+    const order = Array.from({ length: line }, (_, i) => l0 + i).sort(() => data.rng.next() - 0.5);
+    for (let p = 0; p + 1 < line * 0.8; p += 2) {
+      const big = Math.fround(1e8 * (0.5 + data.rng.next()));
+      x[order[p] ?? 0] = big;
+      x[order[p + 1] ?? 0] = -big;
+    }
+  }
+  return x;
 }
 
 export function compareReduce(runner: KernelRunner, c: ReduceCase): Comparison[] {
   const data = new Data(c.seed);
   const n = c.shape.reduce((a, b) => a * b, 1);
-  const x: HostArray = c.elem === 'f32' ? data.normal(n, 10) : data.ints(n, -1000, 1000);
-  if (x instanceof Float32Array) for (const i of c.nans ?? []) x[i % n] = Number.NaN;
   const rows = c.shape.reduce((a, s, i) => (c.reduced[i] ? a : a * s), 1);
+  const x: HostArray = c.elem === 'i32' ? data.ints(n, -1000, 1000) : c.cancelling ? cancellingData(data, n, n / rows) : data.normal(n, 10);
+  if (x instanceof Float32Array) for (const i of c.nans ?? []) x[i % n] = Number.NaN;
   const outArr = (): HostArray => (c.elem === 'f32' ? new Float32Array(rows + SPARE_GROUPS).fill(7) : new Int32Array(rows + SPARE_GROUPS).fill(7));
   const got = runCopy(runner, gpuReduceKernel(c.shape, c.reduced, c.fn, c.elem, { kind: 'workgroup', threads: c.threads }), { x, out: outArr() }, { rows }, spareGrid(rows));
   const want = runCopy(runner, reduceKernel(c.shape, c.reduced, c.fn, c.elem), { x, out: outArr() }, { rows }, rowGrid(rows));

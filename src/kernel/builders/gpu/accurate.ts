@@ -105,5 +105,10 @@ export function mergePairs(names: Names, a: readonly KNode[], b: readonly KNode[
   return { stmts: t.stmts, out: [t.sum, add(add(al, bl), t.err)] };
 }
 
-/** `accurate` where it is finite, else `plain` (split products turn infinities into NaN; plain keeps IEEE's). */
-export const finiteOr = (accurate: KNode, plain: KNode): KNode => select(cmp('eq', sub(accurate, accurate), f32(0)), accurate, plain);
+/**
+ * `accurate` where it is finite, else `plain` (split products turn infinities into NaN; plain keeps IEEE's).
+ * Finiteness is read from the exponent bits: a float test like x - x == 0 may be folded to true by GPU compilers
+ * (Mesa does, under Dawn's OpenGL ES backend).
+ */
+export const finiteOr = (accurate: KNode, plain: KNode): KNode =>
+  select(cmp('ne', and(bitcast(accurate, 'i32'), 0x7f800000), 0x7f800000), accurate, plain);
