@@ -4,17 +4,11 @@
  */
 import type { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { attentionGrid, attentionKernel } from '../../src/kernel/builders/attention.js';
-import { flashAttentionGrid, flashAttentionKernel, type FlashSchedule } from '../../src/kernel/builders/gpu/attention.js';
+import { flashAttentionGrid, flashAttentionKernel, type FlashAttentionSpec, type FlashSchedule } from '../../src/kernel/builders/gpu/attention.js';
 import { type Comparison, Data, out, runCopy } from './gpu-compare.js';
 
-export interface AttentionCase {
-  readonly sq: number;
-  readonly sk: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly valueDim: number;
-  readonly causal: boolean;
+/** The attention spec (its scale is 1/sqrt(headDim)) with the keys visited, a schedule and the data. */
+export interface AttentionCase extends Omit<FlashAttentionSpec, 'scale' | 'rope'> {
   readonly kvLen: number;
   readonly schedule: FlashSchedule;
   /** Positions; random increasing ones when absent. */

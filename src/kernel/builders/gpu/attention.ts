@@ -19,7 +19,7 @@
  *     and adds p * v over the block's keys, reading v straight from memory (consecutive columns per thread).
  * Everything is f32; the only order-dependent sums are fixed by the decomposition, so results are deterministic.
  */
-import { add, assign, barrier, binary, cmp, decl, div, f32, fma, gid, global, i32, iff, lid, load, lt, max, min, mul, param, priv, range, rem, select, shared, store, sub, unary, v } from '../../dsl.js';
+import { add, assign, barrier, binary, block, cmp, decl, div, f32, fma, gid, global, i32, iff, lid, load, lt, max, min, mul, param, priv, range, rem, select, shared, store, sub, unary, v } from '../../dsl.js';
 import type { Kernel, KNode } from '../../ir.js';
 import type { AttentionSchedule } from '../../target.js';
 import type { AttentionSpec } from '../attention.js';
@@ -250,9 +250,6 @@ export function flashAttentionKernel(s: FlashAttentionSpec, f: FlashSchedule): K
     shared: sharedLayout(s, f).map(([n, len, elem]) => sharedArray(n, len, elem)),
     privates: [{ name: 'acc', elem: 'f32', length: Math.max(1, nAcc) }],
     threads: t,
-    body: {
-      op: 'block', type: 'void', arg: undefined,
-      src: [...prologue, range('j0', 0, kvLen, [...stageKeys, ...scores, ...softmax, ...accumulate], kb), ...epilogue],
-    },
+    body: block(...prologue, range('j0', 0, kvLen, [...stageKeys, ...scores, ...softmax, ...accumulate], kb), ...epilogue),
   };
 }

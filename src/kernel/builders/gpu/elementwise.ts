@@ -5,7 +5,7 @@
  * row gather / scatter with the status check, fill / iota, 2-D copies) and ../reduce.ts (batched matmul of
  * computed operands, here one invocation per output with a compensated f32 dot product).
  */
-import { add, assign, binary, cast, cmp, decl, div, f32, global, i32, iff, load, lt, mul, param, range, rem, splat, store, v } from '../../dsl.js';
+import { add, assign, binary, block, cast, cmp, decl, div, f32, global, i32, iff, load, lt, mul, param, range, rem, splat, store, v } from '../../dsl.js';
 import { type BufferDecl, type ElemType, elemBytes, elemValueType, type Kernel, type KNode, type KUnaryFn } from '../../ir.js';
 import type { ElementwiseSchedule } from '../../target.js';
 import { type ElementwiseSpec, rowMajorStrides } from '../elementwise.js';
@@ -45,7 +45,7 @@ export function gpuElementwiseKernel(spec: ElementwiseSpec, s: ThreadSchedule): 
   const kinds = operandKinds(spec);
   const buffers: BufferDecl[] = [...spec.inputs.map((x) => ({ name: x.buffer, elem: x.elem, access: 'read' as const })), { name: 'out', elem: spec.out, access: 'write' }];
   const finish = (x: KNode): KNode => (spec.round ? { op: 'unary', type: x.type, src: [x], arg: spec.round as KUnaryFn } : x);
-  const kernel = (params: Kernel['params'], body: KNode[]): Kernel => ({ name: spec.name, buffers, params, shared: [], privates: [], threads: s.threads, body: { op: 'block', type: 'void', src: body, arg: undefined } });
+  const kernel = (params: Kernel['params'], body: KNode[]): Kernel => ({ name: spec.name, buffers, params, shared: [], privates: [], threads: s.threads, body: block(...body) });
   const e = globalIndex(s.threads);
   if (kinds.every((k) => k !== 'strided')) {
     const n = param('n');
@@ -111,7 +111,7 @@ export function gpuRowCopyKernel(name: string, width: number, mode: 'gather' | '
     shared: [],
     privates: [],
     threads: s.threads,
-    body: { op: 'block', type: 'void', arg: undefined, src: [
+    body: block(
       decl('e', globalIndex(s.threads)),
       iff(lt(v('e'), mul(param('rows'), perRow)), [
         decl('r', div(v('e'), perRow)),
@@ -123,7 +123,7 @@ export function gpuRowCopyKernel(name: string, width: number, mode: 'gather' | '
           store(global('out'), add(mul(mode === 'gather' ? v('r') : v('idx'), width), v('c')), load(global('src'), add(mul(mode === 'gather' ? v('idx') : v('r'), width), v('c')), t)),
         ),
       ]),
-    ] },
+    ),
   };
 }
 
@@ -147,7 +147,7 @@ export function gpuFillKernel(name: string, elem: ElemType, value: number | 'iot
           iff(cmp('le', add(v('i'), 4), n), store(global('out'), v('i'), splat(scalar(v('i')), vt)), range('t', v('i'), n, store(global('out'), v('t'), scalar(v('t'))))),
         ]
       : [decl('i', globalIndex(s.threads)), iff(lt(v('i'), n), store(global('out'), v('i'), scalar(v('i'))))];
-  return { name, buffers: [{ name: 'out', elem, access: 'write' }], params: [{ name: 'n', type: 'i32' }], shared: [], privates: [], threads: s.threads, body: { op: 'block', type: 'void', src: body, arg: undefined } };
+  return { name, buffers: [{ name: 'out', elem, access: 'write' }], params: [{ name: 'n', type: 'i32' }], shared: [], privates: [], threads: s.threads, body: block(...body) };
 }
 
 const copy2dColumns = (inRow: number, outRow: number, offset: number, elem: ElemType, s: ThreadSchedule): 1 | 4 =>
@@ -169,14 +169,14 @@ export function gpuCopy2dKernel(name: string, rows: number, inRow: number, outRo
     shared: [],
     privates: [],
     threads: s.threads,
-    body: { op: 'block', type: 'void', arg: undefined, src: [
+    body: block(
       decl('e', globalIndex(s.threads)),
       iff(lt(v('e'), rows * perRow), [
         decl('r', div(v('e'), perRow)),
         decl('c', mul(rem(v('e'), perRow), cols)),
         store(global('out'), add(add(mul(v('r'), outRow), offset), v('c')), load(global('x'), add(mul(v('r'), inRow), v('c')), t)),
       ]),
-    ] },
+    ),
   };
 }
 
@@ -225,6 +225,6 @@ export function gpuBatchedMatmulKernel(m: number, k: number, n: number, aStrides
     shared: [],
     privates: [],
     threads: s.threads,
-    body: { op: 'block', type: 'void', src: body, arg: undefined },
+    body: block(...body),
   };
 }

@@ -5,7 +5,7 @@
  * rows, weights stored f32 / f16 / bf16), inverse RMS, LayerNorm, softmax over a strided axis, general
  * reductions (NaN-propagating max / min, compensated sums) and RoPE (one invocation per rotated pair).
  */
-import { add, assign, binary, cast, cmp, cnst, decl, div, f32, gid, global, i32, iff, lid, load, lt, max, mul, param, range, rem, select, shared, store, sub, unary, v } from '../../dsl.js';
+import { add, assign, binary, block, cast, cmp, cnst, decl, div, f32, gid, global, i32, iff, lid, load, lt, max, mul, param, range, rem, select, shared, store, sub, unary, v } from '../../dsl.js';
 import type { BufferDecl, ElemType, Kernel, KNode, WordType } from '../../ir.js';
 import type { RowSchedule } from '../../target.js';
 import type { ReduceKind } from '../reduce.js';
@@ -38,7 +38,7 @@ function rowKernel(name: string, threads: number, buffers: readonly BufferDecl[]
     shared: sharedArrays.map((a) => (typeof a === 'string' ? sharedArray(a, threads) : sharedArray(a[0], threads, a[1]))),
     privates: [],
     threads,
-    body: { op: 'block', type: 'void', src: [decl(ROW, gid(0)), decl(LIVE, lt(row(), param('rows'))), ...body], arg: undefined },
+    body: block(decl(ROW, gid(0)), decl(LIVE, lt(row(), param('rows'))), ...body),
   };
 }
 
@@ -333,6 +333,6 @@ export function gpuRopeKernel(h: number, d: number, rotaryDim: number, s: Workgr
     shared: [],
     privates: [],
     threads: s.threads,
-    body: { op: 'block', type: 'void', src: body, arg: undefined },
+    body: block(...body),
   };
 }
