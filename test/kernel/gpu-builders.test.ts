@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { numberToF16Bits } from '../../src/ir/index.js';
 import { elementwisePerInvocation } from '../../src/kernel/builders/gpu/elementwise.js';
-import { k, type KNode } from '../../src/kernel/index.js';
+import { flashAttentionKernel } from '../../src/kernel/builders/gpu/attention.js';
+import { gpuBatchedMatmulKernel, gpuCopy2dKernel, gpuElementwiseKernel, gpuFillKernel, gpuRowCopyKernel } from '../../src/kernel/builders/gpu/elementwise.js';
+import { gpuInvRmsKernel, gpuLayernormKernel, gpuReduceKernel, gpuRmsnormKernel, gpuRopeKernel, gpuSoftmaxKernel } from '../../src/kernel/builders/gpu/rows.js';
+import {
+  attentionKernel, batchedMatmulKernel, copy2dKernel, elementwiseKernel, fillKernel, invRmsKernel, k, type Kernel, type KNode, layernormKernel, reduceKernel,
+  rmsnormKernel, ropeKernel, rowCopyKernel, softmaxKernel, type Target, targetProblems,
+} from '../../src/kernel/index.js';
 import { type Comparison, mismatch } from './gpu-compare.js';
 import { compareAttention } from './gpu-attention-families.js';
 import { compareBatchedMatmul, compareCopy2d, compareElementwise, compareFill, compareRowCopy } from './gpu-elementwise-families.js';
@@ -19,6 +25,55 @@ afterAll(() => runner.dispose());
 const expectAll = (cs: readonly Comparison[]): void => {
   for (const c of cs) expect(mismatch(c)).toBe('ok');
 };
+
+describe('GPU builders: interface and constraints', () => {
+  const wg = { kind: 'workgroup', threads: 64 } as const;
+  const th = { kind: 'thread', threads: 64, vector: true } as const;
+  const att = { sq: 3, sk: 8, heads: 4, kvHeads: 2, headDim: 8, valueDim: 8, scale: 0.3, causal: true };
+  const ew = { name: 'ew', shape: [4, 8], out: 'f32' as const, inputs: [{ buffer: 'a', elem: 'f32' as const, strides: [8, 1] }], body: (xs: readonly KNode[]) => k.unary('exp', xs[0] as KNode) };
+  /** [GPU kernel, the CPU kernel it replaces, buffers the GPU one adds, params it adds]. */
+  const pairs: [Kernel, Kernel, string[], string[]][] = [
+    [flashAttentionKernel(att, { kind: 'flash', queryBlock: 4, keyBlock: 4, threads: 64 }), attentionKernel({ ...att, queryBlock: 2 }), [], ['kvLen']],
+    [gpuRmsnormKernel(64, 1e-5, wg, { wElem: 'bf16', gather: true }), rmsnormKernel(64, 1e-5), ['xRows'], []],
+    [gpuInvRmsKernel(64, 1e-5, wg), invRmsKernel(64, 1e-5), [], []],
+    [gpuLayernormKernel(64, 1e-5, wg), layernormKernel(64, 1e-5), [], []],
+    [gpuSoftmaxKernel(10, 3, wg), softmaxKernel(10, 3), [], []],
+    [gpuReduceKernel([4, 5], [false, true], 'mean', 'f32', wg), reduceKernel([4, 5], [false, true], 'mean', 'f32'), [], []],
+    [gpuRopeKernel(2, 8, 8, wg), ropeKernel(2, 8, 8), [], []],
+    [gpuElementwiseKernel(ew, th), elementwiseKernel(ew), [], []],
+    [gpuRowCopyKernel('g', 8, 'gather', 4, 1, th), rowCopyKernel('g', 8, 'gather', 4, 1), [], []],
+    [gpuFillKernel('f', 'f32', 0, th), fillKernel('f', 'f32', 0), [], []],
+    [gpuCopy2dKernel('c', 2, 4, 8, 4, 'f32', th), copy2dKernel('c', 2, 4, 8, 4, 'f32'), [], []],
+    [gpuBatchedMatmulKernel(3, 5, 4, [5, 1], [4, 1], 2, th), batchedMatmulKernel(3, 5, 4, [5, 1], [4, 1]), [], []],
+  ];
+  it('each has the buffers (names, access) and params of the CPU builder it replaces', () => {
+    for (const [gpu, cpu, extraBuffers, extraParams] of pairs) {
+      const bufs = (kk: Kernel, extra: readonly string[] = []): string[] => kk.buffers.filter((b) => !extra.includes(b.name)).map((b) => `${b.name}:${b.access}`);
+      expect([gpu.name, bufs(gpu, extraBuffers)]).toEqual([gpu.name, bufs(cpu)]);
+      expect([gpu.name, gpu.params.filter((p) => !extraParams.includes(p.name))]).toEqual([gpu.name, cpu.params]);
+    }
+  });
+  it('each runs many threads per workgroup in f32 only, within a WebGPU-like target (no f64, 16 KiB shared)', () => {
+    const target: Target = {
+      name: 'gpu-like', device: 'test',
+      limits: { maxThreadsPerWorkgroup: 256, sharedBytes: 16384, maxBuffersPerKernel: 8, maxGrid: [65535, 65535, 65535], maxBindingBytes: 1 << 27, maxBufferBytes: 1 << 30, memoryBytes: 1 << 30 },
+      caps: { f64: false, f16Storage: true, bf16Storage: true, u8Storage: true, f16Math: false, vectorWidth: 4, subgroups: false, aliasedBindings: false },
+      schedules: {
+        matmul: { kind: 'gpu-tiled', tileM: 64, tileN: 64, tileK: 8, threads: 64, sharedTiles: false },
+        gemv: { kind: 'gpu', maxRows: 4, threads: 64, colsPerGroup: 4 },
+        attention: { kind: 'flash', queryBlock: 4, keyBlock: 4, threads: 64 },
+        rows: wg,
+        elementwise: th,
+        route: { kind: 'gpu', threads: 64 },
+      },
+    };
+    for (const [gpu, cpu] of pairs) {
+      expect([gpu.name, gpu.threads, targetProblems(gpu, target)]).toEqual([gpu.name, 64, []]);
+      // The CPU builders they replace run one thread per workgroup (several of them in f64).
+      expect(cpu.threads).toBe(1);
+    }
+  });
+});
 
 describe('GPU row kernels', () => {
   it('RMSNorm and inverse RMS over ragged rows, f32 / f16 / bf16 weights, gathered rows', () => {
