@@ -11,6 +11,7 @@ import { rmsnormKernel, rowGrid, softmaxKernel } from '../../src/kernel/builders
 import { type ElemType, k, type KBinaryFn, type Kernel, type KNode, type ScalarType } from '../../src/kernel/index.js';
 import { Rng } from '../../src/runtime/random.js';
 import type { KernelCase } from './device-harness.js';
+import { gpuBuilderCases } from './gpu-kernel-cases.js';
 
 const rng = new Rng(4242);
 const randn = (n: number, s = 1): Float32Array => Float32Array.from({ length: n }, () => s * rng.normal());
@@ -256,6 +257,8 @@ function builderCases(): KernelCase[] {
     grid: elementwiseGrid(30),
     compare: { abs: 1e-6, rel: 1e-5 },
   });
+  // The GPU-shaped builders: multi-thread workgroups, barriers, shared and private arrays.
+  cases.push(...gpuBuilderCases());
   return cases;
 }
 
