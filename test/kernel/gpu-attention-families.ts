@@ -1,6 +1,6 @@
 /**
  * Flash attention (src/kernel/builders/gpu/attention.ts) against the CPU attention builder on the Wasm
- * KernelRunner. The CPU builder has no kvLen: it runs on the first kvLen keys cut out on the host.
+ * KernelRunner. The CPU builder runs on the first kvLen keys cut out on the host (its own kvLen: all of them).
  */
 import type { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { attentionGrid, attentionKernel } from '../../src/kernel/builders/attention.js';
@@ -46,7 +46,7 @@ export function compareAttention(runner: KernelRunner, c: AttentionCase): Compar
   const cut = { ...spec, sk: kvLen, queryBlock: 3 };
   const want = runCopy(runner, attentionKernel(cut), {
     q, k: k.slice(0, kvLen * hkv * d), v: v.slice(0, kvLen * hkv * dv), qPos, kPos: kPos.slice(0, kvLen), out: sentinel,
-  }, {}, attentionGrid(cut));
+  }, { kvLen }, attentionGrid(cut));
   const { queryBlock, keyBlock, threads } = c.schedule;
   return [{
     what: `attention ${sq}x${sk} (kvLen ${kvLen}) heads ${h}/${hkv} dims ${d}/${dv} ${c.causal ? 'causal' : 'full'} rows ${queryBlock} keys ${keyBlock} threads ${threads}`,

@@ -33,7 +33,7 @@ describe('GPU builders: interface and constraints', () => {
   const ew = { name: 'ew', shape: [4, 8], out: 'f32' as const, inputs: [{ buffer: 'a', elem: 'f32' as const, strides: [8, 1] }], body: (xs: readonly KNode[]) => k.unary('exp', xs[0] as KNode) };
   /** [GPU kernel, the CPU kernel it replaces, buffers the GPU one adds, params it adds]. */
   const pairs: [Kernel, Kernel, string[], string[]][] = [
-    [flashAttentionKernel(att, { kind: 'flash', queryBlock: 4, keyBlock: 4, threads: 64 }), attentionKernel({ ...att, queryBlock: 2 }), [], ['kvLen']],
+    [flashAttentionKernel(att, { kind: 'flash', queryBlock: 4, keyBlock: 4, threads: 64 }), attentionKernel({ ...att, queryBlock: 2 }), [], []],
     [gpuRmsnormKernel(64, 1e-5, wg, { wElem: 'bf16', gather: true }), rmsnormKernel(64, 1e-5), ['xRows'], []],
     [gpuInvRmsKernel(64, 1e-5, wg), invRmsKernel(64, 1e-5), [], []],
     [gpuLayernormKernel(64, 1e-5, wg), layernormKernel(64, 1e-5), [], []],
@@ -41,7 +41,7 @@ describe('GPU builders: interface and constraints', () => {
     [gpuReduceKernel([4, 5], [false, true], 'mean', 'f32', wg), reduceKernel([4, 5], [false, true], 'mean', 'f32'), [], []],
     [gpuRopeKernel(2, 8, 8, wg), ropeKernel(2, 8, 8), [], []],
     [gpuElementwiseKernel(ew, th), elementwiseKernel(ew), [], []],
-    [gpuRowCopyKernel('g', 8, 'gather', 4, 1, th), rowCopyKernel('g', 8, 'gather', 4, 1), [], []],
+    [gpuRowCopyKernel({ name: 'g', width: 8, mode: 'gather', srcRows: 4, statusCode: 1 }, th), rowCopyKernel({ name: 'g', width: 8, mode: 'gather', srcRows: 4, statusCode: 1 }), [], []],
     [gpuFillKernel('f', 'f32', 0, th), fillKernel('f', 'f32', 0), [], []],
     [gpuCopy2dKernel('c', 2, 4, 8, 4, 'f32', th), copy2dKernel('c', 2, 4, 8, 4, 'f32'), [], []],
     [gpuBatchedMatmulKernel(3, 5, 4, [5, 1], [4, 1], 2, th), batchedMatmulKernel(3, 5, 4, [5, 1], [4, 1]), [], []],

@@ -61,8 +61,8 @@ export function compareRowCopy(runner: KernelRunner, c: RowCopyCase): Comparison
   const outRows = c.mode === 'gather' ? c.rows : c.srcRows;
   const bufs = { src: data.normal(srcLen), index, out: sentinel('f32', outRows * c.width), status: new Int32Array(1) };
   const grid = gpuRowCopyGrid(c.rows, c.width, c.schedule);
-  const got = runCopy(runner, gpuRowCopyKernel('rows_gpu', c.width, c.mode, c.srcRows, 3, c.schedule), bufs, { rows: c.rows }, [grid[0] + 1, 1, 1]);
-  const want = runCopy(runner, rowCopyKernel('rows_cpu', c.width, c.mode, c.srcRows, 3), bufs, { rows: c.rows }, rowCopyGrid(c.rows, c.width));
+  const got = runCopy(runner, gpuRowCopyKernel({ name: 'rows_gpu', width: c.width, mode: c.mode, srcRows: c.srcRows, statusCode: 3 }, c.schedule), bufs, { rows: c.rows }, [grid[0] + 1, 1, 1]);
+  const want = runCopy(runner, rowCopyKernel({ name: 'rows_cpu', width: c.width, mode: c.mode, srcRows: c.srcRows, statusCode: 3 }), bufs, { rows: c.rows }, rowCopyGrid(c.rows, c.width));
   const tag = `row ${c.mode} ${c.rows}x${c.width} of ${c.srcRows} bad [${c.badRows.join(',')}] ${c.schedule.threads}${c.schedule.vector ? ' vector' : ''}`;
   return [
     { what: `${tag} out`, got: out(got), want: out(want), compare: 'exact' },

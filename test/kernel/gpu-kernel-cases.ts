@@ -90,7 +90,7 @@ export function gpuBuilderCases(): KernelCase[] {
   });
   cases.push({
     name: 'gpu builder: row gather (f32x4 per invocation) with an invalid index',
-    kernel: gpuRowCopyKernel('gpu_gather_rows', 8, 'gather', 4, 5, vec),
+    kernel: gpuRowCopyKernel({ name: 'gpu_gather_rows', width: 8, mode: 'gather', srcRows: 4, statusCode: 5 }, vec),
     buffers: { src: randn(32), index: Int32Array.from([3, 9, 0]), out: new Float32Array(24), status: new Int32Array(1) },
     params: { rows: 3 },
     grid: gpuRowCopyGrid(3, 8, vec),

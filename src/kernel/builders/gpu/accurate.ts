@@ -4,7 +4,7 @@
  * docs/kernel-ir.md). Only f32 add / sub / mul appear, and every product of halves is exact, so a renderer that
  * fuses a multiply into an add (FMA contraction) cannot change a result.
  */
-import { add, and, assign, bitcast, cmp, decl, f32, mul, select, sub, v } from '../../dsl.js';
+import { add, and, assign, bitcast, cmp, decl, f32, mul, select, sub, unary, v } from '../../dsl.js';
 import type { KNode } from '../../ir.js';
 import type { Names } from './workgroup.js';
 
@@ -27,8 +27,9 @@ export function twoSum(names: Names, a0: KNode, b0: KNode): { readonly stmts: KN
     stmts: [
       ...a.stmts,
       ...b.stmts,
-      decl(s, add(a.value, b.value)),
-      decl(z, sub(v(s, 'f32'), a.value)),
+      // Fenced: compilers that fold (a + b) - a to b would cancel the error term.
+      decl(s, unary('opaque', add(a.value, b.value))),
+      decl(z, unary('opaque', sub(v(s, 'f32'), a.value))),
       decl(e, add(sub(a.value, sub(v(s, 'f32'), v(z, 'f32'))), sub(b.value, v(z, 'f32')))),
     ],
     sum: v(s, 'f32'),

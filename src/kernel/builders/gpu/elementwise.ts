@@ -5,10 +5,10 @@
  * row gather / scatter with the status check, fill / iota, 2-D copies) and ../reduce.ts (batched matmul of
  * computed operands, here one invocation per output with a compensated f32 dot product).
  */
-import { add, assign, binary, block, cast, cmp, decl, div, f32, global, i32, iff, load, lt, mul, param, range, rem, splat, store, v } from '../../dsl.js';
+import { add, assign, binary, block, cast, cmp, decl, div, f32, global, i32, iff, load, lt, mul, param, range, rem, splat, store, sub, v } from '../../dsl.js';
 import { type BufferDecl, type ElemType, elemBytes, elemValueType, type Kernel, type KNode, type KUnaryFn } from '../../ir.js';
 import type { ElementwiseSchedule } from '../../target.js';
-import { type ElementwiseSpec, rowMajorStrides } from '../elementwise.js';
+import { type ElementwiseSpec, type RowCopySpec, rowMajorStrides } from '../elementwise.js';
 import { CompensatedSum, finiteOr } from './accurate.js';
 import { checkThreads, globalIndex, groupsFor, Names } from './workgroup.js';
 
@@ -90,24 +90,31 @@ export const gpuRowCopyGrid = (rows: number, width: number, s: ThreadSchedule): 
   groupsFor(rows * (width / rowCopyColumns(width, s)), s.threads);
 
 /**
- * out[r] = src[index[r]] (gather) or out[index[r]] = src[r] (scatter) for rows of `width` f32 elements, r < rows;
- * an index outside [0, srcRows) stores `statusCode` into status[0] (from the row's first invocation; every
- * writer stores the same value) and copies nothing. Buffers src, index, out, status; param rows.
+ * out[r] = src[index[r]] (gather) or out[index[r]] = src[r] (scatter) for rows of `width` elements, r < rows, with
+ * the semantics of the CPU builder (rowCopyKernel: storage types, windows of a split table); an index outside
+ * [0, srcRows) stores `statusCode` into status[0] (from the row's first invocation; every writer stores the same
+ * value) and copies nothing. Buffers src, index, out, status; params rows (and base, count with a window).
  */
-export function gpuRowCopyKernel(name: string, width: number, mode: 'gather' | 'scatter', srcRows: number, statusCode: number, s: ThreadSchedule): Kernel {
+export function gpuRowCopyKernel(spec: RowCopySpec, s: ThreadSchedule): Kernel {
+  const { name, width, mode, srcRows, statusCode } = spec;
   checkThreads(name, s.threads);
-  const cols = rowCopyColumns(width, s);
+  const srcElem = spec.srcElem ?? 'f32';
+  const outElem = spec.outElem ?? 'f32';
+  const cols = srcElem === 'f32' && outElem === 'f32' ? rowCopyColumns(width, s) : 1;
   const perRow = width / cols;
-  const t = cols === 4 ? 'f32x4' : 'f32';
+  const t = cols === 4 ? 'f32x4' : elemValueType(srcElem);
+  const local = spec.window ? sub(v('idx'), param('base')) : v('idx');
+  const copy = store(global('out'), add(mul(mode === 'gather' ? v('r') : v('idx'), width), v('c')), load(global('src'), add(mul(mode === 'gather' ? local : v('r'), width), v('c')), t));
+  const inWindow = binary('and', cmp('ge', v('idx'), param('base')), lt(v('idx'), add(param('base'), param('count'))));
   return {
-    name,
+    name: `${name}_t${s.threads}`,
     buffers: [
-      { name: 'src', elem: 'f32', access: 'read' },
+      { name: 'src', elem: srcElem, access: 'read' },
       { name: 'index', elem: 'i32', access: 'read' },
-      { name: 'out', elem: 'f32', access: 'readwrite' },
+      { name: 'out', elem: outElem, access: 'readwrite' },
       { name: 'status', elem: 'i32', access: 'readwrite' },
     ],
-    params: [{ name: 'rows', type: 'i32' }],
+    params: [{ name: 'rows', type: 'i32' }, ...(spec.window ? [{ name: 'base', type: 'i32' as const }, { name: 'count', type: 'i32' as const }] : [])],
     shared: [],
     privates: [],
     threads: s.threads,
@@ -120,7 +127,7 @@ export function gpuRowCopyKernel(name: string, width: number, mode: 'gather' | '
         iff(
           binary('or', lt(v('idx'), 0), cmp('ge', v('idx'), srcRows)),
           iff(cmp('eq', v('c'), 0), store(global('status'), 0, i32(statusCode))),
-          store(global('out'), add(mul(mode === 'gather' ? v('r') : v('idx'), width), v('c')), load(global('src'), add(mul(mode === 'gather' ? v('idx') : v('r'), width), v('c')), t)),
+          spec.window ? iff(inWindow, copy) : copy,
         ),
       ]),
     ),
