@@ -102,7 +102,7 @@ export function sincos64(a: Asm, x: string, cos: boolean): string {
   r = a.t('fma.rn.f64', 'f64', k, F(-PIO2_2), r);
   r = a.t('fma.rn.f64', 'f64', k, F(-PIO2_3), r);
   const z = a.t('mul.rn.f64', 'f64', r, r);
-  const sp = horner64(a, z, Array.from({ length: 8 }, (_, i) => (i % 2 ? -1 : 1) * factorialInv(2 * i + 3)));
+  const sp = horner64(a, z, Array.from({ length: 8 }, (_, i) => (i % 2 ? 1 : -1) * factorialInv(2 * i + 3)));
   const sinR = a.t('fma.rn.f64', 'f64', a.t('mul.rn.f64', 'f64', r, z), sp, r);
   const cp = horner64(a, z, Array.from({ length: 9 }, (_, i) => (i % 2 ? 1 : -1) * factorialInv(2 * i + 2)));
   const cosR = a.t('fma.rn.f64', 'f64', z, cp, F(1));
