@@ -130,11 +130,11 @@ export function jitErrorMessage(kernel: string, log: string, choice: PtxTargetCh
   let msg = `cuModuleLoadDataEx failed for kernel '${kernel}' (.version ${choice.version}, .target ${choice.target})`;
   if (log.trim()) msg += `: ${log.trim()}`;
   if (/Unsupported \.version/i.test(log)) {
-    const max = driverVersion !== undefined ? maxIsaForDriver(driverVersion) : undefined;
-    msg +=
-      max !== undefined
-        ? `; the driver (${driverText(driverVersion ?? 0)}) accepts PTX ISA up to ${isaText(max)}: compile with --ptx-version ${isaText(max)}`
-        : '; the driver is older than this PTX ISA version: compile with an older --ptx-version';
+    // The JIT names the newest version it takes ("current version is '8.4'"); else go by the driver's release.
+    const said = /current version is '(\d+)\.(\d)'/.exec(log);
+    const max = said ? Number(said[1]) * 10 + Number(said[2]) : driverVersion !== undefined ? maxIsaForDriver(driverVersion) : undefined;
+    const who = driverVersion !== undefined ? `the driver (${driverText(driverVersion)})` : 'the driver';
+    msg += max !== undefined ? `; ${who} accepts PTX ISA up to ${isaText(max)}: compile with --ptx-version ${isaText(max)}` : `; ${who} is older than PTX ISA ${choice.version}: compile with an older --ptx-version`;
   }
   return msg;
 }
