@@ -9,7 +9,13 @@ import { f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from '../../../ir/
 import type { DecodedEntry } from './decode.js';
 import type { DeviceMemory } from './memory.js';
 import { big, exact64, floatToIntSat, fmaF32, fmaF64, mulHiS32, mulHiU32, roundInt } from './numerics.js';
-import { Cmp, Elem, GLOBAL_BASE, Op, SHARED_WINDOW, SPECIAL_SLOTS, STRIDE, W } from './opcodes.js';
+import { GLOBAL_BASE, Op, SHARED_WINDOW, SPECIAL_SLOTS, STRIDE, W } from './opcodes.js';
+
+// Globals captured once: in a vm context (jest) every global lookup goes through the context's interceptor,
+// which made each Math.* call of the interpreter cost hundreds of nanoseconds.
+const M = Math;
+const N = Number;
+const objectIs = Object.is;
 
 export class PtxRuntimeError extends Error {
   override name = 'PtxRuntimeError';
@@ -37,31 +43,31 @@ const ELEM_BYTES = [1, 1, 2, 2, 4, 8, 8];
 
 function setp(cmp: number, a: number, b: number): boolean {
   switch (cmp) {
-    case Cmp.eq:
+    case 0 /* Cmp.eq */:
       return a === b;
-    case Cmp.ne:
+    case 1 /* Cmp.ne */:
       return a !== b && a === a && b === b;
-    case Cmp.lt:
+    case 2 /* Cmp.lt */:
       return a < b;
-    case Cmp.le:
+    case 3 /* Cmp.le */:
       return a <= b;
-    case Cmp.gt:
+    case 4 /* Cmp.gt */:
       return a > b;
-    case Cmp.ge:
+    case 5 /* Cmp.ge */:
       return a >= b;
-    case Cmp.equ:
+    case 6 /* Cmp.equ */:
       return !(a < b || a > b);
-    case Cmp.neu:
+    case 7 /* Cmp.neu */:
       return !(a === b);
-    case Cmp.ltu:
+    case 8 /* Cmp.ltu */:
       return !(a >= b);
-    case Cmp.leu:
+    case 9 /* Cmp.leu */:
       return !(a > b);
-    case Cmp.gtu:
+    case 10 /* Cmp.gtu */:
       return !(a <= b);
-    case Cmp.geu:
+    case 11 /* Cmp.geu */:
       return !(a < b);
-    case Cmp.num:
+    case 12 /* Cmp.num */:
       return a === a && b === b;
     default:
       return a !== a || b !== b;
@@ -69,10 +75,10 @@ function setp(cmp: number, a: number, b: number): boolean {
 }
 
 function testp(kind: number, x: number, minNormal: number): boolean {
-  const ax = Math.abs(x);
+  const ax = M.abs(x);
   switch (kind) {
     case 0:
-      return Number.isFinite(x);
+      return N.isFinite(x);
     case 1:
       return ax === Infinity;
     case 2:
@@ -80,7 +86,7 @@ function testp(kind: number, x: number, minNormal: number): boolean {
     case 3:
       return x !== x;
     case 4:
-      return Number.isFinite(x) && (ax >= minNormal || x === 0);
+      return N.isFinite(x) && (ax >= minNormal || x === 0);
     default:
       return x !== 0 && ax < minNormal;
   }
@@ -105,7 +111,7 @@ function prmt(a: number, b: number, sel: number): number {
 }
 
 function split64(v: number): [number, number] {
-  const hi = Math.floor(v / TWO32);
+  const hi = M.floor(v / TWO32);
   return [(v - hi * TWO32) | 0, hi | 0];
 }
 
@@ -144,7 +150,7 @@ class Launch {
     this.f64 = new Float64Array(buf);
     this.pages = mem.pages;
     const shBytes = e.staticShared + (cfg.dynamicShared ?? 0);
-    const sb = new ArrayBuffer(Math.max(16, Math.ceil(shBytes / 8) * 8));
+    const sb = new ArrayBuffer(M.max(16, M.ceil(shBytes / 8) * 8));
     this.sh = new Uint8Array(sb, 0, shBytes);
     this.shI8 = new Int8Array(sb);
     this.shU16 = new Uint16Array(sb);
@@ -153,8 +159,8 @@ class Launch {
     this.shF64 = new Float64Array(sb);
     this.param = new DataView(cfg.params.buffer, cfg.params.byteOffset, cfg.params.byteLength);
     const n32 = e.init32.length;
-    const nN = Math.max(1, e.initN64.length);
-    const nD = Math.max(1, e.initD64.length);
+    const nN = M.max(1, e.initN64.length);
+    const nD = M.max(1, e.initD64.length);
     const b32 = new ArrayBuffer(threads * n32 * 4);
     const bN = new Float64Array(threads * nN);
     const bD = new Float64Array(threads * nD);
@@ -193,22 +199,22 @@ class Launch {
   loadElem(t: number, kind: number, off: number, shared: boolean, d: number): void {
     const r = this.r32[t] as Int32Array;
     switch (kind) {
-      case Elem.U8:
+      case 0 /* Elem.U8 */:
         r[d] = (shared ? this.sh : this.u8)[off] ?? 0;
         return;
-      case Elem.S8:
+      case 1 /* Elem.S8 */:
         r[d] = (shared ? this.shI8 : this.i8)[off] ?? 0;
         return;
-      case Elem.U16:
+      case 2 /* Elem.U16 */:
         r[d] = (shared ? this.shU16 : this.u16)[off >> 1] ?? 0;
         return;
-      case Elem.S16:
+      case 3 /* Elem.S16 */:
         r[d] = (shared ? this.shI16 : this.i16)[off >> 1] ?? 0;
         return;
-      case Elem.B32:
+      case 4 /* Elem.B32 */:
         r[d] = (shared ? this.shI32 : this.i32)[off >> 2] ?? 0;
         return;
-      case Elem.N64: {
+      case 5 /* Elem.N64 */: {
         const w = shared ? this.shI32 : this.i32;
         (this.n64[t] as Float64Array)[d] = ((w[(off >> 2) + 1] ?? 0) * TWO32) + ((w[off >> 2] ?? 0) >>> 0);
         return;
@@ -221,18 +227,18 @@ class Launch {
   storeElem(t: number, kind: number, off: number, shared: boolean, s: number): void {
     const r = this.r32[t] as Int32Array;
     switch (kind) {
-      case Elem.U8:
-      case Elem.S8:
+      case 0 /* Elem.U8 */:
+      case 1 /* Elem.S8 */:
         (shared ? this.sh : this.u8)[off] = r[s] ?? 0;
         return;
-      case Elem.U16:
-      case Elem.S16:
+      case 2 /* Elem.U16 */:
+      case 3 /* Elem.S16 */:
         (shared ? this.shU16 : this.u16)[off >> 1] = r[s] ?? 0;
         return;
-      case Elem.B32:
+      case 4 /* Elem.B32 */:
         (shared ? this.shI32 : this.i32)[off >> 2] = r[s] ?? 0;
         return;
-      case Elem.N64: {
+      case 5 /* Elem.N64 */: {
         const [lo, hi] = split64((this.n64[t] as Float64Array)[s] ?? 0);
         const w = shared ? this.shI32 : this.i32;
         w[off >> 2] = lo;
@@ -279,22 +285,22 @@ class Launch {
     const p = this.param;
     const r = this.r32[t] as Int32Array;
     switch (kind) {
-      case Elem.U8:
+      case 0 /* Elem.U8 */:
         r[d] = p.getUint8(off);
         return;
-      case Elem.S8:
+      case 1 /* Elem.S8 */:
         r[d] = p.getInt8(off);
         return;
-      case Elem.U16:
+      case 2 /* Elem.U16 */:
         r[d] = p.getUint16(off, true);
         return;
-      case Elem.S16:
+      case 3 /* Elem.S16 */:
         r[d] = p.getInt16(off, true);
         return;
-      case Elem.B32:
+      case 4 /* Elem.B32 */:
         r[d] = p.getInt32(off, true);
         return;
-      case Elem.N64:
+      case 5 /* Elem.N64 */:
         (this.n64[t] as Float64Array)[d] = p.getInt32(off + 4, true) * TWO32 + p.getUint32(off, true);
         return;
       default:
@@ -324,76 +330,76 @@ class Launch {
       const b = code[pc + 4] as number;
       const c = code[pc + 5] as number;
       switch (code[pc]) {
-        case Op.MOV32: r[d] = r[a] as number; break;
-        case Op.MOV_N64: n[d] = n[a] as number; break;
-        case Op.MOV_D64: dd[d] = dd[a] as number; break;
-        case Op.MOV_N64_D64: {
+        case 0 /* Op.MOV32 */: r[d] = r[a] as number; break;
+        case 1 /* Op.MOV_N64 */: n[d] = n[a] as number; break;
+        case 2 /* Op.MOV_D64 */: dd[d] = dd[a] as number; break;
+        case 3 /* Op.MOV_N64_D64 */: {
           const [lo, hi] = split64(n[a] as number);
           scratchI[0] = lo;
           scratchI[1] = hi;
           dd[d] = scratch[0] as number;
           break;
         }
-        case Op.MOV_D64_N64:
+        case 4 /* Op.MOV_D64_N64 */:
           scratch[0] = dd[a] as number;
           n[d] = exact64((big(scratchI[1] as number) << 32n) | big((scratchI[0] as number) >>> 0));
           break;
-        case Op.PACK64_N: n[d] = (r[b] as number) * TWO32 + (u[a] as number); break;
-        case Op.PACK64_D:
+        case 5 /* Op.PACK64_N */: n[d] = (r[b] as number) * TWO32 + (u[a] as number); break;
+        case 6 /* Op.PACK64_D */:
           scratchI[0] = r[a] as number;
           scratchI[1] = r[b] as number;
           dd[d] = scratch[0] as number;
           break;
-        case Op.UNPACK64_N: {
+        case 7 /* Op.UNPACK64_N */: {
           const [lo, hi] = split64(n[a] as number);
           r[d] = lo;
           r[b] = hi;
           break;
         }
-        case Op.UNPACK64_D:
+        case 8 /* Op.UNPACK64_D */:
           scratch[0] = dd[a] as number;
           r[d] = scratchI[0] as number;
           r[b] = scratchI[1] as number;
           break;
-        case Op.PACK32: r[d] = ((r[a] as number) & 0xffff) | ((r[b] as number) << 16); break;
-        case Op.UNPACK32: {
+        case 9 /* Op.PACK32 */: r[d] = ((r[a] as number) & 0xffff) | ((r[b] as number) << 16); break;
+        case 10 /* Op.UNPACK32 */: {
           const v = r[a] as number;
           r[d] = v & 0xffff;
           r[b] = v >>> 16;
           break;
         }
-        case Op.SELP32: r[d] = r[c] !== 0 ? (r[a] as number) : (r[b] as number); break;
-        case Op.SELP_N64: n[d] = r[c] !== 0 ? (n[a] as number) : (n[b] as number); break;
-        case Op.SELP_D64: dd[d] = r[c] !== 0 ? (dd[a] as number) : (dd[b] as number); break;
+        case 11 /* Op.SELP32 */: r[d] = r[c] !== 0 ? (r[a] as number) : (r[b] as number); break;
+        case 12 /* Op.SELP_N64 */: n[d] = r[c] !== 0 ? (n[a] as number) : (n[b] as number); break;
+        case 13 /* Op.SELP_D64 */: dd[d] = r[c] !== 0 ? (dd[a] as number) : (dd[b] as number); break;
 
-        case Op.ADD_I32: r[d] = ((r[a] as number) + (r[b] as number)) | 0; break;
-        case Op.SUB_I32: r[d] = ((r[a] as number) - (r[b] as number)) | 0; break;
-        case Op.MUL_LO_I32: r[d] = Math.imul(r[a] as number, r[b] as number); break;
-        case Op.MUL_HI_S32: r[d] = mulHiS32(r[a] as number, r[b] as number); break;
-        case Op.MUL_HI_U32: r[d] = mulHiU32(u[a] as number, u[b] as number); break;
-        case Op.MAD_LO_I32: r[d] = (Math.imul(r[a] as number, r[b] as number) + (r[c] as number)) | 0; break;
+        case 14 /* Op.ADD_I32 */: r[d] = ((r[a] as number) + (r[b] as number)) | 0; break;
+        case 15 /* Op.SUB_I32 */: r[d] = ((r[a] as number) - (r[b] as number)) | 0; break;
+        case 16 /* Op.MUL_LO_I32 */: r[d] = M.imul(r[a] as number, r[b] as number); break;
+        case 17 /* Op.MUL_HI_S32 */: r[d] = mulHiS32(r[a] as number, r[b] as number); break;
+        case 18 /* Op.MUL_HI_U32 */: r[d] = mulHiU32(u[a] as number, u[b] as number); break;
+        case 19 /* Op.MAD_LO_I32 */: r[d] = (M.imul(r[a] as number, r[b] as number) + (r[c] as number)) | 0; break;
         // Division by zero is machine-specific in PTX; the interpreter gives all ones (quotient) and the dividend (rest).
-        case Op.DIV_S32: r[d] = r[b] === 0 ? -1 : ((r[a] as number) / (r[b] as number)) | 0; break;
-        case Op.DIV_U32: r[d] = u[b] === 0 ? -1 : Math.floor((u[a] as number) / (u[b] as number)) | 0; break;
-        case Op.REM_S32: r[d] = r[b] === 0 ? (r[a] as number) : r[b] === -1 ? 0 : (r[a] as number) % (r[b] as number) | 0; break;
-        case Op.REM_U32: r[d] = u[b] === 0 ? (r[a] as number) : (u[a] as number) % (u[b] as number) | 0; break;
-        case Op.MIN_S32: r[d] = Math.min(r[a] as number, r[b] as number); break;
-        case Op.MAX_S32: r[d] = Math.max(r[a] as number, r[b] as number); break;
-        case Op.MIN_U32: u[d] = Math.min(u[a] as number, u[b] as number); break;
-        case Op.MAX_U32: u[d] = Math.max(u[a] as number, u[b] as number); break;
-        case Op.NEG_S32: r[d] = -(r[a] as number) | 0; break;
-        case Op.ABS_S32: r[d] = Math.abs(r[a] as number) | 0; break;
-        case Op.AND32: r[d] = (r[a] as number) & (r[b] as number); break;
-        case Op.OR32: r[d] = (r[a] as number) | (r[b] as number); break;
-        case Op.XOR32: r[d] = (r[a] as number) ^ (r[b] as number); break;
-        case Op.NOT32: r[d] = ~(r[a] as number); break;
-        case Op.NOT16: r[d] = ~(r[a] as number) & 0xffff; break;
-        case Op.NOT_PRED: r[d] = (r[a] as number) ^ 1; break;
+        case 20 /* Op.DIV_S32 */: r[d] = r[b] === 0 ? -1 : ((r[a] as number) / (r[b] as number)) | 0; break;
+        case 21 /* Op.DIV_U32 */: r[d] = u[b] === 0 ? -1 : M.floor((u[a] as number) / (u[b] as number)) | 0; break;
+        case 22 /* Op.REM_S32 */: r[d] = r[b] === 0 ? (r[a] as number) : r[b] === -1 ? 0 : (r[a] as number) % (r[b] as number) | 0; break;
+        case 23 /* Op.REM_U32 */: r[d] = u[b] === 0 ? (r[a] as number) : (u[a] as number) % (u[b] as number) | 0; break;
+        case 24 /* Op.MIN_S32 */: r[d] = M.min(r[a] as number, r[b] as number); break;
+        case 25 /* Op.MAX_S32 */: r[d] = M.max(r[a] as number, r[b] as number); break;
+        case 26 /* Op.MIN_U32 */: u[d] = M.min(u[a] as number, u[b] as number); break;
+        case 27 /* Op.MAX_U32 */: u[d] = M.max(u[a] as number, u[b] as number); break;
+        case 28 /* Op.NEG_S32 */: r[d] = -(r[a] as number) | 0; break;
+        case 29 /* Op.ABS_S32 */: r[d] = M.abs(r[a] as number) | 0; break;
+        case 30 /* Op.AND32 */: r[d] = (r[a] as number) & (r[b] as number); break;
+        case 31 /* Op.OR32 */: r[d] = (r[a] as number) | (r[b] as number); break;
+        case 32 /* Op.XOR32 */: r[d] = (r[a] as number) ^ (r[b] as number); break;
+        case 33 /* Op.NOT32 */: r[d] = ~(r[a] as number); break;
+        case 34 /* Op.NOT16 */: r[d] = ~(r[a] as number) & 0xffff; break;
+        case 35 /* Op.NOT_PRED */: r[d] = (r[a] as number) ^ 1; break;
         // Shift amounts past the width are clamped to it (PTX shl / shr).
-        case Op.SHL32: r[d] = (u[b] as number) > 31 ? 0 : (r[a] as number) << (u[b] as number); break;
-        case Op.SHR_S32: r[d] = (r[a] as number) >> Math.min(31, u[b] as number); break;
-        case Op.SHR_U32: r[d] = (u[b] as number) > 31 ? 0 : (u[a] as number) >>> (u[b] as number); break;
-        case Op.POPC32: {
+        case 36 /* Op.SHL32 */: r[d] = (u[b] as number) > 31 ? 0 : (r[a] as number) << (u[b] as number); break;
+        case 37 /* Op.SHR_S32 */: r[d] = (r[a] as number) >> M.min(31, u[b] as number); break;
+        case 38 /* Op.SHR_U32 */: r[d] = (u[b] as number) > 31 ? 0 : (u[a] as number) >>> (u[b] as number); break;
+        case 39 /* Op.POPC32 */: {
           let v = u[a] as number;
           let k = 0;
           while (v) {
@@ -403,138 +409,138 @@ class Launch {
           r[d] = k;
           break;
         }
-        case Op.CLZ32: r[d] = Math.clz32(r[a] as number); break;
-        case Op.BREV32: {
+        case 40 /* Op.CLZ32 */: r[d] = M.clz32(r[a] as number); break;
+        case 41 /* Op.BREV32 */: {
           let v = u[a] as number;
           let o = 0;
           for (let i = 0; i < 32; i++, v >>>= 1) o = (o << 1) | (v & 1);
           r[d] = o;
           break;
         }
-        case Op.LOP3: r[d] = lop3(r[a] as number, r[b] as number, r[c] as number, code[pc + W.e] as number); break;
-        case Op.PRMT: r[d] = prmt(r[a] as number, r[b] as number, u[c] as number); break;
-        case Op.BFE_U32:
-        case Op.BFE_S32: {
+        case 42 /* Op.LOP3 */: r[d] = lop3(r[a] as number, r[b] as number, r[c] as number, code[pc + W.e] as number); break;
+        case 43 /* Op.PRMT */: r[d] = prmt(r[a] as number, r[b] as number, u[c] as number); break;
+        case 44 /* Op.BFE_U32 */:
+        case 45 /* Op.BFE_S32 */: {
           const pos = (u[b] as number) & 0xff;
           const len = (u[c] as number) & 0xff;
           const v = u[a] as number;
           if (len === 0 || pos > 31) r[d] = code[pc] === Op.BFE_S32 && pos > 31 && len > 0 ? (r[a] as number) >> 31 : 0;
           else {
-            const l = Math.min(len, 32 - pos);
+            const l = M.min(len, 32 - pos);
             const x = l === 32 ? v : (v >>> pos) & ((2 ** l - 1) >>> 0);
             r[d] = code[pc] === Op.BFE_S32 && len + pos >= 32 ? (r[a] as number) >> pos : code[pc] === Op.BFE_S32 ? (x << (32 - l)) >> (32 - l) : x;
           }
           break;
         }
 
-        case Op.ADD_N64: n[d] = (n[a] as number) + (n[b] as number); break;
-        case Op.SUB_N64: n[d] = (n[a] as number) - (n[b] as number); break;
-        case Op.MUL_LO_N64: {
+        case 46 /* Op.ADD_N64 */: n[d] = (n[a] as number) + (n[b] as number); break;
+        case 47 /* Op.SUB_N64 */: n[d] = (n[a] as number) - (n[b] as number); break;
+        case 48 /* Op.MUL_LO_N64 */: {
           const p = (n[a] as number) * (n[b] as number);
-          n[d] = Number.isSafeInteger(p) ? p : exact64(big(n[a] as number) * big(n[b] as number));
+          n[d] = N.isSafeInteger(p) ? p : exact64(big(n[a] as number) * big(n[b] as number));
           break;
         }
-        case Op.MUL_WIDE_S32: n[d] = (r[a] as number) * (r[b] as number); break;
-        case Op.MUL_WIDE_U32: {
+        case 49 /* Op.MUL_WIDE_S32 */: n[d] = (r[a] as number) * (r[b] as number); break;
+        case 50 /* Op.MUL_WIDE_U32 */: {
           const p = (u[a] as number) * (u[b] as number);
-          n[d] = Number.isSafeInteger(p) ? p : exact64(big(u[a] as number) * big(u[b] as number));
+          n[d] = N.isSafeInteger(p) ? p : exact64(big(u[a] as number) * big(u[b] as number));
           break;
         }
-        case Op.MAD_WIDE_S32: n[d] = (r[a] as number) * (r[b] as number) + (n[c] as number); break;
-        case Op.MAD_WIDE_U32: n[d] = (u[a] as number) * (u[b] as number) + (n[c] as number); break;
-        case Op.MAD_LO_N64: n[d] = exact64(big(n[a] as number) * big(n[b] as number) + big(n[c] as number)); break;
-        case Op.DIV_S64: n[d] = n[b] === 0 ? -1 : Math.trunc((n[a] as number) / (n[b] as number)); break;
-        case Op.DIV_U64: n[d] = n[b] === 0 ? -1 : Math.floor((n[a] as number) / (n[b] as number)); break;
-        case Op.REM_S64:
-        case Op.REM_U64: n[d] = n[b] === 0 ? (n[a] as number) : (n[a] as number) % (n[b] as number); break;
-        case Op.MIN_N64: n[d] = Math.min(n[a] as number, n[b] as number); break;
-        case Op.MAX_N64: n[d] = Math.max(n[a] as number, n[b] as number); break;
-        case Op.NEG_N64: n[d] = -(n[a] as number); break;
-        case Op.AND64: n[d] = exact64(big(n[a] as number) & big(n[b] as number)); break;
-        case Op.OR64: n[d] = exact64(big(n[a] as number) | big(n[b] as number)); break;
-        case Op.XOR64: n[d] = exact64(big(n[a] as number) ^ big(n[b] as number)); break;
-        case Op.NOT64: n[d] = -(n[a] as number) - 1; break;
-        case Op.SHL64: {
+        case 51 /* Op.MAD_WIDE_S32 */: n[d] = (r[a] as number) * (r[b] as number) + (n[c] as number); break;
+        case 52 /* Op.MAD_WIDE_U32 */: n[d] = (u[a] as number) * (u[b] as number) + (n[c] as number); break;
+        case 53 /* Op.MAD_LO_N64 */: n[d] = exact64(big(n[a] as number) * big(n[b] as number) + big(n[c] as number)); break;
+        case 54 /* Op.DIV_S64 */: n[d] = n[b] === 0 ? -1 : M.trunc((n[a] as number) / (n[b] as number)); break;
+        case 55 /* Op.DIV_U64 */: n[d] = n[b] === 0 ? -1 : M.floor((n[a] as number) / (n[b] as number)); break;
+        case 56 /* Op.REM_S64 */:
+        case 57 /* Op.REM_U64 */: n[d] = n[b] === 0 ? (n[a] as number) : (n[a] as number) % (n[b] as number); break;
+        case 58 /* Op.MIN_N64 */: n[d] = M.min(n[a] as number, n[b] as number); break;
+        case 59 /* Op.MAX_N64 */: n[d] = M.max(n[a] as number, n[b] as number); break;
+        case 60 /* Op.NEG_N64 */: n[d] = -(n[a] as number); break;
+        case 61 /* Op.AND64 */: n[d] = exact64(big(n[a] as number) & big(n[b] as number)); break;
+        case 62 /* Op.OR64 */: n[d] = exact64(big(n[a] as number) | big(n[b] as number)); break;
+        case 63 /* Op.XOR64 */: n[d] = exact64(big(n[a] as number) ^ big(n[b] as number)); break;
+        case 64 /* Op.NOT64 */: n[d] = -(n[a] as number) - 1; break;
+        case 65 /* Op.SHL64 */: {
           const k = u[b] as number;
           const p = k > 63 ? 0 : (n[a] as number) * 2 ** k;
-          n[d] = Number.isSafeInteger(p) ? p : exact64(big(n[a] as number) << big(k));
+          n[d] = N.isSafeInteger(p) ? p : exact64(big(n[a] as number) << big(k));
           break;
         }
-        case Op.SHR_S64: n[d] = Math.floor((n[a] as number) / 2 ** Math.min(63, u[b] as number)); break;
-        case Op.SHR_U64: {
+        case 66 /* Op.SHR_S64 */: n[d] = M.floor((n[a] as number) / 2 ** M.min(63, u[b] as number)); break;
+        case 67 /* Op.SHR_U64 */: {
           const k = u[b] as number;
           const v = n[a] as number;
-          n[d] = k > 63 ? 0 : v >= 0 ? Math.floor(v / 2 ** k) : exact64(BigInt.asUintN(64, big(v)) >> big(k));
+          n[d] = k > 63 ? 0 : v >= 0 ? M.floor(v / 2 ** k) : exact64(BigInt.asUintN(64, big(v)) >> big(k));
           break;
         }
 
-        case Op.ADD_F32: f[d] = (f[a] as number) + (f[b] as number); break;
-        case Op.SUB_F32: f[d] = (f[a] as number) - (f[b] as number); break;
-        case Op.MUL_F32: f[d] = (f[a] as number) * (f[b] as number); break;
-        case Op.DIV_F32: f[d] = (f[a] as number) / (f[b] as number); break;
-        case Op.FMA_F32: f[d] = fmaF32(f[a] as number, f[b] as number, f[c] as number); break;
-        case Op.NEG_F32: r[d] = (r[a] as number) ^ -2147483648; break;
-        case Op.ABS_F32: r[d] = (r[a] as number) & 0x7fffffff; break;
-        case Op.SQRT_F32: f[d] = Math.sqrt(f[a] as number); break;
-        case Op.RCP_F32: f[d] = 1 / (f[a] as number); break;
-        case Op.RSQRT_F32: f[d] = 1 / Math.sqrt(f[a] as number); break;
+        case 68 /* Op.ADD_F32 */: f[d] = (f[a] as number) + (f[b] as number); break;
+        case 69 /* Op.SUB_F32 */: f[d] = (f[a] as number) - (f[b] as number); break;
+        case 70 /* Op.MUL_F32 */: f[d] = (f[a] as number) * (f[b] as number); break;
+        case 71 /* Op.DIV_F32 */: f[d] = (f[a] as number) / (f[b] as number); break;
+        case 72 /* Op.FMA_F32 */: f[d] = fmaF32(f[a] as number, f[b] as number, f[c] as number); break;
+        case 73 /* Op.NEG_F32 */: r[d] = (r[a] as number) ^ -2147483648; break;
+        case 74 /* Op.ABS_F32 */: r[d] = (r[a] as number) & 0x7fffffff; break;
+        case 75 /* Op.SQRT_F32 */: f[d] = M.sqrt(f[a] as number); break;
+        case 76 /* Op.RCP_F32 */: f[d] = 1 / (f[a] as number); break;
+        case 77 /* Op.RSQRT_F32 */: f[d] = 1 / M.sqrt(f[a] as number); break;
         // PTX min / max without .NaN return the other operand when one is NaN.
-        case Op.MIN_F32: {
+        case 78 /* Op.MIN_F32 */: {
           const x = f[a] as number;
           const y = f[b] as number;
-          f[d] = x !== x ? y : y !== y ? x : Math.min(x, y);
+          f[d] = x !== x ? y : y !== y ? x : M.min(x, y);
           break;
         }
-        case Op.MAX_F32: {
+        case 79 /* Op.MAX_F32 */: {
           const x = f[a] as number;
           const y = f[b] as number;
-          f[d] = x !== x ? y : y !== y ? x : Math.max(x, y);
+          f[d] = x !== x ? y : y !== y ? x : M.max(x, y);
           break;
         }
-        case Op.MIN_NAN_F32: f[d] = Math.min(f[a] as number, f[b] as number); break;
-        case Op.MAX_NAN_F32: f[d] = Math.max(f[a] as number, f[b] as number); break;
-        case Op.COPYSIGN_F32: r[d] = ((r[b] as number) & 0x7fffffff) | ((r[a] as number) & -2147483648); break;
+        case 80 /* Op.MIN_NAN_F32 */: f[d] = M.min(f[a] as number, f[b] as number); break;
+        case 81 /* Op.MAX_NAN_F32 */: f[d] = M.max(f[a] as number, f[b] as number); break;
+        case 82 /* Op.COPYSIGN_F32 */: r[d] = ((r[b] as number) & 0x7fffffff) | ((r[a] as number) & -2147483648); break;
         // The .approx instructions are modelled by the correctly rounded function (hardware differs by a few ulp).
-        case Op.EX2_F32: f[d] = 2 ** (f[a] as number); break;
-        case Op.LG2_F32: f[d] = Math.log2(f[a] as number); break;
-        case Op.SIN_F32: f[d] = Math.sin(f[a] as number); break;
-        case Op.COS_F32: f[d] = Math.cos(f[a] as number); break;
-        case Op.TANH_F32: f[d] = Math.tanh(f[a] as number); break;
+        case 83 /* Op.EX2_F32 */: f[d] = 2 ** (f[a] as number); break;
+        case 84 /* Op.LG2_F32 */: f[d] = M.log2(f[a] as number); break;
+        case 85 /* Op.SIN_F32 */: f[d] = M.sin(f[a] as number); break;
+        case 86 /* Op.COS_F32 */: f[d] = M.cos(f[a] as number); break;
+        case 87 /* Op.TANH_F32 */: f[d] = M.tanh(f[a] as number); break;
 
-        case Op.ADD_F64: dd[d] = (dd[a] as number) + (dd[b] as number); break;
-        case Op.SUB_F64: dd[d] = (dd[a] as number) - (dd[b] as number); break;
-        case Op.MUL_F64: dd[d] = (dd[a] as number) * (dd[b] as number); break;
-        case Op.DIV_F64: dd[d] = (dd[a] as number) / (dd[b] as number); break;
-        case Op.FMA_F64: dd[d] = fmaF64(dd[a] as number, dd[b] as number, dd[c] as number); break;
-        case Op.NEG_F64: dd[d] = -(dd[a] as number); break;
-        case Op.ABS_F64: dd[d] = Math.abs(dd[a] as number); break;
-        case Op.SQRT_F64: dd[d] = Math.sqrt(dd[a] as number); break;
-        case Op.RCP_F64: dd[d] = 1 / (dd[a] as number); break;
-        case Op.RSQRT_F64: dd[d] = 1 / Math.sqrt(dd[a] as number); break;
-        case Op.MIN_F64: {
+        case 88 /* Op.ADD_F64 */: dd[d] = (dd[a] as number) + (dd[b] as number); break;
+        case 89 /* Op.SUB_F64 */: dd[d] = (dd[a] as number) - (dd[b] as number); break;
+        case 90 /* Op.MUL_F64 */: dd[d] = (dd[a] as number) * (dd[b] as number); break;
+        case 91 /* Op.DIV_F64 */: dd[d] = (dd[a] as number) / (dd[b] as number); break;
+        case 92 /* Op.FMA_F64 */: dd[d] = fmaF64(dd[a] as number, dd[b] as number, dd[c] as number); break;
+        case 93 /* Op.NEG_F64 */: dd[d] = -(dd[a] as number); break;
+        case 94 /* Op.ABS_F64 */: dd[d] = M.abs(dd[a] as number); break;
+        case 95 /* Op.SQRT_F64 */: dd[d] = M.sqrt(dd[a] as number); break;
+        case 96 /* Op.RCP_F64 */: dd[d] = 1 / (dd[a] as number); break;
+        case 97 /* Op.RSQRT_F64 */: dd[d] = 1 / M.sqrt(dd[a] as number); break;
+        case 98 /* Op.MIN_F64 */: {
           const x = dd[a] as number;
           const y = dd[b] as number;
-          dd[d] = x !== x ? y : y !== y ? x : Math.min(x, y);
+          dd[d] = x !== x ? y : y !== y ? x : M.min(x, y);
           break;
         }
-        case Op.MAX_F64: {
+        case 99 /* Op.MAX_F64 */: {
           const x = dd[a] as number;
           const y = dd[b] as number;
-          dd[d] = x !== x ? y : y !== y ? x : Math.max(x, y);
+          dd[d] = x !== x ? y : y !== y ? x : M.max(x, y);
           break;
         }
-        case Op.COPYSIGN_F64: {
-          const mag = Math.abs(dd[b] as number);
-          dd[d] = Object.is(dd[a], -0) || (dd[a] as number) < 0 || (Number.isNaN(dd[a]) && signBitNaN(dd[a] as number)) ? -mag : mag;
+        case 100 /* Op.COPYSIGN_F64 */: {
+          const mag = M.abs(dd[b] as number);
+          dd[d] = objectIs(dd[a], -0) || (dd[a] as number) < 0 || (N.isNaN(dd[a]) && signBitNaN(dd[a] as number)) ? -mag : mag;
           break;
         }
 
-        case Op.SETP_S32:
-        case Op.SETP_U32:
-        case Op.SETP_F32:
-        case Op.SETP_F64:
-        case Op.SETP_S64:
-        case Op.SETP_U64: {
+        case 101 /* Op.SETP_S32 */:
+        case 102 /* Op.SETP_U32 */:
+        case 103 /* Op.SETP_F32 */:
+        case 104 /* Op.SETP_F64 */:
+        case 105 /* Op.SETP_S64 */:
+        case 106 /* Op.SETP_U64 */: {
           const op = code[pc] as number;
           const x = op === Op.SETP_S32 ? (r[a] as number) : op === Op.SETP_U32 ? (u[a] as number) : op === Op.SETP_F32 ? (f[a] as number) : op === Op.SETP_F64 ? (dd[a] as number) : (n[a] as number);
           const y = op === Op.SETP_S32 ? (r[b] as number) : op === Op.SETP_U32 ? (u[b] as number) : op === Op.SETP_F32 ? (f[b] as number) : op === Op.SETP_F64 ? (dd[b] as number) : (n[b] as number);
@@ -547,79 +553,79 @@ class Launch {
           r[d] = v ? 1 : 0;
           break;
         }
-        case Op.TESTP_F32: r[d] = testp(b, f[a] as number, 2 ** -126) ? 1 : 0; break;
-        case Op.TESTP_F64: r[d] = testp(b, dd[a] as number, 2 ** -1022) ? 1 : 0; break;
+        case 107 /* Op.TESTP_F32 */: r[d] = testp(b, f[a] as number, 2 ** -126) ? 1 : 0; break;
+        case 108 /* Op.TESTP_F64 */: r[d] = testp(b, dd[a] as number, 2 ** -1022) ? 1 : 0; break;
 
-        case Op.CVT_F32_S32: f[d] = r[a] as number; break;
-        case Op.CVT_F32_U32: f[d] = u[a] as number; break;
-        case Op.CVT_F64_S32: dd[d] = r[a] as number; break;
-        case Op.CVT_F64_U32: dd[d] = u[a] as number; break;
-        case Op.CVT_F32_N64: f[d] = n[a] as number; break;
-        case Op.CVT_F64_N64: dd[d] = n[a] as number; break;
-        case Op.CVT_I32_F32:
-        case Op.CVT_I32_F64: {
+        case 109 /* Op.CVT_F32_S32 */: f[d] = r[a] as number; break;
+        case 110 /* Op.CVT_F32_U32 */: f[d] = u[a] as number; break;
+        case 111 /* Op.CVT_F64_S32 */: dd[d] = r[a] as number; break;
+        case 112 /* Op.CVT_F64_U32 */: dd[d] = u[a] as number; break;
+        case 113 /* Op.CVT_F32_N64 */: f[d] = n[a] as number; break;
+        case 114 /* Op.CVT_F64_N64 */: dd[d] = n[a] as number; break;
+        case 115 /* Op.CVT_I32_F32 */:
+        case 116 /* Op.CVT_I32_F64 */: {
           const x = code[pc] === Op.CVT_I32_F32 ? (f[a] as number) : (dd[a] as number);
           const v = floatToIntSat(x, b >> 8, (b >> 1) & 127, (b & 1) === 1, code[pc] === Op.CVT_I32_F64);
           r[d] = v | 0;
           break;
         }
-        case Op.CVT_N64_F32: n[d] = floatToIntSat(f[a] as number, b >> 8, 64, (b & 1) === 1, false); break;
-        case Op.CVT_N64_F64: n[d] = floatToIntSat(dd[a] as number, b >> 8, 64, (b & 1) === 1, true); break;
-        case Op.CVT_F64_F32: dd[d] = f[a] as number; break;
-        case Op.CVT_F32_F64: f[d] = dd[a] as number; break;
-        case Op.CVT_RI_F32: f[d] = roundInt(f[a] as number, b); break;
-        case Op.CVT_RI_F64: dd[d] = roundInt(dd[a] as number, b); break;
-        case Op.CVT_F16_F32: r[d] = numberToF16Bits(f[a] as number); break;
-        case Op.CVT_F32_F16: f[d] = f16BitsToNumber((r[a] as number) & 0xffff); break;
-        case Op.CVT_BF16_F32: r[d] = numberToBf16Bits(f[a] as number); break;
-        case Op.CVT_F32_BF16: r[d] = (r[a] as number) << 16; break;
-        case Op.CVT_F64_F16: dd[d] = f16BitsToNumber((r[a] as number) & 0xffff); break;
-        case Op.CVT_INT32: {
+        case 117 /* Op.CVT_N64_F32 */: n[d] = floatToIntSat(f[a] as number, b >> 8, 64, (b & 1) === 1, false); break;
+        case 118 /* Op.CVT_N64_F64 */: n[d] = floatToIntSat(dd[a] as number, b >> 8, 64, (b & 1) === 1, true); break;
+        case 119 /* Op.CVT_F64_F32 */: dd[d] = f[a] as number; break;
+        case 120 /* Op.CVT_F32_F64 */: f[d] = dd[a] as number; break;
+        case 121 /* Op.CVT_RI_F32 */: f[d] = roundInt(f[a] as number, b); break;
+        case 122 /* Op.CVT_RI_F64 */: dd[d] = roundInt(dd[a] as number, b); break;
+        case 123 /* Op.CVT_F16_F32 */: r[d] = numberToF16Bits(f[a] as number); break;
+        case 124 /* Op.CVT_F32_F16 */: f[d] = f16BitsToNumber((r[a] as number) & 0xffff); break;
+        case 125 /* Op.CVT_BF16_F32 */: r[d] = numberToBf16Bits(f[a] as number); break;
+        case 126 /* Op.CVT_F32_BF16 */: r[d] = (r[a] as number) << 16; break;
+        case 127 /* Op.CVT_F64_F16 */: dd[d] = f16BitsToNumber((r[a] as number) & 0xffff); break;
+        case 128 /* Op.CVT_INT32 */: {
           const w = (b >> 1) & 63;
           const x = r[a] as number;
           r[d] = w >= 32 ? x : (b & 1) === 1 ? (x << (32 - w)) >> (32 - w) : x & ((1 << w) - 1);
           break;
         }
-        case Op.CVT_N64_I32: {
+        case 129 /* Op.CVT_N64_I32 */: {
           const w = (b >> 1) & 63;
           const x = r[a] as number;
           n[d] = (b & 1) === 1 ? (w >= 32 ? x : (x << (32 - w)) >> (32 - w)) : w >= 32 ? x >>> 0 : x & ((1 << w) - 1);
           break;
         }
-        case Op.CVT_I32_N64: {
+        case 130 /* Op.CVT_I32_N64 */: {
           const w = (b >> 1) & 63;
           const lo = split64(n[a] as number)[0];
           r[d] = w >= 32 ? lo : (b & 1) === 1 ? (lo << (32 - w)) >> (32 - w) : lo & ((1 << w) - 1);
           break;
         }
 
-        case Op.LD_GLOBAL: this.access(t, pc, code, true, 'global'); break;
-        case Op.ST_GLOBAL: this.access(t, pc, code, false, 'global'); break;
-        case Op.LD_SHARED: this.access(t, pc, code, true, 'shared'); break;
-        case Op.ST_SHARED: this.access(t, pc, code, false, 'shared'); break;
-        case Op.LD_GENERIC: this.access(t, pc, code, true, 'generic'); break;
-        case Op.ST_GENERIC: this.access(t, pc, code, false, 'generic'); break;
-        case Op.LD_PARAM: this.loadParam(t, pc, code); break;
-        case Op.CVTA_TO_SHARED: {
+        case 131 /* Op.LD_GLOBAL */: this.access(t, pc, code, true, 'global'); break;
+        case 132 /* Op.ST_GLOBAL */: this.access(t, pc, code, false, 'global'); break;
+        case 133 /* Op.LD_SHARED */: this.access(t, pc, code, true, 'shared'); break;
+        case 134 /* Op.ST_SHARED */: this.access(t, pc, code, false, 'shared'); break;
+        case 135 /* Op.LD_GENERIC */: this.access(t, pc, code, true, 'generic'); break;
+        case 136 /* Op.ST_GENERIC */: this.access(t, pc, code, false, 'generic'); break;
+        case 137 /* Op.LD_PARAM */: this.loadParam(t, pc, code); break;
+        case 138 /* Op.CVTA_TO_SHARED */: {
           const x = (n[a] as number) - SHARED_WINDOW;
           if (b === 1) r[d] = x;
           else n[d] = x;
           break;
         }
-        case Op.CVTA_SHARED: n[d] = (b === 1 ? (u[a] as number) : (n[a] as number)) + SHARED_WINDOW; break;
+        case 139 /* Op.CVTA_SHARED */: n[d] = (b === 1 ? (u[a] as number) : (n[a] as number)) + SHARED_WINDOW; break;
 
-        case Op.BRA:
+        case 140 /* Op.BRA */:
           pc = d;
           continue;
-        case Op.BAR:
+        case 141 /* Op.BAR */:
           if (d >= 0 && u[d] !== this.threads) this.fail(t, pc, `bar.sync with a thread count of ${u[d]} in a CTA of ${this.threads}`);
           this.pcs[t] = pc + STRIDE;
           this.instructions += count;
           return 1;
-        case Op.RET:
+        case 142 /* Op.RET */:
           this.instructions += count;
           return 0;
-        case Op.NOP: break;
+        case 143 /* Op.NOP */: break;
         default:
           this.fail(t, pc, `internal: opcode ${code[pc]}`);
       }
@@ -661,8 +667,8 @@ export function launch(e: DecodedEntry, mem: DeviceMemory, cfg: LaunchConfig): L
           (L.n64[t] as Float64Array).set(e.initN64);
           (L.d64[t] as Float64Array).set(e.initD64);
           r[W_['%tid.x'] as number] = t % bx;
-          r[W_['%tid.y'] as number] = Math.floor(t / bx) % by;
-          r[W_['%tid.z'] as number] = Math.floor(t / (bx * by));
+          r[W_['%tid.y'] as number] = M.floor(t / bx) % by;
+          r[W_['%tid.z'] as number] = M.floor(t / (bx * by));
           r[W_['%ntid.x'] as number] = bx;
           r[W_['%ntid.y'] as number] = by;
           r[W_['%ntid.z'] as number] = bz;
@@ -673,7 +679,7 @@ export function launch(e: DecodedEntry, mem: DeviceMemory, cfg: LaunchConfig): L
           r[W_['%nctaid.y'] as number] = gy;
           r[W_['%nctaid.z'] as number] = gz;
           r[W_['%laneid'] as number] = t % 32;
-          r[W_['%warpid'] as number] = Math.floor(t / 32);
+          r[W_['%warpid'] as number] = M.floor(t / 32);
         }
         for (;;) {
           let waiting = 0;

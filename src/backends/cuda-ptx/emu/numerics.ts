@@ -4,39 +4,33 @@
  * products, and 64-bit bit operations on the interpreter's exact-double 64-bit integers.
  */
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+// Globals captured once: in a vm context (jest) every global lookup goes through the context's interceptor.
+const M = Math;
+const N = Number;
 
-/** The next float32 after r in the direction of `toward`. */
-function nextF32(r: number, toward: number): number {
-  f32[0] = r;
-  let b = u32[0] ?? 0;
-  if (r === 0) b = toward > 0 ? 1 : 0x80000001;
-  else b += (toward > r) === (r > 0) ? 1 : -1;
-  u32[0] = b;
-  return f32[0] ?? 0;
-}
-
-/** fma.rn.f32: a*b is exact in f64; the sum rounds once to f64 and the TwoSum residual fixes a double-rounding tie. */
+/**
+ * fma.rn.f32: a*b is exact in f64 and the sum rounds once to f64, so rounding that to f32 is wrong only when it
+ * lands exactly halfway between two floats; then the TwoSum residual says which way the exact sum lies.
+ */
 export function fmaF32(a: number, b: number, c: number): number {
   const p = a * b;
   const s = p + c;
-  if (!Number.isFinite(s)) return Math.fround(s);
-  const r = Math.fround(s);
-  if (r === s) return r;
+  const r = M.fround(s);
+  // Exact, infinite or NaN: nothing was lost.
+  if (r === s || s - s !== 0) return r;
+  // s is a midpoint iff 2s - r (exact: Sterbenz) is the float on s's other side.
+  const q = 2 * s - r;
+  if (M.fround(q) !== q) return r;
   const bp = s - c;
   const t = p - bp + (c - (s - bp));
   if (t === 0) return r;
-  // s lies exactly halfway between r and its neighbour q: the residual decides which way the exact sum rounds.
-  const q = nextF32(r, s);
-  if (Math.abs(s - r) !== Math.abs(q - s)) return r;
   return (t > 0) === (s > r) ? q : r;
 }
 
 /** fma.rn.f64 with Dekker's exact product and a compensated sum: within 1 ulp (not always correctly rounded). */
 export function fmaF64(a: number, b: number, c: number): number {
   const p = a * b;
-  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
+  if (!N.isFinite(p) || !N.isFinite(c) || p === 0) return p + c;
   const split = (x: number): [number, number] => {
     const t = 134217729 * x;
     const hi = t - (t - x);
@@ -52,7 +46,7 @@ export function fmaF64(a: number, b: number, c: number): number {
 }
 
 export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
+  const r = M.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
@@ -62,11 +56,11 @@ export function roundInt(x: number, mode: number): number {
     case 0:
       return roundHalfEven(x);
     case 1:
-      return Math.trunc(x);
+      return M.trunc(x);
     case 2:
-      return Math.floor(x);
+      return M.floor(x);
     default:
-      return Math.ceil(x);
+      return M.ceil(x);
   }
 }
 
@@ -75,7 +69,7 @@ export function roundInt(x: number, mode: number): number {
  * 64-bit destination, where it gives 1 << (N - 1) (PTX ISA 9.0, cvt).
  */
 export function floatToIntSat(x: number, mode: number, bits: number, signed: boolean, fromF64: boolean): number {
-  if (Number.isNaN(x)) return fromF64 || bits === 64 ? (signed ? -(2 ** (bits - 1)) : 2 ** (bits - 1)) : 0;
+  if (N.isNaN(x)) return fromF64 || bits === 64 ? (signed ? -(2 ** (bits - 1)) : 2 ** (bits - 1)) : 0;
   const r = roundInt(x, mode);
   const lo = signed ? -(2 ** (bits - 1)) : 0;
   const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
@@ -90,7 +84,7 @@ export function mulHiU32(a: number, b: number): number {
   const b1 = b >>> 16;
   const t = a1 * b0 + ((a0 * b0) >>> 16);
   const w1 = (t % 65536) + a0 * b1;
-  return (a1 * b1 + Math.floor(t / 65536) + Math.floor(w1 / 65536)) >>> 0;
+  return (a1 * b1 + M.floor(t / 65536) + M.floor(w1 / 65536)) >>> 0;
 }
 
 /** High 32 bits of the signed 64-bit product of two i32 values. */
@@ -108,7 +102,7 @@ export class Int64RangeError extends Error {
 /** A 64-bit integer result as the interpreter holds it (exact doubles): refuses values past 2^53. */
 export function exact64(v: bigint): number {
   const n = Number(BigInt.asIntN(64, v));
-  if (!Number.isSafeInteger(n)) throw new Int64RangeError(`64-bit integer ${BigInt.asIntN(64, v)} is beyond 2^53, which the PTX interpreter holds exactly`);
+  if (!N.isSafeInteger(n)) throw new Int64RangeError(`64-bit integer ${BigInt.asIntN(64, v)} is beyond 2^53, which the PTX interpreter holds exactly`);
   return n;
 }
 
