@@ -312,7 +312,7 @@ class Decoder {
     const t = ins.mods[ins.mods.length - 1] ?? '';
     const mods = new Set(ins.mods);
     const has = (m: string): boolean => mods.has(m);
-    if (has("ftz") || (has("sat") && ins.op !== "cvt")) this.fail(`'.${has('ftz') ? 'ftz' : 'sat'}' is not supported by the PTX interpreter`);
+    if (has('ftz') || (has('sat') && ins.op !== 'cvt')) this.fail(`'.${has('ftz') ? 'ftz' : 'sat'}' is not supported by the PTX interpreter`);
     const bin = (op32: number | undefined, opN: number | undefined, opF: number | undefined, opD: number | undefined): void => {
       const f = FILE_OF(t);
       const op = t === 'f32' ? opF : t === 'f64' ? opD : f === 'n64' ? opN : opF === undefined || t !== 'f32' ? op32 : undefined;
