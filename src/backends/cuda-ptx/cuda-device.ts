@@ -6,6 +6,7 @@
 import type { Kernel } from '../../kernel/ir.js';
 import { targetProblems, type Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
+import { aliasProblem } from './bindings.js';
 import { ATTR, check, DEFAULT_LIBRARY, type Driver, type Handle, JIT, loadDriver } from './cuda/driver.js';
 import { choosePtxTarget, jitErrorMessage, type PtxTargetChoice } from './isa.js';
 import { type RenderedPtx, renderPtx } from './render.js';
@@ -185,6 +186,8 @@ export class CudaDevice implements Device<CudaBuffer, CudaKernel> {
     if (params.length !== kern.params.length) throw new DeviceError(`cuda: kernel '${kern.name}' takes ${kern.params.length} params, got ${params.length}`);
     const problems = targetProblems(kern, this.target, grid);
     if (problems.length) throw new DeviceError(`cuda: refused before launch: ${problems.join('; ')}`);
+    const alias = aliasProblem(kern, buffers, (b) => b.label);
+    if (alias) throw new DeviceError(`cuda: refused before launch: ${alias}`);
     // Every argument in an 8-byte slot; kernelParams[i] points at slot i.
     const args = Buffer.alloc(8 * Math.max(1, k.rendered.params.length));
     k.rendered.params.forEach((p, i) => {

@@ -4,8 +4,9 @@
  * buffers live in the interpreter's device memory. The Target is the PTX Target (sm_80 defaults).
  */
 import type { Kernel } from '../../kernel/ir.js';
-import { targetProblems, type Target } from '../../kernel/target.js';
+import { type Schedules, targetProblems, type Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
+import { aliasProblem } from './bindings.js';
 import type { DecodedEntry } from './emu/decode.js';
 import { PtxMachine } from './emu/machine.js';
 import { choosePtxTarget, type PtxTargetChoice } from './isa.js';
@@ -29,6 +30,12 @@ export interface PtxEmuOptions {
   readonly choice?: PtxTargetChoice;
   /** f32 transcendentals through .approx instructions (modelled exactly by the interpreter). */
   readonly approx?: boolean;
+  /**
+   * The Target's schedules (default: the PTX GPU schedules). Lowering in this build has builders for the CPU
+   * schedules only, so running whole models on the interpreter today takes CPU schedules (one thread per
+   * workgroup): the kernels are then still rendered to PTX and interpreted.
+   */
+  readonly schedules?: Schedules;
 }
 
 export class PtxEmuDevice implements Device<EmuBuffer, EmuKernel> {
@@ -41,7 +48,8 @@ export class PtxEmuDevice implements Device<EmuBuffer, EmuKernel> {
 
   constructor(private readonly opts: PtxEmuOptions = {}) {
     this.choice = opts.choice ?? choosePtxTarget();
-    this.target = ptxTarget({ choice: this.choice });
+    const t = ptxTarget({ choice: this.choice });
+    this.target = opts.schedules ? { ...t, device: `${t.device} (schedules overridden)`, schedules: opts.schedules } : t;
   }
 
   alloc(bytes: number, label: string): EmuBuffer {
@@ -93,6 +101,8 @@ export class PtxEmuDevice implements Device<EmuBuffer, EmuKernel> {
     buffers.forEach((b) => {
       if (b.freed) throw new DeviceError(`ptx-emu: kernel '${kern.name}' binds freed buffer '${b.label}'`);
     });
+    const alias = aliasProblem(kern, buffers, (b) => b.label);
+    if (alias) throw new DeviceError(`ptx-emu: ${alias}`);
     const t0 = performance.now();
     this.machine.launch(k.entry, grid, [kern.threads, 1, 1], [...buffers.map((b) => b.addr), ...params]);
     this.dispatchMs += performance.now() - t0;

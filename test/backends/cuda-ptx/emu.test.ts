@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { floatToIntSat, fmaF32, mulHiS32, mulHiU32, roundHalfEven } from '../../../src/backends/cuda-ptx/emu/numerics.js';
 import { Cmp, Elem, Op } from '../../../src/backends/cuda-ptx/emu/opcodes.js';
 import { PtxMachine } from '../../../src/backends/cuda-ptx/emu/machine.js';
+import { PtxEmuDevice } from '../../../src/backends/cuda-ptx/emu-device.js';
+import { k, type Kernel } from '../../../src/kernel/index.js';
 import { Rng } from '../../../src/runtime/random.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -74,5 +76,21 @@ describe('PtxMachine', () => {
     if (e) expect(() => m.launch(e, [1, 1, 1], [64, 1, 1], [0])).toThrow("entry 'e' requires 32x1x1 threads per CTA (.reqntid), launched with 64x1x1");
     expect(() => m.load(ptx.replace('\tret;', '\tatom.global.add.f32 %f1, [%rd1], 1.0;\n\tret;'))).toThrow(/line 11: register %f1 is not declared|line 11: 'atom.global.add.f32' is not supported/);
     expect(() => m.load(ptx.replace('\tret;', '\tshfl.sync.bfly.b32 %rd1, %rd1, 1, 31, -1;\n\tret;'))).toThrow("entry 'e', line 11: 'shfl.sync.bfly.b32' is not supported by the PTX interpreter");
+  });
+});
+
+describe('PtxEmuDevice dispatch checks', () => {
+  it('refuses a buffer bound both read-only (ld.global.nc) and written, which real GPUs would get wrong silently', async () => {
+    const kern: Kernel = {
+      name: 'copy', buffers: [{ name: 'x', elem: 'f32', access: 'read' }, { name: 'y', elem: 'f32', access: 'write' }], params: [], shared: [], privates: [], threads: 1,
+      body: k.store(k.global('y'), 0, k.load(k.global('x'), 1)),
+    };
+    const dev = new PtxEmuDevice();
+    const compiled = await dev.compile(kern);
+    const [a, b] = [dev.alloc(8, 'a'), dev.alloc(8, 'b')];
+    expect(() => dev.dispatch(compiled, [a, a], [], [1, 1, 1])).toThrow("ptx-emu: kernel 'copy' binds buffer 'a' both as read-only 'x' (loaded through ld.global.nc) and as written 'y'");
+    dev.write(a, Float32Array.from([1, 2]));
+    dev.dispatch(compiled, [a, b], [], [1, 1, 1]);
+    expect(Array.from(new Float32Array((await dev.read(b)).buffer))).toEqual([2, 0]);
   });
 });
