@@ -9,20 +9,15 @@ import { dirname, join } from 'node:path';
 import { renderPtx } from '../src/backends/cuda-ptx/render.js';
 import type { PtxTargetChoice } from '../src/backends/cuda-ptx/isa.js';
 import type { HostArray } from '../src/backends/wasm/kernel-runner.js';
-import type { ElemType, Kernel } from '../src/kernel/ir.js';
+import type { ElemType } from '../src/kernel/ir.js';
+import type { KernelCase } from '../test/kernel/device-harness.js';
 
 export const KIT_FORMAT = 'modc-gpu-kit/1';
 /** What travels to the accelerator machine at most (its working-tree limit). */
 export const KIT_MAX_BYTES = 64 * 2 ** 20;
 
-export interface KitCase {
-  readonly name: string;
-  readonly kernel: Kernel;
-  readonly buffers: Readonly<Record<string, HostArray>>;
-  readonly params: Readonly<Record<string, number>>;
-  readonly grid: readonly [number, number, number];
-  readonly compare: 'exact' | { readonly abs: number; readonly rel: number };
-  /** Expected contents of the written buffers. */
+/** A kernel case of the shared suite with its expected outputs filled in. */
+export interface KitCase extends KernelCase {
   readonly expect: Readonly<Record<string, HostArray>>;
 }
 

@@ -4,9 +4,9 @@
  * and launches queued on one stream, optional per-dispatch timing with events. Node-only (koffi -> libcuda.so.1).
  */
 import type { Kernel } from '../../kernel/ir.js';
-import { targetProblems, type Target } from '../../kernel/target.js';
+import type { Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
-import { aliasProblem } from './bindings.js';
+import { dispatchProblem } from './bindings.js';
 import { ATTR, check, DEFAULT_LIBRARY, type Driver, type Handle, JIT, loadDriver } from './cuda/driver.js';
 import { choosePtxTarget, jitErrorMessage, type PtxTargetChoice } from './isa.js';
 import { type RenderedPtx, renderPtx } from './render.js';
@@ -182,18 +182,14 @@ export class CudaDevice implements Device<CudaBuffer, CudaKernel> {
 
   dispatch(k: CudaKernel, buffers: readonly CudaBuffer[], params: readonly number[], grid: readonly [number, number, number]): void {
     const kern = k.kernel;
-    if (buffers.length !== kern.buffers.length) throw new DeviceError(`cuda: kernel '${kern.name}' takes ${kern.buffers.length} buffers, got ${buffers.length}`);
-    if (params.length !== kern.params.length) throw new DeviceError(`cuda: kernel '${kern.name}' takes ${kern.params.length} params, got ${params.length}`);
-    const problems = targetProblems(kern, this.target, grid);
-    if (problems.length) throw new DeviceError(`cuda: refused before launch: ${problems.join('; ')}`);
-    const alias = aliasProblem(kern, buffers, (b) => b.label);
-    if (alias) throw new DeviceError(`cuda: refused before launch: ${alias}`);
+    const problem = dispatchProblem(kern, this.target, buffers, params, grid);
+    if (problem) throw new DeviceError(`cuda: refused before launch: ${problem}`);
     // Every argument in an 8-byte slot; kernelParams[i] points at slot i.
     const args = Buffer.alloc(8 * Math.max(1, k.rendered.params.length));
     k.rendered.params.forEach((p, i) => {
       if (p.kind === 'buffer') {
         const b = buffers[i];
-        if (b === undefined || b.freed) throw new DeviceError(`cuda: kernel '${kern.name}' binds ${b ? `freed buffer '${b.label}'` : `no buffer for '${p.name}'`}`);
+        if (b === undefined) throw new DeviceError(`cuda: kernel '${kern.name}' has no buffer for '${p.name}'`);
         args.writeBigUInt64LE(BigInt(b.ptr), 8 * i);
       } else if (p.kind === 'f32') args.writeFloatLE(params[i - kern.buffers.length] ?? 0, 8 * i);
       else args.writeInt32LE((params[i - kern.buffers.length] ?? 0) | 0, 8 * i);

@@ -4,9 +4,9 @@
  * buffers live in the interpreter's device memory. The Target is the PTX Target (sm_80 defaults).
  */
 import type { Kernel } from '../../kernel/ir.js';
-import { type Schedules, targetProblems, type Target } from '../../kernel/target.js';
+import type { Schedules, Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
-import { aliasProblem } from './bindings.js';
+import { dispatchProblem } from './bindings.js';
 import type { DecodedEntry } from './emu/decode.js';
 import { PtxMachine } from './emu/machine.js';
 import { choosePtxTarget, type PtxTargetChoice } from './isa.js';
@@ -94,15 +94,8 @@ export class PtxEmuDevice implements Device<EmuBuffer, EmuKernel> {
 
   dispatch(k: EmuKernel, buffers: readonly EmuBuffer[], params: readonly number[], grid: readonly [number, number, number]): void {
     const kern = k.kernel;
-    if (buffers.length !== kern.buffers.length) throw new DeviceError(`ptx-emu: kernel '${kern.name}' takes ${kern.buffers.length} buffers, got ${buffers.length}`);
-    if (params.length !== kern.params.length) throw new DeviceError(`ptx-emu: kernel '${kern.name}' takes ${kern.params.length} params, got ${params.length}`);
-    const problems = targetProblems(kern, this.target, grid);
-    if (problems.length) throw new DeviceError(`ptx-emu: ${problems.join('; ')}`);
-    buffers.forEach((b) => {
-      if (b.freed) throw new DeviceError(`ptx-emu: kernel '${kern.name}' binds freed buffer '${b.label}'`);
-    });
-    const alias = aliasProblem(kern, buffers, (b) => b.label);
-    if (alias) throw new DeviceError(`ptx-emu: ${alias}`);
+    const problem = dispatchProblem(kern, this.target, buffers, params, grid);
+    if (problem) throw new DeviceError(`ptx-emu: ${problem}`);
     const t0 = performance.now();
     this.machine.launch(k.entry, grid, [kern.threads, 1, 1], [...buffers.map((b) => b.addr), ...params]);
     this.dispatchMs += performance.now() - t0;
