@@ -11,6 +11,7 @@ import { type Device, DeviceError } from '../../runtime/device.js';
 import { relaxedSimdAvailable } from './features.js';
 import { WasmHeap } from './memory.js';
 import { KernelCompiler } from './module.js';
+import type { WasmKernelCache } from './kernel-cache.js';
 import { WorkerPool } from './pool.js';
 import { argBlockLayout } from './render.js';
 import { wasmTarget } from './target.js';
@@ -40,6 +41,8 @@ export interface WasmDeviceOptions {
    * tested on the CPU (the Wasm renderer runs a multi-thread workgroup as loops split at barriers).
    */
   readonly target?: Target;
+  /** Where rendered kernels are kept between processes (a disk cache, an artifact's files). */
+  readonly kernelCache?: WasmKernelCache;
 }
 
 /** Argument blocks are 4 * (3 + buffers + params) bytes: one 4 KiB area serves every dispatch. */
@@ -55,15 +58,17 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
   private readonly loaded = new Map<unknown, number>();
   private readonly argPtr: number;
   private readonly profile: Map<string, number> | undefined;
-  /** Kernels compiled by binaryen (not found in the compiler's cache), for compile counts in tests. */
-  compiles = 0;
+  /** Kernels compiled by binaryen (found neither in memory nor in the kernel cache), for compile counts in tests. */
+  get compiles(): number {
+    return this.compiler.rendered;
+  }
 
   constructor(opts: WasmDeviceOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     this.relaxedFma = (opts.relaxedSimd ?? true) && relaxedSimdAvailable();
     this.heap = new WasmHeap(this.threads);
     this.pool = new WorkerPool(this.heap, this.threads);
-    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 });
+    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 }, opts.kernelCache);
     this.target = opts.target ?? wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
     this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
     this.profile = opts.profile;
@@ -99,9 +104,7 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
 
   compile(kernel: Kernel): Promise<WasmKernel> {
     try {
-      const before = this.compiler.size;
       const c = this.compiler.compile(kernel);
-      if (this.compiler.size > before) this.compiles++;
       let id = this.loaded.get(c);
       if (id === undefined) {
         id = this.pool.load(c.module, c.imports);
