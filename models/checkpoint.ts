@@ -63,7 +63,8 @@ export interface GenerationDefaults {
   readonly bosTokenId: number | undefined;
 }
 
-export interface LoadedCheckpoint {
+/** A checkpoint's model, graphs and binding, from its config and tensor headers alone. */
+export interface CheckpointInfo {
   readonly dir: string;
   readonly modelType: string;
   readonly spec: ModelSpec;
@@ -76,9 +77,13 @@ export interface LoadedCheckpoint {
   readonly decode: Graph;
   /** The multimodal projector, for models with a vision side. */
   readonly projector: Graph | undefined;
-  readonly weights: MapStore;
   readonly plan: BindingPlan;
+  readonly layout: CheckpointLayout;
   readonly generation: GenerationDefaults;
+}
+
+export interface LoadedCheckpoint extends CheckpointInfo {
+  readonly weights: MapStore;
 }
 
 function readJson(path: string): Json {
@@ -99,7 +104,8 @@ function tokenIds(v: unknown, what: string, source: string): number[] | undefine
   return list as number[];
 }
 
-function generationDefaults(dir: string, config: Json): GenerationDefaults {
+/** Token ids that end generation and the BOS id: generation_config.json, else config.json. */
+export function generationDefaults(dir: string, config: Json): GenerationDefaults {
   const genPath = join(dir, 'generation_config.json');
   const gen = existsSync(genPath) ? readJson(genPath) : {};
   const text = isObj(config.text_config) ? config.text_config : {};
@@ -134,24 +140,31 @@ function graphsFor(spec: ModelSpec, wdt: DType): { prefill: Graph; prefillAllLog
 }
 
 /**
- * Opens a checkpoint: validates the binding of every graph weight (throwing one CheckpointError that lists every
- * missing, unexpected and mis-shaped tensor) and then streams the weights in.
+ * A checkpoint's model from its config and tensor headers: the graphs in the tensors' dtype and the validated
+ * binding of every graph weight (one CheckpointError lists every missing, unexpected and mis-shaped tensor).
+ * Nothing is read beyond the headers.
  */
-export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): LoadedCheckpoint {
+export function inspectCheckpoint(dir: string, tensors: SafetensorsStore): CheckpointInfo {
   const { spec: declared, config, modelType } = readCheckpointConfig(dir);
+  const layout = checkpointLayout(modelType, declared.llm.tieWordEmbeddings);
+  // The graphs follow the tensors' dtype, whatever torch_dtype claims.
+  const provisional = graphsFor(declared, declared.llm.weightDtype);
+  const provisionalSpecs = weightSpecs([provisional.prefill, provisional.decode, ...(provisional.projector ? [provisional.projector] : [])]);
+  const wdt = checkpointFloatDtype(tensors, provisionalSpecs, layout) ?? declared.llm.weightDtype;
+  const spec: ModelSpec = { ...declared, llm: { ...declared.llm, weightDtype: wdt } };
+  const graphs = wdt === declared.llm.weightDtype ? provisional : graphsFor(spec, wdt);
+  const specs = weightSpecs([graphs.prefill, graphs.decode, ...(graphs.projector ? [graphs.projector] : [])]);
+  const plan = planBinding(dir, tensors, specs, layout);
+  return { dir, modelType, spec, weightDtype: wdt, ...graphs, plan, layout, generation: generationDefaults(dir, config) };
+}
+
+/** Opens a checkpoint: inspects it (see inspectCheckpoint) and then streams the weights in. */
+export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): LoadedCheckpoint {
   const tensors = SafetensorsStore.fromDir(dir);
   try {
-    const layout = checkpointLayout(modelType, declared.llm.tieWordEmbeddings);
-    // The graphs follow the tensors' dtype, whatever torch_dtype claims.
-    const provisional = graphsFor(declared, declared.llm.weightDtype);
-    const provisionalSpecs = weightSpecs([provisional.prefill, provisional.decode, ...(provisional.projector ? [provisional.projector] : [])]);
-    const wdt = checkpointFloatDtype(tensors, provisionalSpecs, layout) ?? declared.llm.weightDtype;
-    const spec: ModelSpec = { ...declared, llm: { ...declared.llm, weightDtype: wdt } };
-    const graphs = wdt === declared.llm.weightDtype ? provisional : graphsFor(spec, wdt);
-    const specs = weightSpecs([graphs.prefill, graphs.decode, ...(graphs.projector ? [graphs.projector] : [])]);
-    const plan = planBinding(dir, tensors, specs, layout);
-    const weights = loadBoundWeights(tensors, plan, opts.progress?.(plan.storedBytes));
-    return { dir, modelType, spec, weightDtype: wdt, ...graphs, weights, plan, generation: generationDefaults(dir, config) };
+    const info = inspectCheckpoint(dir, tensors);
+    const weights = loadBoundWeights(tensors, info.plan, opts.progress?.(info.plan.storedBytes));
+    return { ...info, weights };
   } finally {
     tensors.close();
   }
