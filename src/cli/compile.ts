@@ -1,34 +1,81 @@
 /**
- * `modc compile`: compiles a model for a backend's Target and prints the lowered program (steps, buffers, weight
- * manifest) or its kernels in the Kernel IR's text form.
+ * `modc compile`: compiles a model for a backend's Target and writes it as an artifact (`--out DIR`: plan.json,
+ * one kernel file per distinct kernel, README.md), or prints the lowered program (steps, buffers, weight
+ * manifest), its kernels in the Kernel IR's text form, or dispatch counts.
  */
 import { buildLanguageModel, checkTokenCounts, hasVisionInput, resolveModel } from '../../models/index.js';
 import { backendInfo, BACKENDS } from '../backends/registry.js';
 import { kernelText } from '../kernel/print.js';
 import { dispatchesPerLayer, programText } from '../kernel/program.js';
 import { compile } from '../runtime/compile.js';
-import { choiceOpt, flag, intOpt, onePositional, parse, UsageError } from './args.js';
+import { artifactDirSource, writeArtifactDir } from '../io/artifact-dir.js';
+import { loadArtifact } from '../runtime/artifact.js';
+import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
+import { ARTIFACT_TARGETS, type ArtifactTarget, buildArtifact } from './artifact-build.js';
+import { artifactReadme } from './artifact-readme.js';
 
 const TARGETS = BACKENDS.filter((b) => b.target !== undefined).map((b) => b.name);
 
-export const COMPILE_HELP = `usage: modc compile <model> --target ${TARGETS.join('|')} --emit kernels|program [--vision-tokens N] [--text-tokens T] [--threads T]
+export const COMPILE_HELP = `usage: modc compile <model | config.json | checkpoint dir> --target ${ARTIFACT_TARGETS.join('|')} --out DIR
+                    [--vision-tokens N[,N...]] [--text-tokens T] [--max-new-tokens M]
+       modc compile <model> --target ${TARGETS.join('|')} --emit kernels|program [--vision-tokens N] [--text-tokens T]
+       modc compile <model> --target ${TARGETS.join('|')} --stats
 
-Compiles the model's prefill (full pass pipeline, capacities specialised for N_v) for a backend's Target.
+Compiles the model (full pass pipeline, capacities specialised for N_v) for a backend's Target.
 
-  --target NAME       ${TARGETS.join(', ')}
+  --out DIR           write the compiled model as an artifact: plan.json (programs, buffers, weight manifest with
+                      checkpoint byte ranges when compiled from a checkpoint, symbol values, the target and its
+                      limits, format version, content hash), kernels/ (one .wasm + .wat or .ptx file per distinct
+                      kernel) and README.md; 'modc run --plan DIR --checkpoint CK' runs it without the compiler.
+                      Per N_v it holds a prefill (logits of every position, routing, KV cache) and a decode program
+  --target NAME       wasm, ptx (the PTX target of the ptx-emu backend), ptx-emu, cuda
   --emit WHAT         program: every alloc / dispatch / free step, the weight manifest and the outputs;
                       kernels: every distinct kernel in the Kernel IR's text form
-  --vision-tokens N   vision tokens N_v (default: the model's typical image)
-  --text-tokens T     text tokens (default: the model's typical prompt)
+  --vision-tokens N   vision tokens N_v (default: the model's typical image); with --out a comma-separated list
+                      gives one entry per value
+  --text-tokens T     text tokens (default: the model's typical prompt); with --out the longest prompt the
+                      artifact runs (shorter prompts are padded)
+  --max-new-tokens M  with --out: new tokens the KV cache holds after the longest prompt (default 64)
   --threads T         host threads the Wasm target is made for (default 1)
   --stats             print dispatch counts per layer as JSON instead`;
+
+function visionList(p: Parsed, fallback: number): number[] {
+  const v = strOpt(p, 'vision-tokens');
+  if (v === undefined) return [fallback];
+  const parts = v.split(',');
+  if (!parts.every((x) => /^\d+$/.test(x.trim()))) throw new UsageError(`--vision-tokens must be integers >= 0 separated by commas, got '${v}'`);
+  return parts.map((x) => Number(x.trim()));
+}
+
+async function writeArtifact(p: Parsed, outDir: string, out: (s: string) => void): Promise<number> {
+  if (strOpt(p, 'emit') !== undefined || flag(p, 'stats')) throw new UsageError('--out writes an artifact; --emit and --stats print instead: give one of them');
+  const target = choiceOpt(p, 'target', ARTIFACT_TARGETS, 'wasm') as ArtifactTarget;
+  const model = onePositional(p, 'model');
+  const spec = await resolveModel(model).catch(() => undefined);
+  const built = await buildArtifact({
+    model,
+    target,
+    visionTokens: visionList(p, spec?.vision?.defaultVisionTokens ?? 0),
+    textTokens: intOpt(p, 'text-tokens', spec?.defaultTextTokens ?? 64, 1),
+    maxNewTokens: intOpt(p, 'max-new-tokens', 64),
+    threads: intOpt(p, 'threads', 1, 1),
+  });
+  writeArtifactDir(outDir, built.plan, artifactReadme(built.artifact, built.files), built.files);
+  // Read back through the loader: what was written is what `modc run --plan` will accept.
+  const check = await loadArtifact(artifactDirSource(outDir));
+  const a = check.artifact;
+  out(`wrote ${outDir}: ${a.entries.length} entr${a.entries.length === 1 ? 'y' : 'ies'} (N_v = ${a.entries.map((e) => e.visionTokens).join(', ')}), ${a.programs.length} programs, ${a.kernels.length} kernels in ${built.files.size} files, ${a.weights.length} weights; content hash ${a.contentHash.slice(0, 16)}`);
+  return 0;
+}
 
 export async function compileCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const p = parse(argv, {
     target: { type: 'string' },
     emit: { type: 'string' },
+    out: { type: 'string' },
     'vision-tokens': { type: 'string' },
     'text-tokens': { type: 'string' },
+    'max-new-tokens': { type: 'string' },
     threads: { type: 'string' },
     stats: { type: 'boolean' },
   });
@@ -36,7 +83,10 @@ export async function compileCommand(argv: readonly string[], out: (s: string) =
     out(COMPILE_HELP);
     return 0;
   }
-  if (p.values.target === undefined) throw new UsageError(`--target is required (${TARGETS.join(', ')})`);
+  if (p.values.target === undefined) throw new UsageError(`--target is required (${ARTIFACT_TARGETS.join(', ')})`);
+  const outDir = strOpt(p, 'out');
+  if (outDir !== undefined) return writeArtifact(p, outDir, out);
+  if (strOpt(p, 'max-new-tokens') !== undefined) throw new UsageError('--max-new-tokens sizes the KV cache of an artifact: it goes with --out DIR');
   const targetName = choiceOpt(p, 'target', TARGETS, TARGETS[0] ?? 'wasm');
   const emit = choiceOpt(p, 'emit', ['kernels', 'program'] as const, 'program');
   const spec = await resolveModel(onePositional(p, 'model'));

@@ -120,7 +120,7 @@ export async function runPrompt(o: CheckpointRunOptions & { prompt: string; temp
   return 0;
 }
 
-function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; visionEmbeds?: HostTensor } {
+export function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; visionEmbeds?: HostTensor } {
   const f = SafetensorsFile.open(path);
   try {
     const known = new Set(['input_ids', 'image_features', 'vision_embeds']);

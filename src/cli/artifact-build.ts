@@ -1,0 +1,275 @@
+/**
+ * Building a compiled-model artifact (`modc compile ... --out DIR`): the model from a zoo name, a config or a
+ * checkpoint directory (read from its headers only), per vision-token count a prefill program (logits of every
+ * position, routing, the KV cache written into state) and a decode program (cache lengths dynamic) at KV-cache
+ * capacities sized for the longest prompt plus the new tokens, the projector, one rendered file per distinct
+ * kernel, and the weight manifest (with checkpoint byte ranges when compiled from a checkpoint).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import binaryen from 'binaryen';
+import {
+  buildDecodeStep,
+  buildLanguageModel,
+  buildProjector,
+  checkTokenCounts,
+  hasVisionInput,
+  inspectCheckpoint,
+  layerCapacities,
+  layerRatios,
+  type ModelSpec,
+  resolveModel,
+} from '../../models/index.js';
+import { renderPtx } from '../backends/cuda-ptx/render.js';
+import { choosePtxTarget } from '../backends/cuda-ptx/isa.js';
+import { relaxedSimdAvailable } from '../backends/wasm/features.js';
+import { renderKernel } from '../backends/wasm/render.js';
+import { backendInfo } from '../backends/registry.js';
+import { type Graph, hashString } from '../ir/index.js';
+import { compilerBuildId, compilerVersion } from '../io/build-id.js';
+import { type CheckpointLayout, SafetensorsStore } from '../io/index.js';
+import { type Kernel, kernelKey } from '../kernel/ir.js';
+import type { KernelProgram } from '../kernel/program.js';
+import type { Target } from '../kernel/target.js';
+import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactWeight, artifactText, type RendererInfo, sha256Hex } from '../runtime/artifact.js';
+import { compile } from '../runtime/compile.js';
+import { encodeProgram } from '../runtime/plan-codec.js';
+import { prefillCacheLengths } from '../runtime/session.js';
+import { UsageError } from './args.js';
+
+/** The compile targets of `modc compile --out`: registry backends with a Target ('ptx' is the ptx-emu Target). */
+export const ARTIFACT_TARGETS = ['wasm', 'ptx', 'ptx-emu', 'cuda'] as const;
+export type ArtifactTarget = (typeof ARTIFACT_TARGETS)[number];
+
+export interface ArtifactRequest {
+  /** A zoo name, a config.json, a checkpoint directory or a models/*.ts file. */
+  readonly model: string;
+  readonly target: ArtifactTarget;
+  readonly visionTokens: readonly number[];
+  /** The prefill's text tokens: the longest prompt (shorter ones are padded). */
+  readonly textTokens: number;
+  /** New tokens the KV cache holds after the longest prompt. */
+  readonly maxNewTokens: number;
+  readonly threads: number;
+}
+
+export interface BuiltArtifact {
+  readonly artifact: Artifact;
+  /** plan.json's text. */
+  readonly plan: string;
+  /** Kernel files by their path in the artifact. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Cache capacities are rounded up to this many rows, like a GenerationSession's. */
+const CAPACITY_BLOCK = 64;
+/** The level WasmDevice renders kernels at (an artifact's binaries must be what the device would render). */
+const WASM_OPTIMIZE_LEVEL = 2;
+
+interface Source {
+  readonly kind: Artifact['source']['kind'];
+  readonly spec: ModelSpec;
+  readonly modelType?: string;
+  readonly eosTokenIds: readonly number[];
+  readonly layout: CheckpointLayout | undefined;
+  /** Graph weight name -> where it is in the checkpoint. */
+  readonly located: ReadonlyMap<string, NonNullable<ArtifactWeight['checkpoint']>>;
+}
+
+/** File offset of a safetensors file's data section (8 + the header length in its first 8 bytes). */
+function dataStart(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(8);
+    readSync(fd, b, 0, 8, 0);
+    return 8 + Number(b.readBigUInt64LE(0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isCheckpointDir(arg: string): boolean {
+  try {
+    SafetensorsStore.fromDir(arg).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function resolveSource(arg: string): Promise<Source> {
+  if (!isCheckpointDir(arg)) return { kind: 'model', spec: await resolveModel(arg), eosTokenIds: [], layout: undefined, located: new Map() };
+  const tensors = SafetensorsStore.fromDir(arg);
+  try {
+    const info = inspectCheckpoint(arg, tensors);
+    const located = new Map<string, NonNullable<ArtifactWeight['checkpoint']>>();
+    const starts = new Map<string, number>();
+    for (const [weight, tensor] of info.plan.bindings) {
+      const t = tensors.info(tensor);
+      let start = starts.get(t.file);
+      if (start === undefined) starts.set(t.file, (start = dataStart(t.file)));
+      located.set(weight, { tensor, file: basename(t.file), dtype: t.stDtype, begin: start + t.begin, end: start + t.end });
+    }
+    return { kind: 'checkpoint', spec: info.spec, modelType: info.modelType, eosTokenIds: info.generation.eosTokenIds, layout: info.layout, located };
+  } finally {
+    tensors.close();
+  }
+}
+
+/** The Target and renderer of a compile target name. */
+async function targetFor(name: ArtifactTarget, threads: number): Promise<{ target: Target; renderer: RendererInfo }> {
+  const backend = name === 'ptx' ? 'ptx-emu' : name;
+  const info = backendInfo(backend);
+  if (info.target === undefined) throw new UsageError(`backend '${backend}' has no compile target`);
+  const target = await info.target({ threads });
+  if (name === 'wasm') return { target, renderer: { kind: 'wasm', relaxedFma: relaxedSimdAvailable(), optimizeLevel: WASM_OPTIMIZE_LEVEL } };
+  const choice = choosePtxTarget();
+  return { target, renderer: { kind: 'ptx', version: choice.version, target: choice.target } };
+}
+
+const fileStem = (k: Kernel, hash: string): string => `kernels/${k.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80)}-${hash.slice(0, 8)}`;
+
+/** The text form of a Wasm binary. */
+function watText(binary: Uint8Array): string {
+  const mod = binaryen.readBinary(binary);
+  try {
+    mod.setFeatures(binaryen.Features.All);
+    return mod.emitText();
+  } finally {
+    mod.dispose();
+  }
+}
+
+/** Renders one kernel for the artifact: its code file, a readable text file for binaries, its imports. */
+function render(k: Kernel, renderer: RendererInfo): { code: Uint8Array; ext: string; text?: Uint8Array; imports?: readonly string[] } {
+  const enc = new TextEncoder();
+  if (renderer.kind === 'wasm') {
+    const r = renderKernel(k, { relaxedFma: renderer.relaxedFma, optimizeLevel: renderer.optimizeLevel });
+    return { code: r.binary, ext: 'wasm', text: enc.encode(watText(r.binary)), imports: r.imports };
+  }
+  if (renderer.kind === 'ptx') return { code: enc.encode(renderPtx(k, { target: choosePtxTarget() }).ptx), ext: 'ptx' };
+  throw new UsageError('WGSL artifacts need the WebGPU backend, which this build does not have');
+}
+
+/** The kernel table shared by the programs (one entry per distinct kernel object), with the rendered files. */
+async function kernelTable(programs: readonly KernelProgram[], renderer: RendererInfo) {
+  const entries: ArtifactKernel[] = [];
+  const index = new Map<string, number>();
+  const byKernel = new Map<Kernel, number>();
+  const files = new Map<string, Uint8Array>();
+  const byHash = new Map<string, Pick<ArtifactKernel, 'code' | 'text' | 'imports'>>();
+  for (const p of programs)
+    for (const k of p.kernels) {
+      if (byKernel.has(k)) continue;
+      const key = kernelKey(k);
+      const id = `${k.name}|${key}`;
+      let i = index.get(id);
+      if (i === undefined) {
+        const hash = hashString(key);
+        let rendered = byHash.get(hash);
+        if (rendered === undefined) {
+          const r = render(k, renderer);
+          const stem = fileStem(k, hash);
+          const code = { path: `${stem}.${r.ext}`, sha256: await sha256Hex(r.code), bytes: r.code.length };
+          files.set(code.path, r.code);
+          let text: ArtifactKernel['text'];
+          if (r.text) {
+            text = { path: `${stem}.wat`, sha256: await sha256Hex(r.text), bytes: r.text.length };
+            files.set(text.path, r.text);
+          }
+          rendered = { code, ...(text ? { text } : {}), ...(r.imports ? { imports: r.imports } : {}) };
+          byHash.set(hash, rendered);
+        }
+        i = entries.push({ kernel: k, hash, ...rendered }) - 1;
+        index.set(id, i);
+      }
+      byKernel.set(k, i);
+    }
+  return { entries, files, indexOf: (k: Kernel): number => byKernel.get(k) ?? -1 };
+}
+
+/** Every weight the programs read, in first-use order, with where a checkpoint holds it. */
+function weightManifest(programs: readonly KernelProgram[], src: Source): ArtifactWeight[] {
+  const out = new Map<string, ArtifactWeight>();
+  for (const p of programs)
+    for (const w of p.weights) {
+      if (out.has(w.name)) continue;
+      const located = src.located.get(w.name);
+      out.set(w.name, { name: w.name, dtype: w.dtype, shape: w.shape, candidates: src.layout?.candidates(w.name) ?? [w.name], ...(located ? { checkpoint: located } : {}) });
+    }
+  return [...out.values()];
+}
+
+interface Graphs {
+  readonly prefill: Graph;
+  readonly decode: Graph;
+  readonly projector: Graph | undefined;
+}
+
+/** One entry: the programs for N_v vision tokens, with the cache sized for the longest prompt plus the new tokens. */
+function entryFor(spec: ModelSpec, g: Graphs, target: Target, nv: number, req: ArtifactRequest, add: (p: KernelProgram) => number): ArtifactEntry {
+  const L = spec.llm.numLayers;
+  const T = req.textTokens;
+  const vision = hasVisionInput(spec);
+  checkTokenCounts(spec, nv, T);
+  const base: Record<string, number> = vision ? { T, N_v: nv } : { T };
+  const lengths = prefillCacheLengths(g.prefill, L, base);
+  const caps: Record<string, number> = {};
+  lengths.forEach((len, l) => (caps[`C${l}`] = Math.ceil(Math.max(1, len + req.maxNewTokens) / CAPACITY_BLOCK) * CAPACITY_BLOCK));
+  const ratios = spec.mod ? layerRatios(spec.mod.schedule, L) : new Array<null>(L).fill(null);
+  const kept = layerCapacities(ratios, nv);
+  const prefillSymbols = { ...base, ...caps };
+  const decodeSymbols = { N: 1, ...caps };
+  const dynamic = Array.from({ length: L }, (_, l) => `L${l}`);
+  const entry: ArtifactEntry = {
+    visionTokens: nv,
+    maxTextTokens: T,
+    maxNewTokens: req.maxNewTokens,
+    layers: lengths.map((len, l) => ({ capacity: ratios[l] === null || ratios[l] === undefined ? null : (kept[l] ?? 0), visionRows: len - T, cacheCapacity: caps[`C${l}`] ?? 0 })),
+    prefill: { program: add(compile(g.prefill, target, prefillSymbols)), symbols: prefillSymbols },
+    decode: { program: add(compile(g.decode, target, decodeSymbols, { dynamic })), symbols: decodeSymbols, dynamic },
+  };
+  // The projector's rows are the image's N_v for LLaVA-1.5; anyres images add newline rows after projecting.
+  if (g.projector && spec.vision?.imageAspectRatio !== 'anyres' && nv > 0) return { ...entry, projector: { program: add(compile(g.projector, target, { N_v: nv })), symbols: { N_v: nv } } };
+  return entry;
+}
+
+export async function buildArtifact(req: ArtifactRequest): Promise<BuiltArtifact> {
+  if (req.visionTokens.length === 0) throw new UsageError('give at least one --vision-tokens value');
+  const src = await resolveSource(req.model);
+  const spec = src.spec;
+  const wdt = spec.llm.weightDtype;
+  const graphs: Graphs = {
+    prefill: buildLanguageModel(spec, { weightDtype: wdt, kvState: true, exportRouting: true }),
+    decode: buildDecodeStep(spec, { weightDtype: wdt }),
+    projector: spec.vision ? buildProjector(spec, { weightDtype: wdt }) : undefined,
+  };
+  const { target, renderer } = await targetFor(req.target, req.threads);
+  const programs: KernelProgram[] = [];
+  const add = (p: KernelProgram): number => programs.push(p) - 1;
+  const entries = [...new Set(req.visionTokens)].sort((a, b) => a - b).map((nv) => entryFor(spec, graphs, target, hasVisionInput(spec) ? nv : 0, req, add));
+  const table = await kernelTable(programs, renderer);
+  const ratios = spec.mod ? layerRatios(spec.mod.schedule, spec.llm.numLayers) : new Array<null>(spec.llm.numLayers).fill(null);
+  const artifact: Omit<Artifact, 'format' | 'formatVersion' | 'contentHash'> = {
+    compiler: { name: 'modc', version: compilerVersion(), build: compilerBuildId() },
+    source: { kind: src.kind, name: req.model },
+    model: {
+      name: spec.name,
+      ...(src.modelType !== undefined ? { modelType: src.modelType } : {}),
+      numLayers: spec.llm.numLayers,
+      hiddenSize: spec.llm.hiddenSize,
+      vocabSize: spec.llm.vocabSize,
+      layerRatios: ratios,
+      eosTokenIds: src.eosTokenIds,
+      spec,
+    },
+    target,
+    renderer,
+    entries,
+    programs: programs.map((p) => encodeProgram(p, table.indexOf)),
+    kernels: table.entries,
+    weights: weightManifest(programs, src),
+  };
+  const plan = await artifactText(artifact);
+  return { artifact: { format: 'modc-plan', formatVersion: 1, contentHash: '', ...artifact }, plan, files: table.files };
+}
