@@ -6,10 +6,12 @@
 import { CPU_TILING } from '../kernel/builders/matmul.js';
 import type { Schedules, Target } from '../kernel/target.js';
 import { DeviceExecutor } from '../runtime/device-executor.js';
+import type { ProgramStore } from '../runtime/compile.js';
 import type { Executor } from '../runtime/executor.js';
 import { PtxEmuDevice, ptxTarget } from './cuda-ptx/index.js';
 import { referenceExecutor } from './reference/index.js';
 import { wasmExecutor, wasmTarget } from './wasm/index.js';
+import type { WasmKernelCache } from './wasm/kernel-cache.js';
 
 /**
  * The PTX GPU schedules, with the matmul and GEMV on the packed CPU schedule until the GPU matmul builders are
@@ -23,6 +25,9 @@ export function ptxSchedules(): Schedules {
 export interface BackendOptions {
   /** Host threads (CPU backends). */
   readonly threads?: number;
+  /** Persistent caches of compiled programs and rendered Wasm kernels (the CLI's disk cache). */
+  readonly programStore?: ProgramStore;
+  readonly kernelCache?: WasmKernelCache;
 }
 
 export interface BackendInfo {
@@ -46,14 +51,21 @@ export const BACKENDS: readonly BackendInfo[] = [
     name: 'wasm',
     description: 'WebAssembly SIMD128 on a worker pool (the default)',
     unavailable: () => Promise.resolve(undefined),
-    create: (o) => Promise.resolve(wasmExecutor(o?.threads !== undefined ? { threads: o.threads } : {})),
+    create: (o) =>
+      Promise.resolve(
+        wasmExecutor({
+          ...(o?.threads !== undefined ? { threads: o.threads } : {}),
+          ...(o?.programStore ? { programStore: o.programStore } : {}),
+          ...(o?.kernelCache ? { kernelCache: o.kernelCache } : {}),
+        }),
+      ),
     target: (o) => Promise.resolve(wasmTarget({ threads: o?.threads ?? 1 })),
   },
   {
     name: 'ptx-emu',
     description: 'the emitted PTX run by modc\'s PTX interpreter on the CPU (the CUDA path without a GPU; slow)',
     unavailable: () => Promise.resolve(undefined),
-    create: () => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }))),
+    create: (o) => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }), o?.programStore ? { programStore: o.programStore } : {})),
     target: () => Promise.resolve({ ...ptxTarget(), schedules: ptxSchedules() }),
   },
   {

@@ -10,6 +10,7 @@ import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, Usa
 import type { CommandIO } from './main.js';
 import { requireOne, runInputs, runPrompt } from './run-checkpoint.js';
 import type { SamplingOptions } from '../runtime/sampling.js';
+import { CACHE_HELP, CACHE_OPTIONS, cacheReport, openCaches } from './cache.js';
 
 export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
        modc run --checkpoint DIR --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
@@ -40,6 +41,7 @@ a terminal (or with --progress).
   --progress          draw the loading progress bar even when stderr is not a terminal
   --backend NAME      wasm (default: WebAssembly SIMD, multi-threaded, compiled with the full pass pipeline) or
                       reference (the interpreter; the oracle of the other backends)
+${CACHE_HELP}
 
 Without --checkpoint, runs the prefill of <model> (zoo name, config.json, models/*.ts) on seeded random weights and
 a seeded random prompt (T text tokens around N_v vision embeddings) and prints the next-token prediction, the
@@ -98,12 +100,15 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     dtype: { type: 'string' },
     'max-weight-gib': { type: 'string' },
     json: { type: 'boolean' },
+    ...CACHE_OPTIONS,
   });
   if (flag(p, 'help')) {
     out(RUN_HELP);
     return 0;
   }
   const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
+  const caches = openCaches(p);
+  const cacheOpts = caches ? { programStore: caches.programs, kernelCache: caches.kernels } : {};
   const dir = strOpt(p, 'checkpoint');
   if (dir !== undefined) {
     if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);
@@ -111,7 +116,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     const inputs = strOpt(p, 'inputs');
     const outPath = strOpt(p, 'out');
     requireOne(prompt, inputs, outPath);
-    const executor = await createExecutor(backend);
+    const executor = await createExecutor(backend, cacheOpts);
     try {
       const common = { dir, executor, sampling: samplingOptions(p), progress: flag(p, 'progress') };
       if (inputs !== undefined && outPath !== undefined) {
@@ -128,6 +133,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
       );
     } finally {
       await executor.dispose();
+      if (flag(p, 'verbose')) cacheReport(caches).forEach((l) => io.progress.write(`${l}\n`));
     }
   }
   const misplaced = CHECKPOINT_ONLY.filter((o) => p.values[o] !== undefined);
@@ -149,7 +155,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   const weights = randomWeights(graph, seed);
   const inputs = randomLlavaInputs(spec, t, nv, seed);
   const t1 = performance.now();
-  const executor = await createExecutor(backend);
+  const executor = await createExecutor(backend, cacheOpts);
   const prepared = await executor.prepare(graph, weights);
   // The first run compiles the plan for these token counts (and uploads weights); the second is the prefill itself.
   await prepared.run(inputs);
@@ -186,6 +192,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     routing,
     ms: { setup: t1 - t0, firstRun: t2 - t1, prefill: t3 - t2 },
   };
+  if (flag(p, 'verbose')) cacheReport(caches).forEach((l) => io.progress.write(`${l}\n`));
   if (flag(p, 'json')) {
     out(JSON.stringify(summary, null, 2));
     return 0;
