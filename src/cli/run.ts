@@ -190,7 +190,8 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     nextToken: next.index,
     nextTokenLogit: next.value,
     routing,
-    ms: { setup: t1 - t0, firstRun: t2 - t1, prefill: t3 - t2 },
+    // sinceStart: when the timed prefill began, in ms since the process started (performance.now's origin).
+    ms: { setup: t1 - t0, firstRun: t2 - t1, prefill: t3 - t2, sinceStart: t2 },
   };
   if (flag(p, 'verbose')) cacheReport(caches).forEach((l) => io.progress.write(`${l}\n`));
   if (flag(p, 'json')) {
