@@ -9,6 +9,9 @@ import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/el
 import { matmulGrid, matmulKernel, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
 import { rmsnormKernel, rowGrid, softmaxKernel } from '../../src/kernel/builders/reduce.js';
 import { type ElemType, k, type KBinaryFn, type Kernel, type KNode, type ScalarType } from '../../src/kernel/index.js';
+import { gpuGemvGrid, gpuGemvKernel, type GpuGemvSpec } from '../../src/kernel/builders/gpu/gemv.js';
+import { gpuMatmulGrid, gpuMatmulKernel, type GpuMatmulSpec } from '../../src/kernel/builders/gpu/matmul.js';
+import type { MatmulEpilogue } from '../../src/kernel/builders/matmul.js';
 import { Rng } from '../../src/runtime/random.js';
 import type { KernelCase } from './device-harness.js';
 
@@ -256,6 +259,99 @@ function builderCases(): KernelCase[] {
     grid: elementwiseGrid(30),
     compare: { abs: 1e-6, rel: 1e-5 },
   });
+  return [...cases, ...gpuLinearCases()];
+}
+
+/** W [n, k] in a storage type: the host array the kernel binds and the f32 values it holds. */
+function weightIn(elem: 'f32' | 'f16' | 'bf16', w: Float32Array): { readonly bits: Float32Array | Uint16Array; readonly values: Float32Array } {
+  if (elem === 'f32') return { bits: w, values: w };
+  const bits = Uint16Array.from(w, elem === 'f16' ? numberToF16Bits : numberToBf16Bits);
+  return { bits, values: Float32Array.from(bits, elem === 'f16' ? f16BitsToNumber : bf16BitsToNumber) };
+}
+
+/**
+ * The GPU matmul ('gpu-tiled', register and shared-memory tiles) and GEMV ('gpu') schedules: the plain case
+ * against a host formula (C = A @ W^T + bias), the others (gathered A rows, scattered C rows, output windows,
+ * mapped row scales, in-place residuals, K not a multiple of 4, 16-bit weights) against the Wasm KernelRunner.
+ */
+function gpuLinearCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const tol = { abs: 2e-5, rel: 2e-5 };
+  const register = { kind: 'gpu-tiled', tileM: 8, tileN: 8, tileK: 8, threads: 4, sharedTiles: false } as const;
+  const sharedTiles = { kind: 'gpu-tiled', tileM: 8, tileN: 16, tileK: 8, threads: 16, sharedTiles: true } as const;
+  const gemv = { kind: 'gpu', maxRows: 2, threads: 8, colsPerGroup: 3 } as const;
+  {
+    const [m, kk, n] = [13, 40, 21];
+    const a = randn(m * kk);
+    const w = randn(n * kk, 0.2);
+    const bias = randn(n, 0.1);
+    const want = new Float32Array(m * n);
+    for (let r = 0; r < m; r++)
+      for (let c = 0; c < n; c++) {
+        let acc = 0;
+        for (let i = 0; i < kk; i++) acc += (a[r * kk + i] ?? 0) * (w[c * kk + i] ?? 0);
+        want[r * n + c] = acc + (bias[c] ?? 0);
+      }
+    const epilogue: MatmulEpilogue[] = [{ kind: 'bias', buffer: 'bias' }];
+    for (const [label, schedule] of [['register tiles', register], ['shared tiles', sharedTiles]] as const) {
+      const spec: GpuMatmulSpec = { name: `gmm_${label.split(' ')[0]}`, k: kk, n, wElem: 'f32', schedule, epilogue };
+      cases.push({
+        name: `builder: gpu matmul (${label}) C = A @ W^T + bias`,
+        kernel: gpuMatmulKernel(spec),
+        buffers: { a, w, c: new Float32Array(m * n), bias },
+        params: { M: m },
+        grid: gpuMatmulGrid(spec, m),
+        compare: { abs: 1e-5, rel: 1e-5 },
+        expect: { c: want },
+      });
+    }
+    const gspec: GpuGemvSpec = { name: 'ggemv', k: kk, n, wElem: 'f32', schedule: gemv, epilogue };
+    cases.push({
+      name: 'builder: gpu gemv C = A @ W^T + bias',
+      kernel: gpuGemvKernel(gspec),
+      buffers: { a, w, c: new Float32Array(m * n), bias },
+      params: { M: m },
+      grid: gpuGemvGrid(gspec, m),
+      compare: { abs: 1e-5, rel: 1e-5 },
+      expect: { c: want },
+    });
+  }
+  // Gathered rows, scattered into a wider output window, with a mapped row scale, an activation and a residual.
+  const [m, kk, n, rowsIn, rowsOut, ldc, cCol0] = [5, 37, 10, 9, 11, 16, 3];
+  const aRows = Int32Array.from([8, 1, 4, 0, 6]);
+  const cRows = Int32Array.from([10, 2, 7, 0, 5]);
+  const epilogue: MatmulEpilogue[] = [
+    { kind: 'bias', buffer: 'bias', elem: 'bf16' },
+    { kind: 'unary', fn: 'tanh' },
+    { kind: 'rowScale', buffer: 'scale', mapped: true },
+    { kind: 'binary', fn: 'add', buffer: 'c', mapped: true, operandFirst: true },
+  ];
+  for (const elem of ['f32', 'f16', 'bf16'] as const) {
+    const w = weightIn(elem, randn(n * kk, 0.3)).bits;
+    const bias = Uint16Array.from(randn(n, 0.1), numberToBf16Bits);
+    const bufs = { a: randn(rowsIn * kk), w, c: randn(rowsOut * ldc), aRows, cRows, bias, scale: randn(rowsOut) };
+    const base = { k: kk, n, wElem: elem, gatherA: true, scatterC: true, ldc, cCol0, epilogue };
+    for (const [label, schedule] of [['register tiles', register], ['shared tiles', sharedTiles]] as const) {
+      const spec: GpuMatmulSpec = { ...base, name: `gmm_${elem}_${label.split(' ')[0]}`, schedule };
+      cases.push({
+        name: `builder: gpu matmul (${label}) ${elem} weights, gather, scatter, window, residual`,
+        kernel: gpuMatmulKernel(spec),
+        buffers: bufs,
+        params: { M: m },
+        grid: gpuMatmulGrid(spec, m),
+        compare: tol,
+      });
+    }
+    const gspec: GpuGemvSpec = { ...base, name: `ggemv_${elem}`, schedule: gemv };
+    cases.push({
+      name: `builder: gpu gemv ${elem} weights, gather, scatter, window, residual`,
+      kernel: gpuGemvKernel(gspec),
+      buffers: bufs,
+      params: { M: m },
+      grid: gpuGemvGrid(gspec, m),
+      compare: tol,
+    });
+  }
   return cases;
 }
 
