@@ -131,7 +131,8 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
     this.live(`alloc '${label}'`);
     const max = this.adapter.limits.maxBufferSize;
     if (bytes > max) throw new DeviceError(`webgpu: buffer '${label}' of ${bytes} bytes exceeds the adapter's maxBufferSize of ${max}`);
-    const size = Math.min(sizeClass(bytes), Math.floor(max / 4) * 4);
+    // Sizes are multiples of 16: vec4 views of a buffer (alignment.ts) then cover every element.
+    const size = Math.min(sizeClass(bytes), Math.floor(max / 16) * 16);
     const reused = this.pool.take(size);
     if (reused !== undefined) {
       // A fresh GPUBuffer is zero-filled; a reused one is cleared in command order.

@@ -14,8 +14,11 @@ import type { BufferDecl, Kernel, TargetCaps } from '../../kernel/index.js';
 import type { HelperName } from './helpers.js';
 
 export interface BufferStorage {
-  /** word: one 4-byte element per array element; packed16 / packed8: elements packed into u32 words. */
-  readonly kind: 'word' | 'packed16' | 'packed8' | 'native16';
+  /**
+   * word: one 4-byte element per array element; vec4: four per array element (read-only buffers whose vector
+   * loads are all at multiples of 4); packed16 / packed8: elements packed into u32 words; native16: array<f16>.
+   */
+  readonly kind: 'word' | 'vec4' | 'packed16' | 'packed8' | 'native16';
   readonly elem: BufferDecl['elem'];
   /** The WGSL type of the binding. */
   readonly wgslArray: string;
@@ -23,12 +26,13 @@ export interface BufferStorage {
   readonly atomic: boolean;
 }
 
-export function bufferStorage(b: BufferDecl, caps: TargetCaps): BufferStorage {
+export function bufferStorage(b: BufferDecl, caps: TargetCaps, alignedVectors: boolean): BufferStorage {
   const written = b.access !== 'read';
   switch (b.elem) {
     case 'f32':
     case 'i32':
     case 'u32':
+      if (alignedVectors && !written && b.elem !== 'u32') return { kind: 'vec4', elem: b.elem, wgslArray: `array<vec4<${b.elem}>>`, atomic: false };
       return { kind: 'word', elem: b.elem, wgslArray: `array<${b.elem}>`, atomic: false };
     case 'f16':
       if (!written && caps.f16Math) return { kind: 'native16', elem: b.elem, wgslArray: 'array<f16>', atomic: false };
@@ -49,7 +53,8 @@ export function storageAccessors(k: Kernel, storage: ReadonlyMap<string, BufferS
   // Vector accessors of packed buffers call the scalar ones.
   for (const u of used) {
     const m = /^mdc_(ld|st)4_(.*)$/.exec(u);
-    if (m && storage.get(m[2] ?? '')?.kind !== 'word' && storage.has(m[2] ?? '')) want.add(`mdc_${m[1]}_${m[2]}`);
+    const kind = storage.get(m?.[2] ?? '')?.kind;
+    if (m && kind !== undefined && kind !== 'word' && kind !== 'vec4') want.add(`mdc_${m[1]}_${m[2]}`);
   }
   for (const name of [...want].sort()) {
     const m = /^mdc_(ld|st)(4?)_(.*)$/.exec(name);
@@ -64,6 +69,12 @@ export function storageAccessors(k: Kernel, storage: ReadonlyMap<string, BufferS
     }
     if (s.kind === 'word') {
       out.push(wordAccessor(op === 'ld', buf, s.elem as 'f32' | 'i32' | 'u32'));
+      continue;
+    }
+    if (s.kind === 'vec4') {
+      // Allocations are multiples of 16 bytes, so every element of the buffer lies in a whole vec4.
+      const t = s.elem as 'f32' | 'i32';
+      out.push(four ? `fn mdc_ld4_${buf}(i: i32) -> vec4<${t}> { return ${buf}[i >> 2u]; }` : `fn mdc_ld_${buf}(i: i32) -> ${t} { return ${buf}[i >> 2u][i & 3i]; }`);
       continue;
     }
     out.push(op === 'ld' ? (four ? packedLoad4(buf, s) : packedLoad(buf, s, helper)) : four ? packedStore4(buf, s) : packedStore(buf, s, helper));

@@ -5,12 +5,13 @@
  * scatter of C rows, the output window ldc / cCol0 and the same epilogue chain. A workgroup computes a
  * tileM x tileN block of C; each thread a register tile of rm x rn outputs (rows tr + i*ty, columns tc + j*tx:
  * neighbouring threads take neighbouring columns). A and W are both K-contiguous, so the register path reads
- * 4 K values per vector load and keeps f32x4 partial sums; `sharedTiles` stages tileK slices of A and W through
- * workgroup memory instead. Accumulation is f32 in a fixed order.
+ * 4 K values per vector load into scalar accumulators (f32x4 partial sums would need four times the registers:
+ * slower on llvmpipe); `sharedTiles` stages tileK slices of A and W through workgroup memory instead.
+ * Accumulation is f32, sequential over K.
  */
 import {
   add, assign, barrier, binary, block, decl, div, f32, fma, gid, global, iff, lane, lid, load, lt, min, mul, param, range, rem, select, shared,
-  splat, store, sub, unary, v,
+  store, sub, unary, v,
 } from '../../dsl.js';
 import type { ArrayDecl, BufferDecl, ElemType, Kernel, KNode } from '../../ir.js';
 import type { MatmulSchedule } from '../../target.js';
@@ -124,7 +125,6 @@ export function gpuMatmulKernel(spec: GpuMatmulSpec): Kernel {
   const rowOf = (i: number): KNode => add(add(row0, v('tr')), i * ty);
   const colOf = (j: number): KNode => add(add(col0, v('tc')), j * tx);
   const body: KNode[] = [];
-  const acc = (i: number, j: number): string => `acc${i}_${j}`;
   const shared_: ArrayDecl[] = [];
 
   if (!s.sharedTiles) {
@@ -132,15 +132,14 @@ export function gpuMatmulKernel(spec: GpuMatmulSpec): Kernel {
     for (const i of rows) pre.push(decl(`pa${i}`, mul(aRowOf(spec, min(rowOf(i), sub(M, 1))), K)));
     for (const j of cols) pre.push(decl(`pw${j}`, mul(min(colOf(j), N - 1), K)));
     const k4 = K - (K % 4);
-    for (const i of rows) for (const j of cols) pre.push(decl(acc(i, j), splat(f32(0))));
+    for (const i of rows) for (const j of cols) pre.push(decl(`s${i}_${j}`, f32(0)));
     const unroll = s.tileK % 4 === 0 && s.tileK > 0 && k4 % s.tileK === 0 ? s.tileK / 4 : 1;
     const step = (u: number): KNode[] => [
       ...rows.map((i) => decl(`av${i}_${u}`, load(global('a'), add(v(`pa${i}`), add(v('kk'), 4 * u)), 'f32x4'))),
       ...cols.map((j) => decl(`wv${j}_${u}`, load(global('w'), add(v(`pw${j}`), add(v('kk'), 4 * u)), 'f32x4'))),
-      ...rows.flatMap((i) => cols.map((j) => assign(acc(i, j), fma(v(`av${i}_${u}`, 'f32x4'), v(`wv${j}_${u}`, 'f32x4'), v(acc(i, j), 'f32x4'))))),
+      ...[0, 1, 2, 3].flatMap((l) => rows.flatMap((i) => cols.map((j) => assign(`s${i}_${j}`, fma(lane(v(`av${i}_${u}`, 'f32x4'), l), lane(v(`wv${j}_${u}`, 'f32x4'), l), v(`s${i}_${j}`, 'f32')))))),
     ];
     if (k4 > 0) body.push(range('kk', 0, k4, Array.from({ length: unroll }, (_, u) => step(u)).flat(), 4 * unroll));
-    for (const i of rows) for (const j of cols) body.push(decl(`s${i}_${j}`, laneSum(v(acc(i, j), 'f32x4'))));
     if (K % 4 !== 0)
       body.push(
         range('kt', k4, K, [
