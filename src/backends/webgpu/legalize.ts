@@ -120,7 +120,7 @@ export interface LegalizedKernel {
 
 /** Names of the rules in the order they run (docs/webgpu.md describes each). */
 export const WGSL_RULES = [
-  'rename-reserved', 'fold-grid', 'nan-by-bits', 'bool-via-i32', 'shift-amount-mod-32', 'int-div-rem-policy', 'nan-min-max',
+  'rename-reserved', 'fold-grid', 'nan-by-bits', 'ne-unordered', 'bool-via-i32', 'shift-amount-mod-32', 'int-div-rem-policy', 'nan-min-max',
   'float-to-int-saturate', 'uniform-loop-bounds',
 ] as const;
 
@@ -197,6 +197,17 @@ export function legalizeForWgsl(kern: Kernel, caps: TargetCaps): LegalizedKernel
         const [a, b] = n.src;
         if (a === undefined || b === undefined || a.type !== 'f32' || nodeKey(a) !== nodeKey(b)) return undefined;
         return n.arg === 'ne' ? isNanBits(a) : k.unary('not', isNanBits(a));
+      },
+    },
+    {
+      // Kernel IR's float `ne` is true when either operand is NaN (IEEE unordered); SwiftShader compiles WGSL's
+      // != on floats as an ordered comparison (false for NaN), so it is printed as !(a == b).
+      name: 'ne-unordered',
+      apply: (n) => {
+        if (n.op !== 'cmp' || n.arg !== 'ne') return undefined;
+        const [a, b] = n.src;
+        if (a === undefined || b === undefined || a.type !== 'f32') return undefined;
+        return k.unary('not', k.cmp('eq', a, b));
       },
     },
     {

@@ -26,7 +26,7 @@ export async function openDawnDevice(opts: DawnOptions = {}): Promise<WebGpuDevi
   const adapter = await gpu.requestAdapter({ featureLevel: opts.featureLevel ?? 'compatibility' });
   if (adapter === null)
     throw new WebGpuUnavailable(
-      `Dawn (${flags.join(' ')}) found no adapter: install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri for Mesa llvmpipe (EGL_PLATFORM=${process.env.EGL_PLATFORM})`,
+      `Dawn (${flags.join(' ')}) found no adapter: without a GPU it needs Mesa llvmpipe (apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) and EGL_PLATFORM=surfaceless in the environment the process started with (jest tests cannot set it)`,
     );
   return openAdapterDevice(adapter, `Dawn, ${flags.join(' ')}`, { ...opts, keepAlive: gpu });
 }
