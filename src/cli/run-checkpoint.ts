@@ -153,7 +153,7 @@ function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; 
 export async function runInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void): Promise<number> {
   const given = readInputs(o.inputs);
   const ck = load(o, io);
-  const session = await GenerationSession.create(o.executor, ck, ck.weights);
+  const session = await GenerationSession.create(o.executor, { prefill: ck.prefillAllLogits, decode: ck.decode }, ck.weights);
   try {
     let vision = given.visionEmbeds;
     if (given.imageFeatures) {

@@ -16,3 +16,4 @@ export * from './expr.js';
 export * from './scalar.js';
 export * from './bind.js';
 export * from './numerics.js';
+export * from './hash.js';

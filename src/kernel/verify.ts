@@ -97,7 +97,7 @@ export function verifyKernel(k: Kernel): string[] {
         return allUniform;
       case 'binary':
         same(n, [0, 1], where);
-        if (INT_BINARY.has(n.arg) && n.type !== 'i32' && n.type !== 'u32' && !(n.type === 'bool' && n.arg !== 'rem' && n.arg !== 'shl' && n.arg !== 'shr'))
+        if (INT_BINARY.has(n.arg) && n.type !== 'i32' && n.type !== 'u32' && !(n.type === 'bool' && n.arg !== 'rem' && n.arg !== 'shl' && n.arg !== 'shr') && !(n.type === 'i32x4' && (n.arg === 'and' || n.arg === 'or' || n.arg === 'xor')))
           err(where, `${n.arg} needs integer operands, got ${n.type}`);
         if (n.type === 'bool' && !INT_BINARY.has(n.arg)) err(where, `${n.arg} on bool`);
         return allUniform;

@@ -37,5 +37,5 @@ describe('modc bench / run on wasm', () => {
     expect(w.backend).toBe('wasm');
     expect(w.routing).toEqual(ref.routing);
     expect(w.nextToken).toBe(ref.nextToken);
-  });
+  }, 60_000);
 });

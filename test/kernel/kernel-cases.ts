@@ -242,7 +242,7 @@ function builderCases(): KernelCase[] {
       q: randn(5 * 4 * 8), k: randn(9 * 2 * 8), v: randn(9 * 2 * 8),
       qPos: Int32Array.from([2, 4, 6, 7, 9]), kPos: Int32Array.from([0, 1, 2, 4, 5, 6, 7, 8, 9]), out: new Float32Array(5 * 4 * 8),
     },
-    params: {},
+    params: { kvLen: 9 },
     grid: attentionGrid(att),
     compare: { abs: 1e-5, rel: 1e-5 },
   });

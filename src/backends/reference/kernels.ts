@@ -373,6 +373,16 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
     });
     return [tensor(base.dtype, base.shape, out)];
   },
+  cacheWrite: (ins, a, ctx) => {
+    const [cache, rows] = [arg(ins, 0, ctx), arg(ins, 1, ctx)];
+    const [c, n] = [cache.shape[0] ?? 0, rows.shape[0] ?? 0];
+    const off = ctx.dim(a.offset);
+    if (off < 0 || off + n > c) ctx.fail(`rows [${off}, ${off + n}) are outside the cache's ${c} rows`);
+    const width = sizeOf(cache.shape.slice(1));
+    const out = cache.data.slice();
+    copyRows(out, off * width, rows.data, 0, n * width);
+    return [tensor(cache.dtype, cache.shape, out)];
+  },
   modRoute: (ins, a, ctx) => modRouteReference(ins, a, ctx),
   fusedRoute: (ins, a, ctx) => fusedRouteReference(ins, a, ctx),
   stringCombine: (ins, _a, ctx) => [stringCombineReference(ins, ctx)],

@@ -138,7 +138,8 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     { name: 'c', elem: 'f32', access: spec.epilogue.some((e) => e.kind === 'binary' && e.buffer === 'c') ? 'readwrite' : 'write' },
   ];
   if (spec.gatherA) buffers.push({ name: 'aRows', elem: 'i32', access: 'read' });
-  if (spec.scatterC) buffers.push({ name: 'cRows', elem: 'i32', access: 'read' });
+  // cRows is the output row map: C rows are scattered by it (scatterC), and `mapped` epilogue operands read by it.
+  if (spec.scatterC || spec.epilogue.some((e) => (e.kind === 'rowScale' || e.kind === 'binary') && e.mapped)) buffers.push({ name: 'cRows', elem: 'i32', access: 'read' });
   for (const e of spec.epilogue)
     if ((e.kind === 'bias' || e.kind === 'rowScale' || e.kind === 'binary') && !buffers.some((b) => b.name === e.buffer))
       buffers.push({ name: e.buffer, elem: e.kind === 'bias' ? (e.elem ?? 'f32') : 'f32', access: 'read' });
