@@ -191,3 +191,27 @@ describe('webgpu device on Dawn', () => {
     await d.dispose();
   });
 });
+
+describe("Dawn's null backend (compiles, never runs)", () => {
+  it('validates the shader-f16 variants and the real-GPU schedules the llvmpipe adapter cannot run', async () => {
+    if (missing !== undefined) return;
+    const d = await openDawnDevice({ dawnFlags: ['backend=null'], featureLevel: 'core' });
+    try {
+      expect(d.target.caps.f16Math).toBe(true);
+      expect(d.target.schedules.matmul).toMatchObject({ kind: 'gpu-tiled', sharedTiles: true });
+      const { gpuMatmulKernel } = await import('../../../src/kernel/builders/gpu/matmul.js');
+      const { gpuGemvKernel } = await import('../../../src/kernel/builders/gpu/gemv.js');
+      const { matmul, gemv } = d.target.schedules;
+      if (matmul.kind !== 'gpu-tiled' || gemv.kind !== 'gpu') throw new Error('expected GPU schedules');
+      const base = { k: 256, n: 96, wElem: 'f16' as const, epilogue: [{ kind: 'bias' as const, buffer: 'bias', elem: 'f16' as const }] };
+      const mm = await d.compile(gpuMatmulKernel({ ...base, name: 'mm_f16', schedule: matmul }));
+      const gv = await d.compile(gpuGemvKernel({ ...base, name: 'gemv_f16', schedule: gemv }));
+      for (const c of [mm, gv]) {
+        expect(c.wgsl.code).toMatch(/^enable f16;/);
+        expect(c.wgsl.code).toContain('var<storage, read> w: array<f16>;');
+      }
+    } finally {
+      await d.dispose();
+    }
+  });
+});
