@@ -1,7 +1,9 @@
 /**
  * f32 matmul on WebGPU in Node (Dawn; Mesa llvmpipe without a GPU): modc's GPU matmul schedule against jax-js's
  * WebGPU backend on the same adapter, runs alternating so load changes hit both, medians and spread of the
- * repeats, GFLOP/s and the ratio, and `uptime` for the machine's load. Both results are checked against a host
+ * repeats, GFLOP/s and the ratio, and `uptime` for the machine's load. Each run's CPU time is reported too:
+ * llvmpipe's worker threads are in-process, so GFLOP per CPU-second is what the code costs when other
+ * processes share the cores (wall-clock GFLOP/s with all cores free approaches it times the core count). Both results are checked against a host
  * dot product on sampled entries before anything is timed.
  *
  *   npm run bench:webgpu -- [--size 1024] [--repeat 7] [--schedule 64x32x8/16] [--json]
@@ -14,6 +16,8 @@ import { median } from '../src/cli/bench-util.js';
 interface Timing {
   readonly engine: string;
   readonly ms: number[];
+  /** CPU time of this process during each run (llvmpipe's threads run in-process): robust to other load. */
+  readonly cpuMs: number[];
 }
 
 function arg(name: string): string | undefined {
@@ -116,19 +120,26 @@ async function main(): Promise<void> {
     jaxMissing = e instanceof Error ? e.message : String(e);
   }
 
-  const timings: Timing[] = [{ engine: 'modc', ms: [] }, { engine: 'jax-js', ms: [] }];
+  const timings: Timing[] = [{ engine: 'modc', ms: [], cpuMs: [] }, { engine: 'jax-js', ms: [], cpuMs: [] }];
   for (let r = 0; r < repeat; r++) {
     for (const [t, run] of [[timings[0], modcRun], [timings[1], jaxRun]] as const) {
       if (t === undefined || run === undefined) continue;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await run();
       t.ms.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      t.cpuMs.push((c.user + c.system) / 1000);
     }
   }
   const flops = 2 * n * n * n;
   const rows = timings.filter((t) => t.ms.length).map((t) => {
     const med = median(t.ms);
-    return { engine: t.engine, medianMs: med, minMs: Math.min(...t.ms), maxMs: Math.max(...t.ms), gflops: flops / med / 1e6, runs: t.ms.map((x) => Math.round(x * 10) / 10) };
+    const cpu = median(t.cpuMs);
+    return {
+      engine: t.engine, medianMs: med, minMs: Math.min(...t.ms), maxMs: Math.max(...t.ms), gflops: flops / med / 1e6, runs: t.ms.map((x) => Math.round(x * 10) / 10),
+      medianCpuMs: cpu, gflopsPerCpuSecond: flops / cpu / 1e6,
+    };
   });
   const modc = rows.find((r) => r.engine === 'modc');
   const jaxRow = rows.find((r) => r.engine === 'jax-js');
@@ -144,7 +155,8 @@ async function main(): Promise<void> {
   if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(`f32 matmul ${result.shape} on ${result.adapter}; modc schedule ${JSON.stringify(schedule)}`);
-    for (const r of rows) console.log(`  ${r.engine.padEnd(7)} median ${r.medianMs.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}, ${repeat} runs)  ${r.gflops.toFixed(2)} GFLOP/s`);
+    for (const r of rows)
+      console.log(`  ${r.engine.padEnd(7)} median ${r.medianMs.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}, ${repeat} runs)  ${r.gflops.toFixed(2)} GFLOP/s;  CPU ${r.medianCpuMs.toFixed(0)} ms: ${r.gflopsPerCpuSecond.toFixed(2)} GFLOP per CPU-second`);
     if (jaxMissing !== undefined) console.log(`  jax-js: not run: ${jaxMissing}`);
     if (result.ratio !== undefined) console.log(`  modc / jax-js speed: ${result.ratio.toFixed(2)}x`);
     console.log(`  uptime: ${result.uptime}`);

@@ -6,6 +6,7 @@
  * Limits are checked before anything is recorded, so a dispatch over the adapter's limits never reaches the GPU.
  */
 /// <reference types="@webgpu/types" />
+import { hashString } from '../../ir/hash.js';
 import type { Kernel } from '../../kernel/ir.js';
 import type { Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
@@ -45,18 +46,9 @@ export interface WebGpuDeviceOptions {
   readonly keepAlive?: unknown;
 }
 
-/** A 53-bit string hash (two interleaved 32-bit multiplicative hashes): the pipeline cache key. */
+/** The pipeline cache key: a 64-bit hash of the WGSL and its length (hits also compare the text). */
 export function wgslHash(s: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36) + `.${s.length}`;
+  return `${hashString(s)}.${s.length}`;
 }
 
 /** A WGSL compiler message with the Kernel IR statement of its line. */
@@ -353,6 +345,8 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
       }
     } finally {
       this.disposed = true;
+      for (const b of this.doomed) b.destroy();
+      this.doomed = [];
       this.pool.destroyAll();
       this.staging.destroyAll();
       this.uniforms.destroy();
