@@ -322,8 +322,7 @@ const EXPR: { readonly [O in KOp]: Rule<O> } = {
   bitcast: (n, p) => `bitcast<${wgslType(n.type)}>(${src(n, 0, p)})`,
   splat: (n, p) => `${wgslType(n.type)}(${src(n, 0, p)})`,
   lane: (n, p) => `(${src(n, 0, p)})[${n.arg}]`,
-  // Kernel IR lets fma round twice; a * b + c measured faster than fma() on llvmpipe, and GPU compilers fuse it.
-  fma: (n, p) => `((${src(n, 0, p)} * ${src(n, 1, p)}) + ${src(n, 2, p)})`,
+  fma: (n, p) => `fma(${src(n, 0, p)}, ${src(n, 1, p)}, ${src(n, 2, p)})`,
   block: statementAsValue,
   decl: statementAsValue,
   assign: statementAsValue,

@@ -43,10 +43,10 @@ fn mdc_main(@builtin(workgroup_id) mdc_wid: vec3<u32>, @builtin(num_workgroups) 
     var av1: vec4<f32> = mdc_ld4_a((pa1 + kk));
     var wv0: vec4<f32> = mdc_ld4_w((pw0 + kk));
     var wv1: vec4<f32> = mdc_ld4_w((pw1 + kk));
-    acc0_0 = ((av0 * wv0) + acc0_0);
-    acc0_1 = ((av0 * wv1) + acc0_1);
-    acc1_0 = ((av1 * wv0) + acc1_0);
-    acc1_1 = ((av1 * wv1) + acc1_1);
+    acc0_0 = fma(av0, wv0, acc0_0);
+    acc0_1 = fma(av0, wv1, acc0_1);
+    acc1_0 = fma(av1, wv0, acc1_0);
+    acc1_1 = fma(av1, wv1, acc1_1);
   } }
   var p0_0: f32 = (((acc0_0)[0] + (acc0_0)[1]) + ((acc0_0)[2] + (acc0_0)[3]));
   var p0_1: f32 = (((acc0_1)[0] + (acc0_1)[1]) + ((acc0_1)[2] + (acc0_1)[3]));

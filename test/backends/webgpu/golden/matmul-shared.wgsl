@@ -64,22 +64,22 @@ fn mdc_main(@builtin(workgroup_id) mdc_wid: vec3<u32>, @builtin(num_workgroups) 
       var wt1: f32 = wTile[(((tc + 4i) * 8i) + kk)];
       var wt2: f32 = wTile[(((tc + 8i) * 8i) + kk)];
       var wt3: f32 = wTile[(((tc + 12i) * 8i) + kk)];
-      s0_0 = ((at0 * wt0) + s0_0);
-      s0_1 = ((at0 * wt1) + s0_1);
-      s0_2 = ((at0 * wt2) + s0_2);
-      s0_3 = ((at0 * wt3) + s0_3);
-      s1_0 = ((at1 * wt0) + s1_0);
-      s1_1 = ((at1 * wt1) + s1_1);
-      s1_2 = ((at1 * wt2) + s1_2);
-      s1_3 = ((at1 * wt3) + s1_3);
-      s2_0 = ((at2 * wt0) + s2_0);
-      s2_1 = ((at2 * wt1) + s2_1);
-      s2_2 = ((at2 * wt2) + s2_2);
-      s2_3 = ((at2 * wt3) + s2_3);
-      s3_0 = ((at3 * wt0) + s3_0);
-      s3_1 = ((at3 * wt1) + s3_1);
-      s3_2 = ((at3 * wt2) + s3_2);
-      s3_3 = ((at3 * wt3) + s3_3);
+      s0_0 = fma(at0, wt0, s0_0);
+      s0_1 = fma(at0, wt1, s0_1);
+      s0_2 = fma(at0, wt2, s0_2);
+      s0_3 = fma(at0, wt3, s0_3);
+      s1_0 = fma(at1, wt0, s1_0);
+      s1_1 = fma(at1, wt1, s1_1);
+      s1_2 = fma(at1, wt2, s1_2);
+      s1_3 = fma(at1, wt3, s1_3);
+      s2_0 = fma(at2, wt0, s2_0);
+      s2_1 = fma(at2, wt1, s2_1);
+      s2_2 = fma(at2, wt2, s2_2);
+      s2_3 = fma(at2, wt3, s2_3);
+      s3_0 = fma(at3, wt0, s3_0);
+      s3_1 = fma(at3, wt1, s3_1);
+      s3_2 = fma(at3, wt2, s3_2);
+      s3_3 = fma(at3, wt3, s3_3);
     } }
     workgroupBarrier();
   } }
