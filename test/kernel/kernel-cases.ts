@@ -279,7 +279,9 @@ function gpuLinearCases(): KernelCase[] {
   const tol = { abs: 2e-5, rel: 2e-5 };
   const register = { kind: 'gpu-tiled', tileM: 8, tileN: 8, tileK: 8, threads: 4, sharedTiles: false } as const;
   const sharedTiles = { kind: 'gpu-tiled', tileM: 8, tileN: 16, tileK: 8, threads: 16, sharedTiles: true } as const;
-  const gemv = { kind: 'gpu', maxRows: 2, threads: 8, colsPerGroup: 3 } as const;
+  // K split over 4 threads per column (tree reduction), and whole columns per thread (no reduction).
+  const gemv = { kind: 'gpu', maxRows: 2, threads: 8, colsPerGroup: 2 } as const;
+  const gemvWhole = { kind: 'gpu', maxRows: 3, threads: 4, colsPerGroup: 8 } as const;
   {
     const [m, kk, n] = [13, 40, 21];
     const a = randn(m * kk);
@@ -305,16 +307,18 @@ function gpuLinearCases(): KernelCase[] {
         expect: { c: want },
       });
     }
-    const gspec: GpuGemvSpec = { name: 'ggemv', k: kk, n, wElem: 'f32', schedule: gemv, epilogue };
-    cases.push({
-      name: 'builder: gpu gemv C = A @ W^T + bias',
-      kernel: gpuGemvKernel(gspec),
-      buffers: { a, w, c: new Float32Array(m * n), bias },
-      params: { M: m },
-      grid: gpuGemvGrid(gspec, m),
-      compare: { abs: 1e-5, rel: 1e-5 },
-      expect: { c: want },
-    });
+    for (const [label, schedule, rows] of [['K split', gemv, undefined], ['whole columns, 1 row per group', gemvWhole, 1]] as const) {
+      const gspec: GpuGemvSpec = { name: `ggemv_${rows ?? 'r'}`, k: kk, n, wElem: 'f32', schedule, epilogue, ...(rows !== undefined ? { rows } : {}) };
+      cases.push({
+        name: `builder: gpu gemv (${label}) C = A @ W^T + bias`,
+        kernel: gpuGemvKernel(gspec),
+        buffers: { a, w, c: new Float32Array(m * n), bias },
+        params: { M: m },
+        grid: gpuGemvGrid(gspec, m),
+        compare: { abs: 1e-5, rel: 1e-5 },
+        expect: { c: want },
+      });
+    }
   }
   // Gathered rows, scattered into a wider output window, with a mapped row scale, an activation and a residual.
   const [m, kk, n, rowsIn, rowsOut, ldc, cCol0] = [5, 37, 10, 9, 11, 16, 3];
@@ -342,15 +346,17 @@ function gpuLinearCases(): KernelCase[] {
         compare: tol,
       });
     }
-    const gspec: GpuGemvSpec = { ...base, name: `ggemv_${elem}`, schedule: gemv };
-    cases.push({
-      name: `builder: gpu gemv ${elem} weights, gather, scatter, window, residual`,
-      kernel: gpuGemvKernel(gspec),
-      buffers: bufs,
-      params: { M: m },
-      grid: gpuGemvGrid(gspec, m),
-      compare: tol,
-    });
+    for (const [label, schedule] of [['K split', gemv], ['whole columns', gemvWhole]] as const) {
+      const gspec: GpuGemvSpec = { ...base, name: `ggemv_${elem}_${label.split(' ')[0]}`, schedule };
+      cases.push({
+        name: `builder: gpu gemv (${label}) ${elem} weights, gather, scatter, window, residual`,
+        kernel: gpuGemvKernel(gspec),
+        buffers: bufs,
+        params: { M: m },
+        grid: gpuGemvGrid(gspec, m),
+        compare: tol,
+      });
+    }
   }
   return cases;
 }

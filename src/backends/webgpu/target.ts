@@ -65,7 +65,8 @@ export function gpuSchedules(a: AdapterDescription): Schedules {
       : { kind: 'gpu-tiled', tileM: 32, tileN: 32, tileK: 16, threads: maxT, sharedTiles: true };
   return {
     matmul,
-    gemv: { kind: 'gpu', maxRows: 4, threads: t(64), colsPerGroup: 4 },
+    // Emulated: whole columns per thread (no barriers: each one switches every SIMD batch of the workgroup).
+    gemv: a.emulated ? { kind: 'gpu', maxRows: 4, threads: 16, colsPerGroup: 64 } : { kind: 'gpu', maxRows: 4, threads: t(64), colsPerGroup: 4 },
     attention: { kind: 'flash', queryBlock: 16, keyBlock: 32, threads: t(64) },
     rows: { kind: 'workgroup', threads: t(256) },
     elementwise: { kind: 'thread', threads: t(256), vector: true },

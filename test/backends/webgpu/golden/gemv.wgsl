@@ -7,7 +7,7 @@ struct MdcParams {
 @group(0) @binding(1) var<storage, read> w: array<u32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> mdc_p: MdcParams;
-var<workgroup> partial: array<f32, 32>;
+var<workgroup> partial: array<f32, 16>;
 fn mdc_f16_to_f32(h: u32) -> f32 {
   let em = h & 0x7fffu;
   let sign = (h & 0x8000u) << 16u;
@@ -29,62 +29,44 @@ fn mdc_main(@builtin(workgroup_id) mdc_wid: vec3<u32>, @builtin(num_workgroups) 
   let mdc_gid_x = i32(mdc_linear % mdc_nx);
   let mdc_gid_y = i32((mdc_linear % mdc_nxy) / mdc_nx);
   let mdc_gid_z = i32(mdc_linear / mdc_nxy);
+  var ks: i32 = (mdc_lid % 4i);
+  var col0: i32 = ((mdc_gid_x * 2i) + (mdc_lid / 4i));
   var pa0: i32 = (min((mdc_gid_y * 2i), (mdc_p.M - 1i)) * 64i);
   var pa1: i32 = (min(((mdc_gid_y * 2i) + 1i), (mdc_p.M - 1i)) * 64i);
-  var pw0: i32 = (min((mdc_gid_x * 2i), 47i) * 64i);
-  var pw1: i32 = (min(((mdc_gid_x * 2i) + 1i), 47i) * 64i);
+  var pw0: i32 = (min(col0, 47i) * 64i);
   var acc0_0: vec4<f32> = vec4<f32>(0f);
-  var acc0_1: vec4<f32> = vec4<f32>(0f);
   var acc1_0: vec4<f32> = vec4<f32>(0f);
-  var acc1_1: vec4<f32> = vec4<f32>(0f);
   { let mdc_end0 = 64i;
-  for (var kk: i32 = (mdc_lid * 4i); kk < mdc_end0; kk += 32i) {
+  for (var kk: i32 = (ks * 4i); kk < mdc_end0; kk += 16i) {
     var av0: vec4<f32> = mdc_ld4_a((pa0 + kk));
     var av1: vec4<f32> = mdc_ld4_a((pa1 + kk));
     var wv0: vec4<f32> = mdc_ld4_w((pw0 + kk));
-    var wv1: vec4<f32> = mdc_ld4_w((pw1 + kk));
     acc0_0 = fma(av0, wv0, acc0_0);
-    acc0_1 = fma(av0, wv1, acc0_1);
     acc1_0 = fma(av1, wv0, acc1_0);
-    acc1_1 = fma(av1, wv1, acc1_1);
   } }
   var p0_0: f32 = (((acc0_0)[0] + (acc0_0)[1]) + ((acc0_0)[2] + (acc0_0)[3]));
-  var p0_1: f32 = (((acc0_1)[0] + (acc0_1)[1]) + ((acc0_1)[2] + (acc0_1)[3]));
   var p1_0: f32 = (((acc1_0)[0] + (acc1_0)[1]) + ((acc1_0)[2] + (acc1_0)[3]));
-  var p1_1: f32 = (((acc1_1)[0] + (acc1_1)[1]) + ((acc1_1)[2] + (acc1_1)[3]));
   partial[mdc_lid] = p0_0;
-  partial[(8i + mdc_lid)] = p0_1;
-  partial[(16i + mdc_lid)] = p1_0;
-  partial[(24i + mdc_lid)] = p1_1;
+  partial[(8i + mdc_lid)] = p1_0;
   workgroupBarrier();
-  if ((mdc_lid < 4i)) {
-    partial[mdc_lid] = (partial[mdc_lid] + partial[(mdc_lid + 4i)]);
-    partial[(8i + mdc_lid)] = (partial[(8i + mdc_lid)] + partial[((8i + mdc_lid) + 4i)]);
-    partial[(16i + mdc_lid)] = (partial[(16i + mdc_lid)] + partial[((16i + mdc_lid) + 4i)]);
-    partial[(24i + mdc_lid)] = (partial[(24i + mdc_lid)] + partial[((24i + mdc_lid) + 4i)]);
-  }
-  workgroupBarrier();
-  if ((mdc_lid < 2i)) {
+  if ((ks < 2i)) {
     partial[mdc_lid] = (partial[mdc_lid] + partial[(mdc_lid + 2i)]);
     partial[(8i + mdc_lid)] = (partial[(8i + mdc_lid)] + partial[((8i + mdc_lid) + 2i)]);
-    partial[(16i + mdc_lid)] = (partial[(16i + mdc_lid)] + partial[((16i + mdc_lid) + 2i)]);
-    partial[(24i + mdc_lid)] = (partial[(24i + mdc_lid)] + partial[((24i + mdc_lid) + 2i)]);
   }
   workgroupBarrier();
-  if ((mdc_lid < 1i)) {
+  if ((ks < 1i)) {
     partial[mdc_lid] = (partial[mdc_lid] + partial[(mdc_lid + 1i)]);
     partial[(8i + mdc_lid)] = (partial[(8i + mdc_lid)] + partial[((8i + mdc_lid) + 1i)]);
-    partial[(16i + mdc_lid)] = (partial[(16i + mdc_lid)] + partial[((16i + mdc_lid) + 1i)]);
-    partial[(24i + mdc_lid)] = (partial[(24i + mdc_lid)] + partial[((24i + mdc_lid) + 1i)]);
   }
   workgroupBarrier();
-  { let mdc_end1 = 4i;
-  for (var q: i32 = mdc_lid; q < mdc_end1; q += 8i) {
-    var row: i32 = ((mdc_gid_y * 2i) + (q / 2i));
-    var col: i32 = ((mdc_gid_x * 2i) + (q % 2i));
-    if (((row < mdc_p.M) & (col < 48i))) {
-      var y: f32 = partial[(q * 8i)];
-      c[((row * 48i) + col)] = y;
-    }
-  } }
+  p0_0 = partial[mdc_lid];
+  p1_0 = partial[(8i + mdc_lid)];
+  if ((((ks < 1i) & ((mdc_gid_y * 2i) < mdc_p.M)) & (col0 < 48i))) {
+    var y0_0: f32 = p0_0;
+    c[(((mdc_gid_y * 2i) * 48i) + col0)] = y0_0;
+  }
+  if ((((ks < 1i) & (((mdc_gid_y * 2i) + 1i) < mdc_p.M)) & (col0 < 48i))) {
+    var y1_0: f32 = p1_0;
+    c[((((mdc_gid_y * 2i) + 1i) * 48i) + col0)] = y1_0;
+  }
 }
