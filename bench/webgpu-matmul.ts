@@ -7,6 +7,7 @@
  * dot product on sampled entries before anything is timed.
  *
  *   npm run bench:webgpu -- [--size 1024] [--repeat 7] [--schedule 64x32x8/16] [--json]
+ *   npm run bench:webgpu -- --sweep 64x32x8/16,128x16x8/8   (modc only: compile time, wall and CPU per schedule)
  */
 import { execFileSync } from 'node:child_process';
 import { openAdapterDevice } from '../src/backends/webgpu/adapter.js';
@@ -74,6 +75,12 @@ async function main(): Promise<void> {
   const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
   if (adapter === null) throw new Error('no Dawn adapter (install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri; EGL_PLATFORM=surfaceless)');
   const device = await openAdapterDevice(adapter, 'Dawn, backend=opengles', { keepAlive: gpu });
+  const sweep = arg('sweep');
+  if (sweep !== undefined) {
+    await runSweep(device, sweep.split(',').map(parseSchedule), n, repeat);
+    await device.dispose();
+    process.exit(0);
+  }
   const schedArg = arg('schedule');
   const schedule = schedArg ? parseSchedule(schedArg) : device.target.schedules.matmul;
   if (schedule.kind !== 'gpu-tiled') throw new Error('the target has no gpu-tiled matmul schedule');
@@ -165,6 +172,40 @@ async function main(): Promise<void> {
   await device.dispose();
   // jax-js keeps its own device and workers alive.
   process.exit(0);
+}
+
+/** Each schedule: compile time, best wall time and best CPU time of `repeat` runs (modc only). */
+async function runSweep(device: Awaited<ReturnType<typeof openAdapterDevice>>, schedules: readonly GpuTiledSchedule[], n: number, repeat: number): Promise<void> {
+  const a = random(n * n, 1);
+  const w = random(n * n, 2);
+  const bufs = [device.alloc(4 * n * n, 'a'), device.alloc(4 * n * n, 'w'), device.alloc(4 * n * n, 'c')] as const;
+  device.write(bufs[0], a);
+  device.write(bufs[1], w);
+  const flops = 2 * n * n * n;
+  console.log(`f32 matmul ${n}^3 on ${device.target.device}; uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+  for (const schedule of schedules) {
+    const spec = { name: `sweep_${n}`, k: n, n, wElem: 'f32' as const, schedule, epilogue: [] };
+    const t0 = performance.now();
+    const compiled = await device.compile(gpuMatmulKernel(spec));
+    const grid = gpuMatmulGrid(spec, n);
+    device.dispatch(compiled, bufs, [n], grid);
+    await device.flush();
+    const compileMs = performance.now() - t0;
+    checkSample('modc', new Float32Array((await device.read(bufs[2])).buffer), a, w, n, false);
+    let [wall, cpu] = [Infinity, Infinity];
+    for (let r = 0; r < repeat; r++) {
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      device.dispatch(compiled, bufs, [n], grid);
+      await device.flush();
+      wall = Math.min(wall, performance.now() - w0);
+      const c = process.cpuUsage(c0);
+      cpu = Math.min(cpu, (c.user + c.system) / 1000);
+    }
+    const name = `${schedule.tileM}x${schedule.tileN}x${schedule.tileK}/${schedule.threads}${schedule.sharedTiles ? 's' : ''}`;
+    console.log(`  ${name.padEnd(14)} first dispatch (compile) ${compileMs.toFixed(0)} ms; best wall ${wall.toFixed(1)} ms (${(flops / wall / 1e6).toFixed(2)} GFLOP/s); best CPU ${cpu.toFixed(0)} ms (${(flops / cpu / 1e6).toFixed(2)} GFLOP per CPU-second)`);
+  }
+  for (const b of bufs) device.free(b);
 }
 
 main().catch((e: unknown) => {

@@ -55,11 +55,11 @@ const pow2Floor = (x: number): number => 2 ** Math.floor(Math.log2(Math.max(1, x
 export function gpuSchedules(a: AdapterDescription): Schedules {
   const maxT = pow2Floor(Math.min(a.limits.maxComputeInvocationsPerWorkgroup, a.limits.maxComputeWorkgroupSizeX));
   const t = (want: number): number => Math.min(want, maxT);
-  // Emulated GPUs run a workgroup's invocations in the SIMD lanes of one CPU thread: 16 x 8 register tiles and
-  // no shared memory. Larger tiles run up to ~10% faster on llvmpipe but take 3-8x longer to compile
-  // (docs/webgpu.md). Real GPUs get shared-memory tiles.
+  // Emulated GPUs run a workgroup's invocations in the SIMD lanes of one CPU thread: one 8-lane batch of 16 x 16
+  // register tiles, no shared memory (the fastest of the sweep in docs/webgpu.md; 32 x 16 tiles take 5x longer
+  // to compile for no gain). Real GPUs get shared-memory tiles.
   const matmul: Schedules['matmul'] = a.emulated
-    ? { kind: 'gpu-tiled', tileM: 64, tileN: 32, tileK: 8, threads: 16, sharedTiles: false }
+    ? { kind: 'gpu-tiled', tileM: 128, tileN: 16, tileK: 8, threads: 8, sharedTiles: false }
     : maxT >= 256
       ? { kind: 'gpu-tiled', tileM: 64, tileN: 64, tileK: 16, threads: 256, sharedTiles: true }
       : { kind: 'gpu-tiled', tileM: 32, tileN: 32, tileK: 16, threads: maxT, sharedTiles: true };
