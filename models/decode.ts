@@ -6,7 +6,7 @@
  */
 import { add, type DType, type Graph, GraphBuilder } from '../src/index.js';
 import type { ModelSpec } from './config.js';
-import { cacheStateName, decoderLayer, layerPrefix, writeCacheState } from './llama.js';
+import { cacheStateName, capacitySymbol, decoderLayer, layerPrefix, writeCacheState } from './llama.js';
 import { layerRatios } from './prd.js';
 
 export interface DecodeStepOptions {
@@ -28,15 +28,18 @@ export const decodeDynamicSymbols = (numLayers: number): string[] => Array.from(
 
 /**
  * Inputs: `input_ids` i32[N], `positions` i32[N] (true absolute positions: prefill length + step), and the KV-cache
- * state `cache.layer{l}.k` / `.v` f32[Cap, Hkv, head_dim], `cache.layer{l}.positions` i32[Cap], holding L{l} valid
+ * state `cache.layer{l}.k` / `.v` f32[C{l}, Hkv, head_dim], `cache.layer{l}.positions` i32[C{l}], holding L{l} valid
  * rows. Outputs: `logits` f32[N, vocab] and the updated caches (the new rows appended at L{l}).
  */
 export function buildDecodeStep(spec: ModelSpec, opts: DecodeStepOptions = {}): Graph {
   const cfg = spec.llm;
   const wdt = opts.weightDtype ?? cfg.weightDtype;
   const maxPos = cfg.maxPositions;
-  const symbols: Record<string, readonly [number, number]> = { N: [1, maxPos], Cap: [1, maxPos] };
-  for (let l = 0; l < cfg.numLayers; l++) symbols[cacheSymbol(l)] = [0, maxPos];
+  const symbols: Record<string, readonly [number, number]> = { N: [1, maxPos] };
+  for (let l = 0; l < cfg.numLayers; l++) {
+    symbols[cacheSymbol(l)] = [0, maxPos];
+    symbols[capacitySymbol(l)] = [1, maxPos];
+  }
   const b = new GraphBuilder(`${spec.name}.decode`, symbols);
   const n = b.sym('N');
   const d = cfg.hiddenSize;
@@ -66,4 +69,4 @@ export function buildDecodeStep(spec: ModelSpec, opts: DecodeStepOptions = {}): 
   return b.build();
 }
 
-export { cacheStateName };
+export { cacheStateName, capacitySymbol };

@@ -20,8 +20,9 @@ export interface LanguageModelOptions {
   exportKV?: boolean;
   /**
    * Write each layer's KV cache into device-resident state instead: inputs `cache.layer{l}.k` / `.v`
-   * f32[Cap, Hkv, head_dim] and `cache.layer{l}.positions` i32[Cap] (Cap: a symbol, the cache capacity) receive
-   * the layer's cached rows at offset 0 (cacheWrite) and are outputs of the same names (updated in place).
+   * f32[C{l}, Hkv, head_dim] and `cache.layer{l}.positions` i32[C{l}] (C{l}: a symbol, layer l's cache capacity,
+   * smaller in MoD layers) receive the layer's cached rows at offset 0 (cacheWrite) and are outputs of the same
+   * names (updated in place).
    */
   kvState?: boolean;
   /** Compute logits for the last position only (`logits` f32[1, vocab]): the generation path's prefill. */
@@ -91,15 +92,18 @@ export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim
   return { h1, u, k: attn.k, v: attn.v };
 }
 
+/** Name of the symbol holding layer l's KV-cache capacity (rows allocated). */
+export const capacitySymbol = (l: number): string => `C${l}`;
+
 /** Name of the state tensor holding part `part` of layer l's KV cache. */
 export const cacheStateName = (l: number, part: 'k' | 'v' | 'positions'): string => `cache.layer${l}.${part}`;
 
 /**
  * Writes a layer's cached rows (post-RoPE keys, values, position ids) into its KV-cache state at `offset`: the
- * state inputs [Cap, ...] and the outputs of the same names. Returns the updated caches.
+ * state inputs [C{l}, ...] and the outputs of the same names. Returns the updated caches.
  */
 export function writeCacheState(b: GraphBuilder, l: number, cfg: LlamaConfig, rows: PastKV, offset: Dim): PastKV {
-  const cap = b.sym('Cap');
+  const cap = b.sym(capacitySymbol(l));
   const { numKvHeads: hkv, headDim: hd } = cfg;
   const inK = b.input(cacheStateName(l, 'k'), 'f32', [cap, hkv, hd]);
   const inV = b.input(cacheStateName(l, 'v'), 'f32', [cap, hkv, hd]);
@@ -132,7 +136,7 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
   const maxPos = cfg.maxPositions;
   const symbols: Record<string, readonly [number, number]> = { T: [hasVision ? 0 : 1, opts.maxTextTokens ?? maxPos] };
   if (hasVision) symbols.N_v = [0, opts.maxVisionTokens ?? maxPos];
-  if (opts.kvState) symbols.Cap = [1, maxPos];
+  if (opts.kvState) for (let l = 0; l < cfg.numLayers; l++) symbols[capacitySymbol(l)] = [1, maxPos];
   const b = new GraphBuilder(spec.name, symbols);
   const T = b.sym('T');
   const nv: Dim = hasVision ? b.sym('N_v') : 0;

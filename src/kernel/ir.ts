@@ -41,6 +41,11 @@ export const K_UNARY = [
   'neg', 'abs', 'sqrt', 'recip', 'exp', 'log', 'tanh', 'sin', 'cos', 'erf', 'floor', 'not',
   /** Rounds an f32 to the nearest f16 / bf16 value (ties to even), still held in an f32: storage-type emulation. */
   'round_f16', 'round_bf16',
+  /**
+   * The identity, which no compiler may see through: compensated sums (TwoSum) fence their intermediates with it
+   * so that algebraic folding (`(a + b) - a` to `b`, as Mesa's GLSL compiler does) cannot cancel the error terms.
+   */
+  'opaque',
 ] as const;
 export type KUnaryFn = (typeof K_UNARY)[number];
 

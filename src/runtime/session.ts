@@ -42,9 +42,15 @@ export interface GenerateResult {
 export class ResidentCache {
   constructor(
     readonly state: ExecutorState,
-    readonly capacity: number,
+    /** Rows allocated per layer (a MoD layer caches fewer tokens, so it gets fewer). */
+    readonly capacities: readonly number[],
     private readonly valid: number[],
   ) {}
+
+  /** Rows that can still be appended to every layer. */
+  get free(): number {
+    return Math.min(...this.capacities.map((c, l) => c - (this.valid[l] ?? 0)));
+  }
 
   /** Valid rows per layer. */
   lengths(): number[] {
@@ -90,6 +96,25 @@ function cacheInputs(g: Graph): { name: string; node: Graph['nodes'][number] }[]
   return g.nodes.filter((n) => n.op === 'input' && CACHE_INPUT.test(n.attrs.name)).map((n) => ({ name: n.op === 'input' ? n.attrs.name : '', node: n }));
 }
 
+/**
+ * Rows each layer of a prefill graph caches: the row count of the cacheWrite feeding `cache.layer{l}.k`, at the
+ * given symbol values (S for dense layers, text + k_l for MoD layers).
+ */
+export function prefillCacheLengths(g: Graph, numLayers: number, env: Readonly<Record<string, number>>): number[] {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  return Array.from({ length: numLayers }, (_, l) => {
+    const o = g.outputs.find((x) => x.name === `cache.layer${l}.k`);
+    const w = o === undefined ? undefined : byId.get(o.value.node);
+    const rowsRef = w?.op === 'cacheWrite' ? w.inputs[1] : undefined;
+    const rowsNode = rowsRef === undefined ? undefined : byId.get(rowsRef.node);
+    const dim = rowsNode?.outputs[rowsRef?.output ?? 0]?.shape[0];
+    if (dim === undefined) throw new ExecutionError(`prefill graph '${g.name}': the cache of layer ${l} is not written by a cacheWrite`);
+    const missing = [...dimSymbols(dim)].filter((s) => env[s] === undefined);
+    if (missing.length) throw new ExecutionError(`prefill graph '${g.name}': the cache length of layer ${l} needs ${missing.join(', ')}`);
+    return evalDim(dim, env);
+  });
+}
+
 export class GenerationSession {
   private constructor(
     private readonly executor: Executor,
@@ -119,28 +144,11 @@ export class GenerationSession {
     return new GenerationSession(executor, prefill, decode, layers, opts.capacityBlock ?? 64);
   }
 
-  /** The cache state tensors of capacity `cap` (the shapes of the prefill graph's cache inputs at Cap = cap). */
-  private stateSpecs(cap: number): StateTensorSpec[] {
+  /** The cache state tensors at the given per-layer capacities (the shapes of the prefill graph's cache inputs). */
+  private stateSpecs(caps: Readonly<Record<string, number>>): StateTensorSpec[] {
     return cacheInputs(this.prefillGraph.graph).map(({ name, node }) => {
       if (node.op !== 'input') throw new ExecutionError('internal: not an input');
-      return { name, dtype: node.attrs.dtype, shape: node.attrs.shape.map((d) => evalDim(d, { Cap: cap })) };
-    });
-  }
-
-  /** Rows each layer caches at prefill: the row count of the cacheWrite feeding `cache.layer{l}.k`. */
-  private prefillLengths(env: Readonly<Record<string, number>>): number[] {
-    const g = this.prefillGraph.graph;
-    const byId = new Map(g.nodes.map((n) => [n.id, n]));
-    return Array.from({ length: this.numLayers }, (_, l) => {
-      const o = g.outputs.find((x) => x.name === `cache.layer${l}.k`);
-      const w = o === undefined ? undefined : byId.get(o.value.node);
-      const rowsRef = w?.op === 'cacheWrite' ? w.inputs[1] : undefined;
-      const rowsNode = rowsRef === undefined ? undefined : byId.get(rowsRef.node);
-      const dim = rowsNode?.outputs[rowsRef?.output ?? 0]?.shape[0];
-      if (dim === undefined) throw new ExecutionError(`prefill graph: the cache of layer ${l} is not written by a cacheWrite`);
-      const missing = [...dimSymbols(dim)].filter((s) => env[s] === undefined);
-      if (missing.length) throw new ExecutionError(`prefill graph: the cache length of layer ${l} needs ${missing.join(', ')}`);
-      return evalDim(dim, env);
+      return { name, dtype: node.attrs.dtype, shape: node.attrs.shape.map((d) => evalDim(d, caps)) };
     });
   }
 
@@ -149,17 +157,19 @@ export class GenerationSession {
     const ids = inputs.input_ids;
     if (ids === undefined) throw new ExecutionError('prefill needs input_ids');
     const s = ids.shape[0] ?? 0;
-    const need = s + reserve;
-    const cap = Math.ceil(Math.max(1, need) / this.capacityBlock) * this.capacityBlock;
-    const state = await this.executor.createState(this.stateSpecs(cap));
+    const nv = inputs.vision_embeds?.shape[0] ?? 0;
+    // Each layer gets the rows it caches at prefill plus the reserve, rounded up to a block (so nearby prompt
+    // lengths share compiled plans): MoD layers, which cache fewer tokens, get smaller caches.
+    const lengths = prefillCacheLengths(this.prefillGraph.graph, this.numLayers, { T: s - nv, N_v: nv });
+    const caps: Record<string, number> = {};
+    lengths.forEach((len, l) => (caps[`C${l}`] = Math.ceil(Math.max(1, len + reserve) / this.capacityBlock) * this.capacityBlock));
+    const state = await this.executor.createState(this.stateSpecs(caps));
     try {
-      const nv = inputs.vision_embeds?.shape[0] ?? 0;
-      const env: Record<string, number> = { Cap: cap, T: s - nv, N_v: nv };
       const outputs = await this.prefillGraph.run(inputs, {}, state);
       const name = this.prefillGraph.graph.name;
       const logits = out(outputs, 'logits', name);
       const rest = Object.fromEntries(Object.entries(outputs).filter(([k]) => k !== 'logits'));
-      return { logits, outputs: rest, cache: new ResidentCache(state, cap, this.prefillLengths(env)), length: s };
+      return { logits, outputs: rest, cache: new ResidentCache(state, lengths.map((_, l) => caps[`C${l}`] ?? 0), lengths), length: s };
     } catch (e) {
       state.dispose();
       throw e;
@@ -169,8 +179,7 @@ export class GenerationSession {
   /** Runs new tokens at positions first, first+1, ... through every layer, appending to the cache; their logits. */
   async decodeStep(cache: ResidentCache, ids: readonly number[], first: number): Promise<HostTensor> {
     const lengths = cache.lengths();
-    const free = cache.capacity - Math.max(...lengths);
-    if (ids.length > free) throw new ExecutionError(`the KV cache holds ${cache.capacity} rows; ${ids.length} more do not fit (reserve them at prefill)`);
+    if (ids.length > cache.free) throw new ExecutionError(`the KV cache has room for ${cache.free} more rows; ${ids.length} do not fit (reserve them at prefill)`);
     const inputs: Record<string, HostTensor> = {
       input_ids: { dtype: 'i32', shape: [ids.length], data: Int32Array.from(ids) },
       positions: { dtype: 'i32', shape: [ids.length], data: Int32Array.from(ids, (_, i) => first + i) },

@@ -68,11 +68,11 @@ describe('modc CLI', () => {
   it('report --memory compares the planned peak memory of p-MoD and dense', async () => {
     const r = await cli('report', 'pmod-llava-1.5-7b', '--vision-tokens', '576', '--text-tokens', '60', '--memory', '--json');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { peakRatio: number; kvRatio: number; pmod: { arenaBytes: number }; dense: { arenaBytes: number } };
+    const j = JSON.parse(r.out) as { peakRatio: number; kvRatio: number; pmod: { slotBytes: number }; dense: { slotBytes: number } };
     expect(j.kvRatio).toBeCloseTo(11816 / 20352, 3); // token entries ratio; positions add a few aligned bytes
     expect(j.peakRatio).toBeLessThan(0.7);
     const text = await cli('report', 'pmod-llava-1.5-7b', '--memory');
-    expect(text.out).toMatch(/KV cache \(kept for decode\)\s+369\.3 MiB\s+636\.0 MiB\s+58\.1%/);
+    expect(text.out).toMatch(/KV cache \(state\)\s+369\.3 MiB\s+636\.1 MiB\s+58\.1%/);
   });
 
   it('run executes the tiny model on the reference backend, seeded', async () => {

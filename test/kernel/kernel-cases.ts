@@ -8,12 +8,13 @@ import { attentionGrid, attentionKernel } from '../../src/kernel/builders/attent
 import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/elementwise.js';
 import { matmulGrid, matmulKernel, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
 import { rmsnormKernel, rowGrid, softmaxKernel } from '../../src/kernel/builders/reduce.js';
-import { type ElemType, k, type KBinaryFn, type Kernel, type KNode, type ScalarType } from '../../src/kernel/index.js';
+import { type ElemType, k, type KBinaryFn, type Kernel, type KNode, type KUnaryFn, type ScalarType } from '../../src/kernel/index.js';
 import { gpuGemvGrid, gpuGemvKernel, type GpuGemvSpec } from '../../src/kernel/builders/gpu/gemv.js';
 import { gpuMatmulGrid, gpuMatmulKernel, type GpuMatmulSpec } from '../../src/kernel/builders/gpu/matmul.js';
 import type { MatmulEpilogue } from '../../src/kernel/builders/matmul.js';
 import { Rng } from '../../src/runtime/random.js';
 import type { KernelCase } from './device-harness.js';
+import { gpuBuilderCases } from './gpu-kernel-cases.js';
 
 const rng = new Rng(4242);
 const randn = (n: number, s = 1): Float32Array => Float32Array.from({ length: n }, () => s * rng.normal());
@@ -259,6 +260,8 @@ function builderCases(): KernelCase[] {
     grid: elementwiseGrid(30),
     compare: { abs: 1e-6, rel: 1e-5 },
   });
+  // The GPU-shaped builders: multi-thread workgroups, barriers, shared and private arrays.
+  cases.push(...gpuBuilderCases());
   return [...cases, ...gpuLinearCases()];
 }
 
@@ -361,7 +364,62 @@ function gpuLinearCases(): KernelCase[] {
   return cases;
 }
 
+/**
+ * Transcendental functions within the policy's tolerance (docs/kernel-ir.md: not bit-exact, within the
+ * conformance tolerances) over wide ranges, against the host's float64 functions rounded to f32: GPU builtins
+ * may be far less accurate (WGSL allows sin / cos an absolute error of 2^-11, and only on [-pi, pi]).
+ */
+function transcendentalCases(): KernelCase[] {
+  const specials = [0, -0, 1e-8, -1e-8, 1e-3, 0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  const wide = (lo: number, hi: number, n: number): Float32Array => Float32Array.from([...specials, ...Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1))]);
+  const fns: readonly [KUnaryFn, (x: number) => number, Float32Array][] = [
+    ['sin', Math.sin, wide(-3000, 3000, 301)],
+    ['cos', Math.cos, wide(-3000, 3000, 301)],
+    ['exp', Math.exp, wide(-87, 88, 176)],
+    ['log', Math.log, Float32Array.from([...specials, 1e-30, 1e-10, 0.1, 1, 1.5, 2, 10, 1e10, 3e38, -1])],
+    ['tanh', Math.tanh, wide(-20, 20, 201)],
+    ['erf', erfHost, wide(-6, 6, 121)],
+    ['sqrt', Math.sqrt, Float32Array.from([...specials, -1, 1e-30, 2, 1e30, 3e38])],
+  ];
+  return fns.map(([fn, f, x]) => ({
+    name: `numerics: ${fn} within 2e-6 absolute or 1e-5 relative`,
+    kernel: {
+      name: `f32_${fn}`,
+      buffers: [{ name: 'x', elem: 'f32', access: 'read' }, { name: 'out', elem: 'f32', access: 'write' }],
+      params: [],
+      shared: [],
+      privates: [],
+      threads: 1,
+      body: k.range('i', 0, x.length, k.store(k.global('out'), k.v('i'), k.unary(fn, k.load(k.global('x'), k.v('i'))))),
+    },
+    buffers: { x, out: new Float32Array(x.length) },
+    params: {},
+    grid: [1, 1, 1],
+    compare: { abs: 2e-6, rel: 1e-5 },
+    expect: { out: Float32Array.from(x, f) },
+  }));
+}
+
+/** erf in float64 (Abramowitz & Stegun 7.1.26 is too coarse as a reference): series below 2.5, continued fraction above. */
+function erfHost(x: number): number {
+  if (Number.isNaN(x)) return Number.NaN;
+  const a = Math.abs(x);
+  if (a < 2.5) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 80; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let cf = 0;
+  for (let n = 60; n >= 1; n--) cf = n / 2 / (a + cf);
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + cf);
+  return Math.sign(x) * (1 - erfc);
+}
+
 /** Every case of the device suite. */
 export function kernelCases(): KernelCase[] {
-  return [...intCases(), ...floatCases(), ...storageCases(), ...builderCases()];
+  return [...intCases(), ...floatCases(), ...transcendentalCases(), ...storageCases(), ...builderCases()];
 }

@@ -77,7 +77,8 @@ describe('lowered tiny p-MoD prefill', () => {
 describe('lowered decode step', () => {
   it('is one program for every cache length: the lengths are kernel params', () => {
     const dyn = decodeDynamicSymbols(spec.llm.numLayers);
-    const p = compile(buildDecodeStep(spec), target, { N: 1, Cap: 128 }, { dynamic: dyn });
+    const caps = Object.fromEntries(Array.from({ length: spec.llm.numLayers }, (_, l) => [`C${l}`, 128]));
+    const p = compile(buildDecodeStep(spec), target, { N: 1, ...caps }, { dynamic: dyn });
     expect(p.dynamic).toEqual(dyn);
     const lens = p.steps.flatMap((s) => (s.op === 'dispatch' ? Object.values(s.params).filter((d) => typeof d !== 'number') : []));
     // Per layer: the cache writes' offsets (k, v, positions) and attention's key count depend on L{l}.

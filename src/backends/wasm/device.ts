@@ -35,6 +35,11 @@ export interface WasmDeviceOptions {
   readonly tiling?: MatmulTiling;
   /** Milliseconds per kernel name, accumulated over dispatches, when given. */
   readonly profile?: Map<string, number>;
+  /**
+   * Compile for another Target than the Wasm one (its limits must fit this device): how the GPU schedules are
+   * tested on the CPU (the Wasm renderer runs a multi-thread workgroup as loops split at barriers).
+   */
+  readonly target?: Target;
 }
 
 /** Argument blocks are 4 * (3 + buffers + params) bytes: one 4 KiB area serves every dispatch. */
@@ -59,7 +64,7 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
     this.heap = new WasmHeap(this.threads);
     this.pool = new WorkerPool(this.heap, this.threads);
     this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 });
-    this.target = wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
+    this.target = opts.target ?? wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
     this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
     this.profile = opts.profile;
   }

@@ -107,6 +107,9 @@ function scalarUnary(fn: KUnaryFn, t: KType, x: Expr, r: FunctionRenderer): Expr
         return t === 'f32' ? roundF16(r, x) : m.f64.promote(roundF16(r, m.f32.demote(x)));
       case 'round_bf16':
         return t === 'f32' ? roundBf16(r, x) : m.f64.promote(roundBf16(r, m.f32.demote(x)));
+      case 'opaque':
+        // Wasm engines never fold float arithmetic algebraically: the identity is enough.
+        return x;
       default:
         throw new Error(`unary ${fn} is not defined on ${t}`);
     }
@@ -142,6 +145,8 @@ export function unaryRule(n: KNodeOf<'unary'>, x: Expr, r: FunctionRenderer): Ex
         return m.f32x4.div(m.f32x4.splat(m.f32.const(1)), x);
       case 'exp':
         return expF32(r, x, true);
+      case 'opaque':
+        return x;
       default: {
         // No vector instruction: apply the scalar rule lane by lane.
         const s = share(r, B.v128, x);

@@ -12,7 +12,7 @@ import type { Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
 import { WgslError } from './legalize.js';
 import { BufferPool, sizeClass, UniformArena } from './pool.js';
-import { type RenderedWgsl, renderWgsl, SPECIAL_FLOAT_BITS } from './render.js';
+import { type RenderedWgsl, renderWgsl, SPECIAL_WORDS } from './render.js';
 import { type AdapterDescription, maxGridTotal, webgpuTarget } from './target.js';
 
 // GPUBufferUsage / GPUMapMode / GPUShaderStage values from the WebGPU spec (no globals needed in Node).
@@ -67,6 +67,8 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
   /** Pipelines compiled (cache misses), for tests and reports. */
   compiles = 0;
   private readonly pipelines = new Map<string, { readonly code: string; readonly p: Promise<Omit<WebGpuKernel, 'kernel'>> }>();
+  /** The same Kernel object compiles once without being rendered again. */
+  private readonly compiled = new WeakMap<Kernel, Promise<WebGpuKernel>>();
   private readonly pool: BufferPool;
   private readonly staging = new BufferPool(64 << 20);
   private readonly uniforms: UniformArena;
@@ -198,6 +200,15 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
   }
 
   compile(kernel: Kernel): Promise<WebGpuKernel> {
+    const known = this.compiled.get(kernel);
+    if (known !== undefined) return known;
+    const p = this.compileUncached(kernel);
+    this.compiled.set(kernel, p);
+    p.catch(() => this.compiled.delete(kernel));
+    return p;
+  }
+
+  private compileUncached(kernel: Kernel): Promise<WebGpuKernel> {
     try {
       this.live(`compile '${kernel.name}'`);
       const wgsl = renderWgsl(kernel, this.target);
@@ -277,7 +288,7 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
     const slot = this.uniforms.slot(w.uniformBytes);
     grid.forEach((g, i) => slot.view.setInt32(4 * i, g, true));
     slot.view.setUint32(12, total, true);
-    SPECIAL_FLOAT_BITS.forEach((bits, i) => slot.view.setUint32(16 + 4 * i, bits, true));
+    SPECIAL_WORDS.forEach((bits, i) => slot.view.setUint32(16 + 4 * i, bits, true));
     kern.params.forEach((p, i) => {
       const off = w.paramOffsets[i] ?? 0;
       const v = params[i] ?? 0;

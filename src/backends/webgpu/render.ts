@@ -38,11 +38,12 @@ export interface RenderedWgsl {
 }
 
 /**
- * Bytes of the uniform struct's fixed fields: the logical grid (workgroups per axis, their product) and the bits
- * of NaN, +inf and -inf (WGSL constant expressions cannot hold them), one padding word; params follow.
+ * Bytes of the uniform struct's fixed fields: the logical grid (workgroups per axis, their product), the bits
+ * of NaN, +inf and -inf (WGSL constant expressions cannot hold them) and a zero (for `opaque`); params follow.
  */
 export const GRID_FIELDS_BYTES = 32;
-export const SPECIAL_FLOAT_BITS = [0x7fc00000, 0x7f800000, 0xff800000] as const;
+/** The words at byte 16 of the uniform struct: NaN, +inf, -inf, 0. */
+export const SPECIAL_WORDS = [0x7fc00000, 0x7f800000, 0xff800000, 0] as const;
 
 const AXES = ['x', 'y', 'z'];
 export const wgslType = (t: KType): string => {
@@ -264,13 +265,14 @@ function unary(n: KNodeOf<'unary'>, p: Printer): string {
     case 'recip':
       return `(${one} / ${x})`;
     case 'abs':
+    case 'floor':
+      return `${n.arg}(${x})`;
     case 'sqrt':
     case 'exp':
     case 'log':
     case 'sin':
     case 'cos':
-    case 'floor':
-      return `${n.arg}(${x})`;
+      return `${p.helper(`mdc_${n.arg}${v4 ? '4' : ''}`)}(${x})`;
     case 'tanh':
       return `${p.helper(v4 ? 'mdc_tanh4' : 'mdc_tanh')}(${x})`;
     case 'erf':
@@ -279,6 +281,29 @@ function unary(n: KNodeOf<'unary'>, p: Printer): string {
       return `${p.helper(v4 ? 'mdc_round_f16_4' : 'mdc_round_f16')}(${x})`;
     case 'round_bf16':
       return `${p.helper(v4 ? 'mdc_round_bf16_4' : 'mdc_round_bf16')}(${x})`;
+    case 'opaque':
+      // x ^ 0 with the 0 read from the params uniform: no compiler can prove it is the identity, so it cannot
+      // fold through it ((a + b) - a stays as written in compensated sums).
+      return opaque(n.type, x);
+  }
+}
+
+function opaque(t: KType, x: string): string {
+  switch (t) {
+    case 'f32':
+      return `bitcast<f32>(bitcast<u32>(${x}) ^ mdc_p.mdc_zero)`;
+    case 'f32x4':
+      return `bitcast<vec4<f32>>(bitcast<vec4<u32>>(${x}) ^ vec4<u32>(mdc_p.mdc_zero))`;
+    case 'i32':
+      return `(${x} ^ bitcast<i32>(mdc_p.mdc_zero))`;
+    case 'i32x4':
+      return `(${x} ^ vec4<i32>(bitcast<i32>(mdc_p.mdc_zero)))`;
+    case 'u32':
+      return `(${x} ^ mdc_p.mdc_zero)`;
+    case 'bool':
+      return `(${x} != (mdc_p.mdc_zero != 0u))`;
+    default:
+      throw new WgslError(`opaque on ${t}`);
   }
 }
 
@@ -371,7 +396,7 @@ export function renderWgsl(kernel: Kernel, target: Target): RenderedWgsl {
   if (native16) head.push('enable f16;');
   head.push('struct MdcParams {');
   head.push(`  ${AXES.map((a) => `mdc_ngroups_${a}: i32`).join(', ')}, mdc_total: i32,`);
-  head.push('  mdc_nan: u32, mdc_inf: u32, mdc_ninf: u32, mdc_pad: u32,');
+  head.push('  mdc_nan: u32, mdc_inf: u32, mdc_ninf: u32, mdc_zero: u32,');
   for (const prm of k.params) head.push(`  ${prm.name}: ${prm.type},`);
   head.push('}');
   k.buffers.forEach((b, i) => {

@@ -50,8 +50,9 @@ export function addProductStmts(s: string, c: string, a: KNode, b: KNode, p: str
     decl(`${p}bl`, binary('sub', V('b'), V('bh'))),
     decl(`${p}p`, binary('mul', V('ah'), V('bh'))),
     decl(`${p}e`, binary('add', binary('add', binary('mul', V('ah'), V('bl')), binary('mul', V('al'), V('bh'))), binary('mul', V('al'), V('bl')))),
-    decl(`${p}t`, binary('add', v(s, t), V('p'))),
-    decl(`${p}z`, binary('sub', V('t'), v(s, t))),
+    // TwoSum with its intermediates fenced (opaque), so no compiler folds the error term away.
+    decl(`${p}t`, unary('opaque', binary('add', v(s, t), V('p')))),
+    decl(`${p}z`, unary('opaque', binary('sub', V('t'), v(s, t)))),
     decl(`${p}r`, binary('add', binary('sub', v(s, t), binary('sub', V('t'), V('z'))), binary('sub', V('p'), V('z')))),
     assign(s, V('t')),
     assign(c, binary('add', v(c, t), binary('add', V('r'), V('e')))),
@@ -62,8 +63,8 @@ export function addProductStmts(s: string, c: string, a: KNode, b: KNode, p: str
 function mergeStmts(s1: KNode, c1: KNode, s2: KNode, c2: KNode, p: string, set: (s: KNode, c: KNode) => KNode[]): KNode[] {
   const V = (n: string): KNode => v(`${p}${n}`, 'f32');
   return [
-    decl(`${p}t`, add(s1, s2)),
-    decl(`${p}z`, sub(V('t'), s1)),
+    decl(`${p}t`, unary('opaque', add(s1, s2))),
+    decl(`${p}z`, unary('opaque', sub(V('t'), s1))),
     decl(`${p}r`, add(sub(s1, sub(V('t'), V('z'))), sub(s2, V('z')))),
     ...set(V('t'), add(add(c1, c2), V('r'))),
   ];
@@ -74,8 +75,8 @@ function finalScore(s: KNode, c: KNode, b: KNode, p: string): KNode[] {
   const V = (n: string): KNode => v(`${p}${n}`, 'f32');
   return [
     decl(`${p}fb`, b),
-    decl(`${p}ft`, add(s, V('fb'))),
-    decl(`${p}fz`, sub(V('ft'), s)),
+    decl(`${p}ft`, unary('opaque', add(s, V('fb')))),
+    decl(`${p}fz`, unary('opaque', sub(V('ft'), s))),
     decl(`${p}fr`, add(sub(s, sub(V('ft'), V('fz'))), sub(V('fb'), V('fz')))),
     decl('score', add(V('ft'), add(c, V('fr')))),
   ];

@@ -1,6 +1,6 @@
 struct MdcParams {
   mdc_ngroups_x: i32, mdc_ngroups_y: i32, mdc_ngroups_z: i32, mdc_total: i32,
-  mdc_nan: u32, mdc_inf: u32, mdc_ninf: u32, mdc_pad: u32,
+  mdc_nan: u32, mdc_inf: u32, mdc_ninf: u32, mdc_zero: u32,
   M: i32,
 }
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
