@@ -24,8 +24,13 @@ export interface TargetLimits {
 }
 
 export interface TargetCaps {
-  /** f64 arithmetic in kernels (WGSL has none; lowering then emits f32-only kernels). */
+  /** Kernels may use f64 arithmetic at all (WGSL has none). */
   readonly f64: boolean;
+  /**
+   * Lowering computes elementwise functions, reductions and the TanhNorm weight in f64 and rounds once, like the
+   * reference interpreter (CPUs). False on GPUs, where f64 runs at a fraction of the f32 rate: f32-only kernels.
+   */
+  readonly f64Math: boolean;
   /** Buffers of these storage types can be bound (else lowering widens them to f32 at upload). */
   readonly f16Storage: boolean;
   readonly bf16Storage: boolean;

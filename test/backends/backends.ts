@@ -4,7 +4,9 @@
  * oracle for every entry.
  */
 import { referenceExecutor } from '../../src/backends/reference/index.js';
-import { BACKENDS as REGISTRY } from '../../src/backends/registry.js';
+import { BACKENDS as REGISTRY, ptxSchedules } from '../../src/backends/registry.js';
+import { PtxEmuDevice } from '../../src/backends/cuda-ptx/index.js';
+import { DeviceExecutor } from '../../src/runtime/device-executor.js';
 import { wasmExecutor, wasmTarget } from '../../src/backends/wasm/index.js';
 import type { Target } from '../../src/kernel/target.js';
 import type { DType, HostTensor } from '../../src/ir/index.js';
@@ -18,6 +20,8 @@ export interface Tolerance {
 export interface BackendEntry {
   readonly name: string;
   readonly create: () => Executor;
+  /** Why the backend cannot run here (no driver, no adapter); its cases are then skipped with one line. */
+  readonly unavailable?: () => Promise<string | undefined>;
   /** case name -> why it is skipped on this backend. */
   readonly skip: Readonly<Record<string, string>>;
   /** Whether the backend computes elementwise functions in f64 like the reference (else 'exact' cases get its f32 tolerance). */
@@ -43,7 +47,7 @@ export const GPU_SCHEDULES_ON_WASM: Target = {
   name: 'wasm-gpu-schedules',
   device: 'GPU schedules on wasm32 (test target)',
   limits: { ...base.limits, maxThreadsPerWorkgroup: 256 },
-  caps: { ...base.caps, f64: false, aliasedBindings: false },
+  caps: { ...base.caps, f64: false, f64Math: false, aliasedBindings: false },
   schedules: {
     ...base.schedules,
     attention: { kind: 'flash', queryBlock: 4, keyBlock: 16, threads: 32 },
@@ -69,6 +73,25 @@ export const BACKENDS: readonly BackendEntry[] = [
       'scatterRows rejects duplicate targets': 'the wasm scatter kernel does not detect duplicate row indices (rows are written in parallel)',
     },
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
+  {
+    name: 'ptx-emu',
+    create: () => new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() })),
+    f64: false,
+    skip: {
+      'scatterRows rejects duplicate targets': 'the scatter kernel does not detect duplicate row indices (rows are written in parallel)',
+    },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
+  {
+    name: 'cuda',
+    create: () => {
+      throw new Error('the cuda backend runs only where an NVIDIA driver is installed');
+    },
+    f64: false,
+    skip: {},
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+    unavailable: () => REGISTRY.find((b) => b.name === 'cuda')?.unavailable() ?? Promise.resolve('not registered'),
   },
   {
     name: 'wasm-gpu-schedules',
@@ -98,3 +121,15 @@ export function mismatch(got: HostTensor | undefined, want: HostTensor | undefin
   }
   return undefined;
 }
+
+/** The entries that can run on this machine; each one that cannot is named once with what it lacks. */
+async function runnable(): Promise<readonly BackendEntry[]> {
+  const out: BackendEntry[] = [];
+  for (const b of BACKENDS) {
+    const missing = await b.unavailable?.();
+    if (missing === undefined) out.push(b);
+    else process.stdout.write(`skipping backend ${b.name}: ${missing}\n`);
+  }
+  return out;
+}
+export const AVAILABLE: readonly BackendEntry[] = await runnable();

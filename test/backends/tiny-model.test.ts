@@ -12,7 +12,7 @@ import type { Executor } from '../../src/runtime/executor.js';
 import { Sampler } from '../../src/runtime/sampling.js';
 import { GenerationSession } from '../../src/runtime/session.js';
 import { randomWeights } from '../../src/runtime/random.js';
-import { BACKENDS, mismatch } from './backends.js';
+import { AVAILABLE, mismatch } from './backends.js';
 
 const spec = TINY_PMOD;
 const graph = buildLanguageModel(spec, { exportRouting: true, exportKV: true, exportHidden: true });
@@ -30,7 +30,7 @@ const want = interpret(graph, inputs, { weights });
 const ratios = layerRatios(spec.mod?.schedule ?? { kind: 'constant', layout: 'deep_all', ratio: 1 }, spec.llm.numLayers);
 const caps = layerCapacities(ratios, 40);
 
-describe.each(BACKENDS.filter((b) => b.name !== 'reference'))('tiny p-MoD on $name', (backend) => {
+describe.each(AVAILABLE.filter((b) => b.name !== 'reference'))('tiny p-MoD on $name', (backend) => {
   it('routes exactly like the reference and produces the same logits, KV and hidden states', async () => {
     const exec = backend.create();
     try {
@@ -55,7 +55,7 @@ describe.each(BACKENDS.filter((b) => b.name !== 'reference'))('tiny p-MoD on $na
   });
 });
 
-describe.each(BACKENDS.filter((b) => b.name !== 'reference'))('tiny p-MoD generation on $name', (backend) => {
+describe.each(AVAILABLE.filter((b) => b.name !== 'reference'))('tiny p-MoD generation on $name', (backend) => {
   it('decodes with the device-resident per-layer KV cache like the reference (any cache capacity)', async () => {
     const decodeGraph = buildDecodeStep(spec);
     const prefillGraph = buildLanguageModel(spec, { kvState: true, lastLogits: true });

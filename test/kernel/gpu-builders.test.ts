@@ -57,7 +57,7 @@ describe('GPU builders: interface and constraints', () => {
     const target: Target = {
       name: 'gpu-like', device: 'test',
       limits: { maxThreadsPerWorkgroup: 256, sharedBytes: 16384, maxBuffersPerKernel: 8, maxGrid: [65535, 65535, 65535], maxBindingBytes: 1 << 27, maxBufferBytes: 1 << 30, memoryBytes: 1 << 30 },
-      caps: { f64: false, f16Storage: true, bf16Storage: true, u8Storage: true, f16Math: false, vectorWidth: 4, subgroups: false, aliasedBindings: false },
+      caps: { f64: false, f64Math: false, f16Storage: true, bf16Storage: true, u8Storage: true, f16Math: false, vectorWidth: 4, subgroups: false, aliasedBindings: false },
       schedules: {
         matmul: { kind: 'gpu-tiled', tileM: 64, tileN: 64, tileK: 8, threads: 64, sharedTiles: false },
         gemv: { kind: 'gpu', maxRows: 4, threads: 64, colsPerGroup: 4 },

@@ -83,6 +83,8 @@ export const UNARY: { readonly [F in KUnaryFn]: Unary } = {
   not: (c, t, x) => (t === 'bool' ? c.asm.t('not.pred', 'pred', x) : isInt(t) ? c.asm.t('not.b32', 'b32', reg(c, x, t)) : fail(c, 'not', t)),
   round_f16: (c, t, x) => roundTo16(c, t, x, 'f16'),
   round_bf16: (c, t, x) => roundTo16(c, t, x, 'bf16'),
+  // IEEE-exact .rn arithmetic is never reassociated or folded by ptxas: the identity fences nothing more.
+  opaque: (_c, _t, x) => x,
 };
 
 /** Float min / max with NaN propagation: min.NaN.f32 on sm_80, else the IEEE op and a select on setp.nan. */

@@ -55,6 +55,8 @@ export function ptxTarget(opts: PtxTargetOptions = {}): Target {
     },
     caps: {
       f64: true,
+      // GPUs run f64 at a fraction of the f32 rate: lowering emits f32-only kernels.
+      f64Math: false,
       f16Storage: true,
       bf16Storage: true,
       u8Storage: true,

@@ -26,7 +26,7 @@ export function wasmTarget(opts: WasmTargetOptions): Target {
       maxBufferBytes: MAX_BYTES,
       memoryBytes: MAX_BYTES,
     },
-    caps: { f64: true, f16Storage: true, bf16Storage: true, u8Storage: true, f16Math: false, vectorWidth: 4, subgroups: false, aliasedBindings: true },
+    caps: { f64: true, f64Math: true, f16Storage: true, bf16Storage: true, u8Storage: true, f16Math: false, vectorWidth: 4, subgroups: false, aliasedBindings: true },
     schedules: {
       matmul: { kind: 'cpu-packed', tiling },
       gemv: { kind: 'cpu-packed', maxRows: 4, tiling },

@@ -95,6 +95,7 @@ export function webgpuTarget(a: AdapterDescription, opts: { readonly memoryBytes
     },
     caps: {
       f64: false,
+      f64Math: false,
       f16Storage: true,
       bf16Storage: true,
       u8Storage: true,

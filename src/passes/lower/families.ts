@@ -88,7 +88,7 @@ export function bmmOp(rc: RuleContext, m: number, k: number, n: number, aStrides
   if (m * n * batches === 0) return;
   const s = rc.target.schedules.elementwise;
   // The CPU form accumulates in f64 (the reference's sums); f64-less targets use the compensated f32 form.
-  if (s.kind === 'cpu' && rc.target.caps.f64) rc.ctx.dispatch(batchedMatmulKernel(m, k, n, aStrides, bStrides), bufs, {}, [m, batches, 1], rc.where);
+  if (s.kind === 'cpu' && rc.target.caps.f64Math) rc.ctx.dispatch(batchedMatmulKernel(m, k, n, aStrides, bStrides), bufs, {}, [m, batches, 1], rc.where);
   else {
     const t = s.kind === 'thread' ? s : { kind: 'thread' as const, threads: Math.min(64, rc.target.limits.maxThreadsPerWorkgroup), vector: false };
     rc.ctx.dispatch(gpuBatchedMatmulKernel(m, k, n, aStrides, bStrides, batches, t), bufs, {}, gpuBatchedMatmulGrid(m, n, batches, t), rc.where);

@@ -71,7 +71,7 @@ export function exprVectorBody(e: EwExpr): ((xs: readonly KNode[]) => KNode) | u
 export function lowerFusedElementwise(ins: readonly LValue[], a: OpAttrs['fusedElementwise'], rc: RuleContext): LValue[] {
   const x = arg(ins, 0, rc);
   const vec = exprVectorBody(a.expr);
-  return elementwise(rc, ins, x.dtype, exprScalarBody(a.expr, rc.target.caps.f64), vec);
+  return elementwise(rc, ins, x.dtype, exprScalarBody(a.expr, rc.target.caps.f64Math), vec);
 }
 
 export function lowerStringCombine(ins: readonly LValue[], rc: RuleContext): LValue[] {

@@ -28,7 +28,7 @@ function evaluate(rc: RuleContext, expr: EwExpr, ins: readonly LValue[], shape: 
   const vec = exprVectorBody(expr);
   const buffers: Record<string, number> = { out: rc.ctx.buf(out) };
   vals.forEach((x, j) => (buffers[`in${j}`] = rc.ctx.buf(x)));
-  elementwiseOp(rc, { name: 'ew_epilogue', shape, inputs, out: 'f32', body: exprScalarBody(expr, rc.target.caps.f64), ...(vec ? { vectorBody: vec } : {}) }, buffers, `${rc.where} ${label}`);
+  elementwiseOp(rc, { name: 'ew_epilogue', shape, inputs, out: 'f32', body: exprScalarBody(expr, rc.target.caps.f64Math), ...(vec ? { vectorBody: vec } : {}) }, buffers, `${rc.where} ${label}`);
   return out;
 }
 

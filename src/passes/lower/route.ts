@@ -53,7 +53,7 @@ export function routeSelection(ins: readonly LValue[], a: RouteAttrs, rc: RuleCo
   const scores = c.temp(Math.max(1, s), 'f32', `${rc.where} router scores`);
   const gate: LValue = { shape: [s], dtype: 'f32', ref: c.temp(Math.max(1, s), 'f32', `${rc.where} TanhNorm weights`) };
   const y = c.temp(Math.max(1, s * d), 'f32', `${rc.where} STRing output`);
-  const spec: RouteScoreSpec = { d, alpha: a.alpha, bias: a.bias, wElem: storageOf(rc, rw), bElem: storageOf(rc, rb), writeRoutable: true, f64: rc.target.caps.f64 };
+  const spec: RouteScoreSpec = { d, alpha: a.alpha, bias: a.bias, wElem: storageOf(rc, rw), bElem: storageOf(rc, rb), writeRoutable: true, f64: rc.target.caps.f64Math };
   const sched = rc.target.schedules.route;
   const bufs = { x: xb, rw: c.buf(rw), rb: c.buf(rb), mask: c.buf(mask), scores, weights: c.buf(gate), y };
   if (s > 0) {
@@ -113,6 +113,6 @@ export function combine(rc: RuleContext, x: LValue, h1: LValue, u: LValue, rowMa
   }
   const threads = rowThreads(rc, d);
   if (kept > 0 && d > 0)
-    c.dispatch(stringScatterKernel(d, threads, rc.target.caps.f64), { h1: c.buf(materialize(rc, h1)), u: c.buf(materialize(rc, u)), gate: keptGate, rowMap: map, y: c.buf(y) }, {}, [kept, 1, 1], `${rc.where} STRing combine`);
+    c.dispatch(stringScatterKernel(d, threads, rc.target.caps.f64Math), { h1: c.buf(materialize(rc, h1)), u: c.buf(materialize(rc, u)), gate: keptGate, rowMap: map, y: c.buf(y) }, {}, [kept, 1, 1], `${rc.where} STRing combine`);
   return y;
 }

@@ -174,12 +174,12 @@ export const LOWER: { readonly [K in OpKind]: Rule<K> } = {
   unary: (ins, a, rc) => {
     const x = arg(ins, 0, rc);
     const v = UNARY_F32X4[a.fn];
-    const scalar = rc.target.caps.f64 ? (p: KNode): KNode => (v ? v(p) : cast(UNARY_F64[a.fn](cast(p, 'f64')), 'f32')) : (p: KNode): KNode => UNARY_F32[a.fn](p);
+    const scalar = rc.target.caps.f64Math ? (p: KNode): KNode => (v ? v(p) : cast(UNARY_F64[a.fn](cast(p, 'f64')), 'f32')) : (p: KNode): KNode => UNARY_F32[a.fn](p);
     return elementwise(rc, ins, x.dtype, ([p]) => scalar(p as KNode), v ? ([p]) => v(p as KNode) : undefined);
   },
   binary: (ins, a, rc) => {
     const x = arg(ins, 0, rc);
-    const f64 = rc.target.caps.f64;
+    const f64 = rc.target.caps.f64Math;
     if (isFloat(x.dtype)) {
       const vb = vectorBinary(a.fn);
       return elementwise(rc, ins, x.dtype, ([p, q]) => floatBinary(a.fn, p as KNode, q as KNode, f64), vb ? ([p, q]) => vb(p as KNode, q as KNode) : undefined);

@@ -7,9 +7,9 @@ import { choosePtxTarget } from '../../../src/backends/cuda-ptx/isa.js';
 import { formatPtxasReport, parsePtxasOutput, ptxasReport, runPtxas } from '../../../src/backends/cuda-ptx/ptxas.js';
 import { renderPtx } from '../../../src/backends/cuda-ptx/render.js';
 import { compactKernel, routeRankKernel, routeScoreKernel, stringCombineKernel } from '../../../src/kernel/builders/route.js';
+import { ptxSchedules } from '../../../src/backends/registry.js';
 import { buildDecodeStep, buildLanguageModel, decodeDynamicSymbols, TINY_PMOD } from '../../../models/index.js';
 import { PtxEmuDevice } from '../../../src/backends/cuda-ptx/emu-device.js';
-import { wasmTarget } from '../../../src/backends/wasm/target.js';
 import { compile } from '../../../src/runtime/compile.js';
 import { kernelCases } from '../../kernel/kernel-cases.js';
 import { missingTool } from './toolkit.js';
@@ -53,10 +53,11 @@ describe('ptxas on emitted PTX', () => {
   }
 
   maybe('every kernel of the tiny p-MoD program (prefill and decode) assembles for sm_80 and sm_90 without spills', () => {
-    // The Target ptx-emu runs whole models with today (CPU schedules: the GPU schedules have no builders yet).
-    const target = new PtxEmuDevice({ schedules: wasmTarget({ threads: 1 }).schedules }).target;
-    const prefill = compile(buildLanguageModel(TINY_PMOD, { kvState: true, lastLogits: true }), target, { T: 40, N_v: 20, Cap: 64 });
-    const decode = compile(buildDecodeStep(TINY_PMOD), target, { N: 1, Cap: 64 }, { dynamic: decodeDynamicSymbols(TINY_PMOD.llm.numLayers) });
+    // The Target ptx-emu runs whole models with (the registry's PTX schedules).
+    const target = new PtxEmuDevice({ schedules: ptxSchedules() }).target;
+    const caps = Object.fromEntries(Array.from({ length: TINY_PMOD.llm.numLayers }, (_, l) => [`C${l}`, 64]));
+    const prefill = compile(buildLanguageModel(TINY_PMOD, { kvState: true, lastLogits: true }), target, { T: 40, N_v: 20, ...caps });
+    const decode = compile(buildDecodeStep(TINY_PMOD), target, { N: 1, ...caps }, { dynamic: decodeDynamicSymbols(TINY_PMOD.llm.numLayers) });
     const unique = new Map([...prefill.kernels, ...decode.kernels].map((k) => [k.name, k]));
     expect(unique.size).toBeGreaterThan(8);
     const rows = ptxasReport([...unique.values()], ['sm_80', 'sm_90']);

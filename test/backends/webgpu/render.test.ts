@@ -154,7 +154,7 @@ describe('refusals', () => {
   it('makes the Target from the adapter: threads of every schedule within its limits', () => {
     const ss = webgpuTarget({ limits: SWIFTSHADER, features: new Set(['subgroups']), device: 'SwiftShader (test)', emulated: true, subgroupSize: 4 });
     expect(ss.limits.maxBuffersPerKernel).toBe(10);
-    expect(ss.caps).toMatchObject({ f64: false, f16Storage: true, bf16Storage: true, f16Math: false, subgroups: true, subgroupSize: 4, aliasedBindings: false });
+    expect(ss.caps).toMatchObject({ f64: false, f64Math: false, f16Storage: true, bf16Storage: true, f16Math: false, subgroups: true, subgroupSize: 4, aliasedBindings: false });
     for (const s of Object.values(ss.schedules)) if ('threads' in s) expect(s.threads).toBeLessThanOrEqual(256);
     expect(ss.limits.maxGrid[0]).toBeGreaterThan(65535);
   });
