@@ -8,7 +8,7 @@
 /// <reference types="@webgpu/types" />
 import { hashString } from '../../ir/hash.js';
 import type { Kernel } from '../../kernel/ir.js';
-import type { Target } from '../../kernel/target.js';
+import type { Schedules, Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
 import { WgslError } from './legalize.js';
 import { BufferPool, sizeClass, UniformArena } from './pool.js';
@@ -44,6 +44,8 @@ export interface WebGpuDeviceOptions {
   readonly poolBytes?: number;
   /** An object that must stay alive as long as the device (Dawn's GPU instance in Node). */
   readonly keepAlive?: unknown;
+  /** Schedules replacing the Target's own (tests, and families whose GPU builder lowering does not use yet). */
+  readonly schedules?: Partial<Schedules>;
 }
 
 /** The pipeline cache key: a 64-bit hash of the WGSL and its length (hits also compare the text). */
@@ -83,7 +85,8 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
   private disposed = false;
 
   constructor(readonly gpu: GPUDevice, readonly adapter: AdapterDescription, private readonly opts: WebGpuDeviceOptions = {}) {
-    this.target = webgpuTarget(adapter);
+    const t = webgpuTarget(adapter);
+    this.target = opts.schedules ? { ...t, schedules: { ...t.schedules, ...opts.schedules } } : t;
     this.pool = new BufferPool(opts.poolBytes ?? 256 << 20);
     this.uniforms = new UniformArena(gpu, Math.max(16, adapter.limits.minUniformBufferOffsetAlignment));
     void gpu.lost.then((info) => {
