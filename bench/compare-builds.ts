@@ -53,15 +53,15 @@ const BENCHES: readonly Bench[] = [
   { name: 'decode p-MoD', argv: ['bench', 'decode', '--layers', layers, '--tokens', quick ? '8' : '24'], pick: (j) => field(j, 'pmod', 'msPerToken'), unit: 'ms/token' },
 ];
 
-function run(cliPath: string, argv: readonly string[]): Record<string, unknown> {
-  const text = execFileSync(process.execPath, [cliPath, ...argv, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+function run(cliPath: string, argv: readonly string[], quietErrors = false): Record<string, unknown> {
+  const text = execFileSync(process.execPath, [cliPath, ...argv, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', quietErrors ? 'ignore' : 'inherit'] });
   return JSON.parse(text) as Record<string, unknown>;
 }
 
 /** Runs a benchmark once in one build, falling back to all engines when a build lacks --engines. */
 function once(cliPath: string, b: Bench): number {
   try {
-    return b.pick(run(cliPath, b.argv));
+    return b.pick(run(cliPath, b.argv, true));
   } catch {
     const i = b.argv.indexOf('--engines');
     if (i < 0) throw new Error(`${b.name} failed in ${cliPath}`);
