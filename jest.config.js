@@ -17,5 +17,6 @@ export default {
   // Tests that compile whole models render tens of kernels with binaryen: seconds on a loaded 2-core machine.
   testTimeout: 60_000,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.props\\.test\\.ts$'],
 };
