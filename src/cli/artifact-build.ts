@@ -25,20 +25,25 @@ import { choosePtxTarget } from '../backends/cuda-ptx/isa.js';
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { renderKernel } from '../backends/wasm/render.js';
 import { backendInfo } from '../backends/registry.js';
+import { renderWgsl } from '../backends/webgpu/render.js';
+import { type WebGpuLimits, webgpuTarget } from '../backends/webgpu/target.js';
 import { type Graph, hashString } from '../ir/index.js';
 import { compilerBuildId, compilerVersion } from '../io/build-id.js';
 import { type CheckpointLayout, SafetensorsStore } from '../io/index.js';
 import { type Kernel, kernelKey } from '../kernel/ir.js';
 import type { KernelProgram } from '../kernel/program.js';
 import type { Target } from '../kernel/target.js';
-import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactWeight, artifactText, type RendererInfo, sha256Hex } from '../runtime/artifact.js';
+import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactWeight, artifactText, type RendererInfo, sha256Hex, type WgslLayout } from '../runtime/artifact.js';
 import { compile } from '../runtime/compile.js';
 import { encodeProgram } from '../runtime/plan-codec.js';
 import { prefillCacheLengths } from '../runtime/session.js';
 import { UsageError } from './args.js';
 
-/** The compile targets of `modc compile --out`: registry backends with a Target ('ptx' is the ptx-emu Target). */
-export const ARTIFACT_TARGETS = ['wasm', 'ptx', 'ptx-emu', 'cuda'] as const;
+/**
+ * The compile targets of `modc compile --out`: registry backends with a Target ('ptx' is the ptx-emu Target);
+ * 'webgpu' is every WebGPU device (the spec's default limits, no optional feature), not this machine's adapter.
+ */
+export const ARTIFACT_TARGETS = ['wasm', 'webgpu', 'ptx', 'ptx-emu', 'cuda'] as const;
 export type ArtifactTarget = (typeof ARTIFACT_TARGETS)[number];
 
 export interface ArtifactRequest {
@@ -51,6 +56,10 @@ export interface ArtifactRequest {
   /** New tokens the KV cache holds after the longest prompt. */
   readonly maxNewTokens: number;
   readonly threads: number;
+  /** WebGPU: schedules for CPU-emulated adapters (SwiftShader, llvmpipe) instead of GPUs'. */
+  readonly emulated?: boolean;
+  /** WebGPU: every device ('portable', the default) or this machine's adapter ('local', through Dawn). */
+  readonly adapter?: 'portable' | 'local';
 }
 
 export interface BuiltArtifact {
@@ -116,8 +125,35 @@ async function resolveSource(arg: string): Promise<Source> {
   }
 }
 
+/**
+ * The WebGPU spec's default limits, which every adapter offers (a device is requested with the adapter's own,
+ * higher ones), except 10 storage buffers per stage instead of 8: the route select kernel binds 9. Chromium's and
+ * Dawn's adapters offer at least 10; a device that offers fewer is refused when the artifact is loaded.
+ */
+const PORTABLE_WEBGPU_LIMITS: WebGpuLimits = {
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxStorageBuffersPerShaderStage: 10,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBufferBindingSize: 134217728,
+  maxBufferSize: 268435456,
+  maxUniformBufferBindingSize: 65536,
+  minUniformBufferOffsetAlignment: 256,
+  minStorageBufferOffsetAlignment: 256,
+};
+
 /** The Target and renderer of a compile target name. */
-async function targetFor(name: ArtifactTarget, threads: number): Promise<{ target: Target; renderer: RendererInfo }> {
+async function targetFor(name: ArtifactTarget, threads: number, emulated: boolean, adapter: 'portable' | 'local'): Promise<{ target: Target; renderer: RendererInfo }> {
+  if (name === 'webgpu' && adapter === 'local') {
+    const info = backendInfo('webgpu');
+    if (info.target === undefined) throw new UsageError('this build has no webgpu target');
+    return { target: await info.target({ threads }), renderer: { kind: 'wgsl' } };
+  }
+  if (name === 'webgpu') {
+    const device = `any WebGPU device (the spec's default limits with 10 storage buffers, no optional feature; ${emulated ? 'schedules for CPU-emulated adapters' : 'GPU schedules'})`;
+    return { target: webgpuTarget({ limits: PORTABLE_WEBGPU_LIMITS, features: new Set(), device, emulated }), renderer: { kind: 'wgsl' } };
+  }
   const backend = name === 'ptx' ? 'ptx-emu' : name;
   const info = backendInfo(backend);
   if (info.target === undefined) throw new UsageError(`backend '${backend}' has no compile target`);
@@ -140,24 +176,25 @@ function watText(binary: Uint8Array): string {
   }
 }
 
-/** Renders one kernel for the artifact: its code file, a readable text file for binaries, its imports. */
-function render(k: Kernel, renderer: RendererInfo): { code: Uint8Array; ext: string; text?: Uint8Array; imports?: readonly string[] } {
+/** Renders one kernel for the artifact: its code file, a readable text file for binaries, its imports or bindings. */
+function render(k: Kernel, renderer: RendererInfo, target: Target): { code: Uint8Array; ext: string; text?: Uint8Array; imports?: readonly string[]; wgsl?: WgslLayout } {
   const enc = new TextEncoder();
   if (renderer.kind === 'wasm') {
     const r = renderKernel(k, { relaxedFma: renderer.relaxedFma, optimizeLevel: renderer.optimizeLevel });
     return { code: r.binary, ext: 'wasm', text: enc.encode(watText(r.binary)), imports: r.imports };
   }
   if (renderer.kind === 'ptx') return { code: enc.encode(renderPtx(k, { target: choosePtxTarget() }).ptx), ext: 'ptx' };
-  throw new UsageError('WGSL artifacts need the WebGPU backend, which this build does not have');
+  const w = renderWgsl(k, target);
+  return { code: enc.encode(w.code), ext: 'wgsl', wgsl: { uniformBytes: w.uniformBytes, paramOffsets: w.paramOffsets, bindings: w.bindings.map((b) => ({ name: b.name, storage: b.storage })) } };
 }
 
 /** The kernel table shared by the programs (one entry per distinct kernel object), with the rendered files. */
-async function kernelTable(programs: readonly KernelProgram[], renderer: RendererInfo) {
+async function kernelTable(programs: readonly KernelProgram[], renderer: RendererInfo, target: Target) {
   const entries: ArtifactKernel[] = [];
   const index = new Map<string, number>();
   const byKernel = new Map<Kernel, number>();
   const files = new Map<string, Uint8Array>();
-  const byHash = new Map<string, Pick<ArtifactKernel, 'code' | 'text' | 'imports'>>();
+  const byHash = new Map<string, Pick<ArtifactKernel, 'code' | 'text' | 'imports' | 'wgsl'>>();
   for (const p of programs)
     for (const k of p.kernels) {
       if (byKernel.has(k)) continue;
@@ -168,7 +205,7 @@ async function kernelTable(programs: readonly KernelProgram[], renderer: Rendere
         const hash = hashString(key);
         let rendered = byHash.get(hash);
         if (rendered === undefined) {
-          const r = render(k, renderer);
+          const r = render(k, renderer, target);
           const stem = fileStem(k, hash);
           const code = { path: `${stem}.${r.ext}`, sha256: await sha256Hex(r.code), bytes: r.code.length };
           files.set(code.path, r.code);
@@ -177,7 +214,7 @@ async function kernelTable(programs: readonly KernelProgram[], renderer: Rendere
             text = { path: `${stem}.wat`, sha256: await sha256Hex(r.text), bytes: r.text.length };
             files.set(text.path, r.text);
           }
-          rendered = { code, ...(text ? { text } : {}), ...(r.imports ? { imports: r.imports } : {}) };
+          rendered = { code, ...(text ? { text } : {}), ...(r.imports ? { imports: r.imports } : {}), ...(r.wgsl ? { wgsl: r.wgsl } : {}) };
           byHash.set(hash, rendered);
         }
         i = entries.push({ kernel: k, hash, ...rendered }) - 1;
@@ -244,11 +281,13 @@ export async function buildArtifact(req: ArtifactRequest): Promise<BuiltArtifact
     decode: buildDecodeStep(spec, { weightDtype: wdt }),
     projector: spec.vision ? buildProjector(spec, { weightDtype: wdt }) : undefined,
   };
-  const { target, renderer } = await targetFor(req.target, req.threads);
+  if (req.adapter !== undefined && req.target !== 'webgpu') throw new UsageError('--adapter goes with --target webgpu');
+  if (req.emulated && (req.target !== 'webgpu' || req.adapter === 'local')) throw new UsageError('--emulated goes with --target webgpu --adapter portable (a local adapter has its own schedules)');
+  const { target, renderer } = await targetFor(req.target, req.threads, req.emulated ?? false, req.adapter ?? 'portable');
   const programs: KernelProgram[] = [];
   const add = (p: KernelProgram): number => programs.push(p) - 1;
   const entries = [...new Set(req.visionTokens)].sort((a, b) => a - b).map((nv) => entryFor(spec, graphs, target, hasVisionInput(spec) ? nv : 0, req, add));
-  const table = await kernelTable(programs, renderer);
+  const table = await kernelTable(programs, renderer, target);
   const ratios = spec.mod ? layerRatios(spec.mod.schedule, spec.llm.numLayers) : new Array<null>(spec.llm.numLayers).fill(null);
   const artifact: Omit<Artifact, 'format' | 'formatVersion' | 'contentHash'> = {
     compiler: { name: 'modc', version: compilerVersion(), build: compilerBuildId() },

@@ -26,9 +26,13 @@ Compiles the model (full pass pipeline, capacities specialised for N_v) for a ba
   --out DIR           write the compiled model as an artifact: plan.json (programs, buffers, weight manifest with
                       checkpoint byte ranges when compiled from a checkpoint, symbol values, the target and its
                       limits, format version, content hash), kernels/ (one .wasm + .wat or .ptx file per distinct
-                      kernel) and README.md; 'modc run --plan DIR --checkpoint CK' runs it without the compiler.
+                      kernel; .wgsl for webgpu) and README.md; 'modc run --plan DIR --checkpoint CK' runs it without the compiler.
                       Per N_v it holds a prefill (logits of every position, routing, KV cache) and a decode program
-  --target NAME       wasm, ptx (the PTX target of the ptx-emu backend), ptx-emu, cuda
+  --target NAME       wasm; webgpu (WGSL; for every WebGPU device with --adapter portable, the default: the
+                      spec's default limits with 10 storage buffers, no optional feature; or for this machine's
+                      adapter with --adapter local); ptx (the PTX target of the ptx-emu backend), ptx-emu, cuda
+  --emulated          webgpu --adapter portable: schedules for CPU-emulated adapters (SwiftShader, llvmpipe)
+  --adapter WHICH     webgpu: portable (default) or local
   --emit WHAT         program: every alloc / dispatch / free step, the weight manifest and the outputs;
                       kernels: every distinct kernel in the Kernel IR's text form
   --vision-tokens N   vision tokens N_v (default: the model's typical image); with --out a comma-separated list
@@ -59,6 +63,8 @@ async function writeArtifact(p: Parsed, outDir: string, out: (s: string) => void
     textTokens: intOpt(p, 'text-tokens', spec?.defaultTextTokens ?? 64, 1),
     maxNewTokens: intOpt(p, 'max-new-tokens', 64),
     threads: intOpt(p, 'threads', 1, 1),
+    emulated: flag(p, 'emulated'),
+    ...(strOpt(p, 'adapter') !== undefined ? { adapter: choiceOpt(p, 'adapter', ['portable', 'local'] as const, 'portable') } : {}),
   });
   writeArtifactDir(outDir, built.plan, artifactReadme(built.artifact, built.files), built.files);
   // Read back through the loader: what was written is what `modc run --plan` will accept.
@@ -78,6 +84,8 @@ export async function compileCommand(argv: readonly string[], out: (s: string) =
     'max-new-tokens': { type: 'string' },
     threads: { type: 'string' },
     stats: { type: 'boolean' },
+    emulated: { type: 'boolean' },
+    adapter: { type: 'string' },
   });
   if (flag(p, 'help')) {
     out(COMPILE_HELP);

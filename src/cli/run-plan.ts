@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { checkpointLayout, type ModelSpec, readCheckpointConfig, spliceImage, generationDefaults } from '../../models/index.js';
 import { PtxEmuDevice } from '../backends/cuda-ptx/emu-device.js';
 import { artifactKernelCache } from '../backends/wasm/artifact-kernels.js';
+import { artifactShaders, missingFeatures } from '../backends/webgpu/artifact-shaders.js';
 import { WasmDevice } from '../backends/wasm/device.js';
 import { type HostTensor, makeTensor, type TensorStore } from '../ir/index.js';
 import { artifactDirSource } from '../io/artifact-dir.js';
@@ -54,12 +55,19 @@ export interface PlanRunOptions {
   readonly threads?: number;
 }
 
-/** The device that runs an artifact's kernels. */
-function deviceFor(a: ArtifactWithCode, threads: number | undefined): Device {
+/** The device that runs an artifact's kernels: Wasm, WebGPU (Dawn) or the PTX interpreter. */
+async function deviceFor(a: ArtifactWithCode, threads: number | undefined): Promise<Device> {
   const r = a.artifact.renderer;
   if (r.kind === 'wasm') return new WasmDevice({ kernelCache: artifactKernelCache(a), relaxedSimd: r.relaxedFma, ...(threads !== undefined ? { threads } : {}) }) as Device;
   if (r.kind === 'ptx') return new PtxEmuDevice() as Device;
-  throw new UsageError(`artifacts of ${r.kind} kernels need the WebGPU backend, which this build does not have`);
+  const { openDawnDevice } = await import('../backends/webgpu/node.js');
+  const d = await openDawnDevice({ shaders: artifactShaders(a) });
+  const missing = missingFeatures(a.artifact.target, d.target);
+  if (missing.length) {
+    await d.dispose();
+    throw new UsageError(`the artifact's shaders need ${missing.join(' and ')}, which this WebGPU adapter (${d.target.device}) lacks: compile with --target webgpu`);
+  }
+  return d as Device;
 }
 
 /**
@@ -103,7 +111,7 @@ function artifactSpec(a: ArtifactWithCode): ModelSpec {
 async function open(o: PlanRunOptions) {
   const artifact = await loadArtifact(artifactDirSource(o.plan));
   const weights = checkpointWeights(artifact, o.checkpoint);
-  const device = deviceFor(artifact, o.threads ?? availableParallelism());
+  const device = await deviceFor(artifact, o.threads ?? availableParallelism());
   return { artifact, weights, device, residency: new DeviceResidency(device as Device<unknown, unknown>) };
 }
 

@@ -40,6 +40,20 @@ export interface ArtifactKernel {
   readonly text?: ArtifactFile;
   /** Host functions a Wasm module imports (exp, log, ...). */
   readonly imports?: readonly string[];
+  /** How a WGSL shader binds its buffers and params (what a WebGPU device needs besides the code). */
+  readonly wgsl?: WgslLayout;
+}
+
+/** A WGSL shader's interface: storage bindings 0..n-1 in the kernel's buffer order, then the params uniform. */
+export interface WgslLayout {
+  readonly uniformBytes: number;
+  /** Byte offset of each scalar param (kernel order) in the uniform struct. */
+  readonly paramOffsets: readonly number[];
+  readonly bindings: readonly {
+    readonly name: string;
+    /** How the buffer is held: word, vec4, packed16, packed8 or native16 (src/backends/webgpu/storage.ts). */
+    readonly storage: { readonly kind: string; readonly elem: string; readonly wgslArray: string; readonly atomic: boolean };
+  }[];
 }
 
 export interface ArtifactWeight {
@@ -156,6 +170,17 @@ function fileOf(f: Field): ArtifactFile {
   const path = f.get('path').str();
   if (path.startsWith('/') || path.split('/').some((p) => p === '..' || p === '')) f.get('path').fail(`'${path}' is not a path inside the artifact`);
   return { path, sha256: f.get('sha256').str(), bytes: f.get('bytes').int() };
+}
+
+function wgslLayoutOf(f: Field, k: Kernel): WgslLayout {
+  const bindings = f.get('bindings').items().map((b) => {
+    const st = b.get('storage');
+    return { name: b.get('name').str(), storage: { kind: st.get('kind').oneOf(['word', 'vec4', 'packed16', 'packed8', 'native16'] as const), elem: st.get('elem').str(), wgslArray: st.get('wgslArray').str(), atomic: st.get('atomic').bool() } };
+  });
+  if (bindings.length !== k.buffers.length) f.get('bindings').fail(`${bindings.length} bindings for kernel '${k.name}' of ${k.buffers.length} buffers`);
+  const paramOffsets = f.get('paramOffsets').ints();
+  if (paramOffsets.length !== k.params.length) f.get('paramOffsets').fail(`${paramOffsets.length} offsets for kernel '${k.name}' of ${k.params.length} params`);
+  return { uniformBytes: f.get('uniformBytes').int(16), paramOffsets, bindings };
 }
 
 function symbolsOf(f: Field): Record<string, number> {
@@ -279,7 +304,9 @@ export async function readArtifact(text: string, file = PLAN_FILE): Promise<Load
   const artifactKernels: ArtifactKernel[] = kernelFields.map((k, i) => {
     const textFile = k.opt('text', fileOf);
     const imports = k.opt('imports', (x) => x.items().map((s) => s.str()));
-    return { kernel: kernels[i] as Kernel, hash: k.get('hash').str(), code: fileOf(k.get('code')), ...(textFile ? { text: textFile } : {}), ...(imports ? { imports } : {}) };
+    const kernel = kernels[i] as Kernel;
+    const wgsl = k.opt('wgsl', (w) => wgslLayoutOf(w, kernel));
+    return { kernel, hash: k.get('hash').str(), code: fileOf(k.get('code')), ...(textFile ? { text: textFile } : {}), ...(imports ? { imports } : {}), ...(wgsl ? { wgsl } : {}) };
   });
   const programFields = root.get('programs').items();
   const programs = programFields.map((p) => decodeProgram(p, kernels));
