@@ -59,15 +59,14 @@ const K_TYPES: readonly KType[] = [...SCALAR_TYPES, ...VECTOR_TYPES, 'void'];
 const OPS = new Set<string>(K_OPS);
 const TYPES = new Set<string>(K_TYPES);
 const NO_ARG = new Set<KOp>(['select', 'cast', 'bitcast', 'splat', 'fma', 'block', 'if', 'barrier']);
+const SPACES = new Set<string>(ADDRESS_SPACES);
+const UNARY = new Set<string>(K_UNARY);
+const BINARY = new Set<string>(K_BINARY);
+const CMP = new Set<string>(K_CMP);
 
+/** The arg of an `op` node, checked; `fail` throws (it is only called when something is wrong). */
 function nodeArg(op: KOp, arg: unknown, fail: (msg: string) => never): unknown {
-  const str = (): string => (typeof arg === 'string' ? arg : fail(`arg of '${op}' must be a string`));
-  const among = (list: readonly string[]): string => (typeof arg === 'string' && list.includes(arg) ? arg : fail(`arg of '${op}' must be one of ${list.join(', ')}`));
-  const obj = (): Record<string, unknown> => (typeof arg === 'object' && arg !== null && !Array.isArray(arg) ? (arg as Record<string, unknown>) : fail(`arg of '${op}' must be an object`));
-  if (NO_ARG.has(op)) {
-    if (arg !== undefined && arg !== null) fail(`'${op}' takes no arg`);
-    return undefined;
-  }
+  if (NO_ARG.has(op)) return arg === undefined || arg === null ? undefined : fail(`'${op}' takes no arg`);
   switch (op) {
     case 'const':
       return planNumber(arg) ?? fail('arg of const must be a number');
@@ -75,7 +74,7 @@ function nodeArg(op: KOp, arg: unknown, fail: (msg: string) => never): unknown {
     case 'var':
     case 'decl':
     case 'assign':
-      return str();
+      return typeof arg === 'string' ? arg : fail(`arg of '${op}' must be a string`);
     case 'gid':
     case 'lid':
     case 'ngroups':
@@ -83,20 +82,20 @@ function nodeArg(op: KOp, arg: unknown, fail: (msg: string) => never): unknown {
       return typeof arg === 'number' && Number.isInteger(arg) && arg >= 0 && arg <= 3 ? arg : fail(`arg of '${op}' must be an axis or lane 0..3`);
     case 'load':
     case 'store': {
-      const m = obj();
-      const space = m.space;
-      if (typeof space !== 'string' || !(ADDRESS_SPACES as readonly string[]).includes(space) || typeof m.name !== 'string') fail(`arg of '${op}' must be { space, name }`);
-      return { space, name: m.name };
+      const m = arg as { space?: unknown; name?: unknown } | null;
+      if (typeof m !== 'object' || m === null || typeof m.space !== 'string' || !SPACES.has(m.space) || typeof m.name !== 'string') return fail(`arg of '${op}' must be { space, name }`);
+      return { space: m.space, name: m.name };
     }
     case 'unary':
-      return among(K_UNARY);
+      return typeof arg === 'string' && UNARY.has(arg) ? arg : fail(`arg of unary must be one of ${K_UNARY.join(', ')}`);
     case 'binary':
-      return among(K_BINARY);
+      return typeof arg === 'string' && BINARY.has(arg) ? arg : fail(`arg of binary must be one of ${K_BINARY.join(', ')}`);
     case 'cmp':
-      return among(K_CMP);
+      return typeof arg === 'string' && CMP.has(arg) ? arg : fail(`arg of cmp must be one of ${K_CMP.join(', ')}`);
     case 'range': {
-      const m = obj();
-      if (typeof m.var !== 'string' || typeof m.step !== 'number' || !Number.isInteger(m.step) || m.step === 0) fail('arg of range must be { var, step } with a nonzero integer step');
+      const m = arg as { var?: unknown; step?: unknown } | null;
+      if (typeof m !== 'object' || m === null || typeof m.var !== 'string' || typeof m.step !== 'number' || !Number.isInteger(m.step) || m.step === 0)
+        return fail('arg of range must be { var, step } with a nonzero integer step');
       return { var: m.var, step: m.step };
     }
   }
@@ -116,11 +115,13 @@ function decodeNode(v: unknown, base: string, trail: number[]): KNode {
   const type: unknown = v[1];
   if (typeof op !== 'string' || !OPS.has(op)) return fail(`unknown op ${JSON.stringify(op)}`);
   if (typeof type !== 'string' || !TYPES.has(type)) return fail(`'${op}' has unknown type ${JSON.stringify(type)}`);
-  const arg = nodeArg(op as KOp, v[2], fail);
-  const src: KNode[] = [];
+  const raw: unknown = v[2];
+  // Fast path for the common cases; nodeArg checks the rest (and builds the error message).
+  const arg = raw === null && NO_ARG.has(op as KOp) ? undefined : typeof raw === 'number' && op === 'const' ? raw : nodeArg(op as KOp, raw, fail);
+  const src: KNode[] = new Array<KNode>(v.length - 3);
   for (let i = 3; i < v.length; i++) {
     trail.push(i - 3);
-    src.push(decodeNode(v[i], base, trail));
+    src[i - 3] = decodeNode(v[i], base, trail);
     trail.pop();
   }
   // The node is rebuilt field by field, so nothing but the IR's own fields reaches a renderer.
