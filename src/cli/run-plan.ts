@@ -6,28 +6,23 @@
  * re-rendered; PTX: the ptx-emu interpreter). Nothing on this path imports src/passes (a test checks it).
  */
 import { availableParallelism } from 'node:os';
-import { checkpointLayout, type ModelSpec, readCheckpointConfig, spliceImage, generationDefaults } from '../../models/index.js';
-import { PtxEmuDevice } from '../backends/cuda-ptx/emu-device.js';
-import { artifactKernelCache } from '../backends/wasm/artifact-kernels.js';
-import { artifactShaders, missingFeatures } from '../backends/webgpu/artifact-shaders.js';
-import { WasmDevice } from '../backends/wasm/device.js';
+import { spliceImage } from '../../models/index.js';
+import { artifactDevice, artifactSpec, checkpointWeights } from '../api/artifact-node.js';
 import { type HostTensor, makeTensor, type TensorStore } from '../ir/index.js';
 import { artifactDirSource } from '../io/artifact-dir.js';
-import { type CheckpointLayout, loadBoundWeights, planBinding, type WeightSpec } from '../io/checkpoint.js';
-import { chatPrompt, IMAGE_PLACEHOLDER, tokenizeWithImages } from '../io/prompt.js';
-import { SafetensorsStore, tensorEntry, type TensorEntry, writeSafetensors } from '../io/safetensors/index.js';
-import { loadTokenizer, StreamDecoder } from '../io/tokenizer/index.js';
+import { IMAGE_PLACEHOLDER } from '../io/prompt.js';
+import { loadArtifactModel } from '../api/artifact-model.js';
+import { tensorEntry, type TensorEntry, writeSafetensors } from '../io/safetensors/index.js';
 import { type ArtifactWithCode, loadArtifact } from '../runtime/artifact.js';
 import type { Device } from '../runtime/device.js';
 import { PlanSession } from '../runtime/plan-session.js';
 import { ProgramRunner, DeviceResidency } from '../runtime/runner.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
 import { choiceOpt, flag, intOpt, parse, type Parsed, strOpt, UsageError } from './args.js';
-import { Field } from '../runtime/plan-json.js';
 import { readInputs } from './run-checkpoint.js';
 import type { CommandIO } from './main.js';
 
-export const RUN_PLAN_HELP = `usage: modc run --plan DIR --checkpoint CK --prompt TEXT [--template vicuna_v1|none] [--max-new-tokens N]
+export const RUN_PLAN_HELP = `usage: modc run --plan DIR --checkpoint CK --prompt TEXT [--template auto|none] [--max-new-tokens N]
                 [--temperature T --top-p P --top-k K --seed S]
        modc run --plan DIR --checkpoint CK --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
 
@@ -37,8 +32,10 @@ artifact's weight manifest (names, shapes, dtypes; one error lists every mismatc
 
   --plan DIR          the artifact directory (plan.json, kernels/)
   --checkpoint CK     the Hugging Face checkpoint directory with the weights (and the tokenizer for --prompt)
-  --prompt TEXT       a question, wrapped in the vicuna_v1 chat template; the answer is streamed to stdout
-  --template NAME     vicuna_v1 (default) or none
+  --prompt TEXT       a question, wrapped in the chat template; the answer is streamed to stdout, then the time
+                      to the first token and the tokens/s after it go to stderr
+  --template NAME     auto (default: the checkpoint's tokenizer_config.json chat_template, else LLaVA's
+                      vicuna_v1) or none (the prompt is tokenised as it is)
   --inputs IN         input_ids (and image_features or vision_embeds) as for 'modc run --checkpoint --inputs'
   --out OUT           logits, routing.layer{l}, generated_ids, generated_logits: the file 'modc run --checkpoint
                       CK --inputs IN --out OUT' writes, from the compiled plan
@@ -55,94 +52,25 @@ export interface PlanRunOptions {
   readonly threads?: number;
 }
 
-/** The device that runs an artifact's kernels: Wasm, WebGPU (Dawn) or the PTX interpreter. */
-async function deviceFor(a: ArtifactWithCode, threads: number | undefined): Promise<Device> {
-  const r = a.artifact.renderer;
-  if (r.kind === 'wasm') return new WasmDevice({ kernelCache: artifactKernelCache(a), relaxedSimd: r.relaxedFma, ...(threads !== undefined ? { threads } : {}) }) as Device;
-  if (r.kind === 'ptx') return new PtxEmuDevice() as Device;
-  const { openDawnDevice } = await import('../backends/webgpu/node.js');
-  const d = await openDawnDevice({ shaders: artifactShaders(a) });
-  const missing = missingFeatures(a.artifact.target, d.target);
-  if (missing.length) {
-    await d.dispose();
-    throw new UsageError(`the artifact's shaders need ${missing.join(' and ')}, which this WebGPU adapter (${d.target.device}) lacks: compile with --target webgpu`);
-  }
-  return d as Device;
-}
-
-/**
- * The checkpoint's tensors bound to the artifact's weight manifest from the headers (every missing, mis-shaped,
- * mis-typed or unexpected tensor in one CheckpointError), then read in the manifest's dtypes.
- */
-export function checkpointWeights(a: ArtifactWithCode, dir: string): TensorStore {
-  const manifest = a.artifact.weights;
-  const byName = new Map(manifest.map((w) => [w.name, w]));
-  const spec = a.artifact.model.spec as Partial<ModelSpec>;
-  const others = checkpointLayout(a.artifact.model.modelType ?? readCheckpointConfig(dir).modelType, spec.llm?.tieWordEmbeddings ?? false);
-  const layout: CheckpointLayout = {
-    candidates: (name) => {
-      const w = byName.get(name);
-      const recorded = w?.checkpoint?.tensor;
-      return [...(recorded !== undefined ? [recorded] : []), ...(w?.candidates ?? [name])];
-    },
-    // Tensors of other graphs (the projector, the vision tower) are fine; anything else is a sign of another model.
-    usedElsewhere: (name) => others.usedElsewhere(name) ?? (/mm_projector|multi_modal_projector/.test(name) ? 'the projector, not in this artifact' : undefined),
-  };
-  const tensors = SafetensorsStore.fromDir(dir);
-  try {
-    const specs: WeightSpec[] = manifest.map((w) => ({ name: w.name, dtype: w.dtype, shape: w.shape }));
-    const plan = planBinding(dir, tensors, specs, layout);
-    return loadBoundWeights(tensors, plan);
-  } finally {
-    tensors.close();
-  }
-}
-
-/** The artifact's ModelSpec, with the fields the input builders read checked. */
-function artifactSpec(a: ArtifactWithCode): ModelSpec {
-  const f = new Field(a.artifact.model.spec, 'plan.json: model.spec');
-  f.get('name').str();
-  const llm = f.get('llm');
-  for (const k of ['vocabSize', 'hiddenSize', 'maxPositions', 'numLayers']) llm.get(k).int(1);
-  // Checked above where it is read; the rest is the compiler's own record of the model.
-  return a.artifact.model.spec as ModelSpec;
-}
-
 async function open(o: PlanRunOptions) {
   const artifact = await loadArtifact(artifactDirSource(o.plan));
   const weights = checkpointWeights(artifact, o.checkpoint);
-  const device = await deviceFor(artifact, o.threads ?? availableParallelism());
+  const device = await artifactDevice(artifact, o.threads ?? availableParallelism());
   return { artifact, weights, device, residency: new DeviceResidency(device as Device<unknown, unknown>) };
 }
 
-/** `--prompt`: the vicuna_v1 chat answer, streamed. */
-export async function runPlanPrompt(o: PlanRunOptions & { prompt: string; template: 'vicuna_v1' | 'none' }, io: CommandIO): Promise<number> {
+/** `--prompt`: the chat answer (the checkpoint's chat template, or vicuna_v1), streamed. */
+export async function runPlanPrompt(o: PlanRunOptions & { prompt: string; template: 'auto' | 'none' }, io: CommandIO): Promise<number> {
   if (o.prompt.includes(IMAGE_PLACEHOLDER)) throw new UsageError('images with --plan go in through --inputs (vision_embeds or image_features); --image needs the vision tower, which artifacts do not hold yet');
-  const { artifact, weights, device, residency } = await open(o);
+  const model = await loadArtifactModel(o.plan, { checkpoint: o.checkpoint, ...(o.threads !== undefined ? { threads: o.threads } : {}) });
   try {
-    const tokenizer = loadTokenizer(o.checkpoint);
-    const ids = tokenizeWithImages(o.template === 'vicuna_v1' ? chatPrompt(o.prompt) : o.prompt, tokenizer);
-    const spec = artifactSpec(artifact);
-    const { inputs } = spliceImage(spec, ids, undefined, o.maxNewTokens);
-    const session = await PlanSession.load(device, artifact, PlanSession.entryFor(artifact, 0), weights, residency);
-    const eos = artifact.artifact.model.eosTokenIds.length ? artifact.artifact.model.eosTokenIds : generationDefaults(o.checkpoint, {}).eosTokenIds;
-    const stream = new StreamDecoder(tokenizer);
-    try {
-      await session.generate(inputs, {
-        maxNewTokens: o.maxNewTokens,
-        sampler: new Sampler(o.sampling),
-        eosTokenIds: eos.length ? eos : tokenizer.eosId !== undefined ? [tokenizer.eosId] : [],
-        onToken: (id) => {
-          const s = stream.push(id);
-          if (s) io.write(s);
-        },
-      });
-      io.write(`${stream.finish()}\n`);
-    } finally {
-      session.dispose();
-    }
+    const stream = model.generate({ prompt: o.prompt, raw: o.template === 'none', maxNewTokens: o.maxNewTokens, ...o.sampling });
+    for await (const t of stream) if (t.text) io.write(t.text);
+    const r = await stream.result;
+    io.write('\n');
+    io.progress.write(`${r.tokens.length} tokens; first after ${r.timeToFirstTokenMs.toFixed(0)} ms, then ${r.tokensPerSecond.toFixed(1)} tokens/s (plan ${o.plan})\n`);
   } finally {
-    await device.dispose();
+    await model.dispose();
   }
   return 0;
 }
@@ -261,6 +189,6 @@ export async function runPlanCommand(argv: readonly string[], out: (s: string) =
     return runPlanInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, out);
   }
   if (outPath !== undefined) throw new UsageError('--out goes with --inputs');
-  const template = choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1');
+  const template = choiceOpt(p, 'template', ['auto', 'none'] as const, 'auto');
   return runPlanPrompt({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template }, io);
 }

@@ -49,6 +49,16 @@ export function writeArtifactDir(dir: string, plan: string, readme: string, file
   }
 }
 
+/** Whether `dir` holds a compiled artifact (a plan.json). */
+export function isArtifactDir(dir: string): boolean {
+  return existsSync(join(dir, PLAN_FILE));
+}
+
+/** Whether a file or directory exists at `path`. */
+export function pathExists(path: string): boolean {
+  return existsSync(path);
+}
+
 /** An artifact directory's files for `loadArtifact` (src/runtime/artifact.ts), which checks them. */
 export function artifactDirSource(dir: string): { readonly name: string; readonly plan: string; readonly read: (path: string) => Promise<Uint8Array> } {
   const planPath = join(dir, PLAN_FILE);
