@@ -1,6 +1,7 @@
 /**
  * Running an artifact needs no compiler: from the `modc` binary through `run --plan` (main.ts loads a command's
- * module only when it runs, and routes `run --plan` to run-plan.ts), no module of src/passes is reachable. The
+ * module only when it runs, and routes `run --plan` to run-plan.ts), no module of src/passes is reachable (bin.ts
+ * imports the passes only under MODC_VERIFY=1, to switch on verification after each pass). The
  * same walk from `modc compile` does reach the passes, so the check can fail.
  */
 import { readFileSync } from 'node:fs';
