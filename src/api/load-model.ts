@@ -12,37 +12,50 @@
 import {
   clipEncoder,
   imageToVisionEmbeddings,
+  llavaImageCrops,
   type LoadedCheckpoint,
   openCheckpoint,
   openVisionTower,
   readCheckpointConfig,
+  patchesPerSide,
   readImageNewline,
 } from '../../models/index.js';
 import type { HostTensor } from '../ir/index.js';
 import { isArtifactDir, pathExists } from '../io/artifact-dir.js';
+import { cropPixels } from '../io/image/heatmap.js';
 import type { RgbImage } from '../io/image/rgb.js';
 import type { Executor } from '../runtime/executor.js';
-import { Model, ModelError } from '../runtime/model.js';
+import { type ImageView, Model, ModelError, type ModelParts } from '../runtime/model.js';
 import { GenerationSession } from '../runtime/session.js';
 import { checkpointParts, loadArtifactModel, type LoadModelOptions } from './artifact-model.js';
 
 export type { LoadModelOptions };
 
-/** The vision embeddings of an image through the checkpoint's CLIP tower and projector on `executor`. */
-function imageEncoder(ck: LoadedCheckpoint, executor: Executor, towerDir: string | undefined): ((image: RgbImage) => Promise<HostTensor>) | undefined {
+/**
+ * The vision side of a checkpoint on `executor`: an image's embeddings through the CLIP tower (loaded on first
+ * use) and the projector, and the image as the tower sees it.
+ */
+function visionParts(ck: LoadedCheckpoint, executor: Executor, towerDir: string | undefined): Pick<ModelParts, 'encodeImage' | 'imageView'> {
   const vision = ck.spec.vision;
   const projectorGraph = ck.projector;
-  if (vision === undefined || projectorGraph === undefined) return undefined;
-  let tower: ReturnType<typeof openVisionTower> | undefined;
-  return async (image) => {
-    tower ??= openVisionTower(ck.dir, ck.spec, readCheckpointConfig(ck.dir).config, towerDir !== undefined ? { towerDir } : {});
-    const clip = await executor.prepare(tower.graph, tower.weights);
+  if (vision === undefined || projectorGraph === undefined) return {};
+  let loaded: ReturnType<typeof openVisionTower> | undefined;
+  const tower = (): ReturnType<typeof openVisionTower> => (loaded ??= openVisionTower(ck.dir, ck.spec, readCheckpointConfig(ck.dir).config, towerDir !== undefined ? { towerDir } : {}));
+  const imageView = (image: RgbImage): Promise<ImageView> => {
+    const t = tower().tower;
+    const crop = llavaImageCrops(image, vision, t).crops[0];
+    if (crop === undefined) return Promise.reject(new ModelError('the image gave no crop'));
+    return Promise.resolve({ view: cropPixels(crop, t.processor), side: patchesPerSide(t.clip) });
+  };
+  const encodeImage = async (image: RgbImage): Promise<HostTensor> => {
+    const tw = tower();
+    const clip = await executor.prepare(tw.graph, tw.weights);
     const projector = await executor.prepare(projectorGraph, ck.weights);
     try {
       const newline = readImageNewline(ck.dir);
       return await imageToVisionEmbeddings(image, {
         vision,
-        tower: tower.tower,
+        tower: tw.tower,
         encode: clipEncoder(clip),
         project: async (features) => {
           const out = (await projector.run({ image_features: features })).vision_embeds;
@@ -56,6 +69,7 @@ function imageEncoder(ck: LoadedCheckpoint, executor: Executor, towerDir: string
       projector.dispose();
     }
   };
+  return { encodeImage, imageView };
 }
 
 async function fromCheckpoint(dir: string, o: LoadModelOptions): Promise<Model> {
@@ -68,14 +82,14 @@ async function fromCheckpoint(dir: string, o: LoadModelOptions): Promise<Model> 
   const session = await GenerationSession.create(executor, ck, ck.weights);
   const parts = checkpointParts(dir, ck.spec);
   const eos = ck.generation.eosTokenIds.length ? ck.generation.eosTokenIds : parts.tokenizer.eosId !== undefined ? [parts.tokenizer.eosId] : [];
-  const encodeImage = imageEncoder(ck, executor, o.visionTower);
+  const vision = visionParts(ck, executor, o.visionTower);
   return new Model({
     name: ck.spec.name,
     backend,
     ...parts,
     eosTokenIds: eos,
     generator: () => Promise.resolve(session),
-    ...(encodeImage ? { encodeImage } : {}),
+    ...vision,
     dispose: async () => {
       session.dispose();
       await executor.dispose();

@@ -38,7 +38,15 @@ export interface ModelParts {
   readonly generator: (visionTokens: number) => Promise<Generator>;
   /** Vision embeddings [N_v, d] of an image, for models with a vision side. */
   readonly encodeImage?: (image: RgbImage) => Promise<HostTensor>;
+  /** The image as the vision tower sees it (its first crop) and the tower's patches per side. */
+  readonly imageView?: (image: RgbImage) => Promise<ImageView>;
   readonly dispose: () => Promise<void>;
+}
+
+/** Vision tokens 0 .. side^2 - 1 are the patches of `view`, row-major (routing heatmaps draw over it). */
+export interface ImageView {
+  readonly view: RgbImage;
+  readonly side: number;
 }
 
 export interface GenerateRequest extends Partial<SamplingOptions> {
@@ -93,6 +101,11 @@ export class Model {
 
   get backend(): string {
     return this.parts.backend;
+  }
+
+  /** The image as the vision tower sees it, with its patch grid (undefined for models without a vision side). */
+  imageView(image: RgbImage): Promise<ImageView | undefined> {
+    return this.parts.imageView?.(image) ?? Promise.resolve(undefined);
   }
 
   /** The prompt text for a request (the chat template's rendering, or the prompt itself with `raw`). */
