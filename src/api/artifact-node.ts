@@ -10,7 +10,7 @@ import { artifactKernelCache } from '../backends/wasm/artifact-kernels.js';
 import { WasmDevice } from '../backends/wasm/device.js';
 import { artifactShaders, missingFeatures } from '../backends/webgpu/artifact-shaders.js';
 import type { TensorStore } from '../ir/index.js';
-import { type CheckpointLayout, loadBoundWeights, planBinding, type WeightSpec } from '../io/checkpoint.js';
+import { bindManifest } from '../io/manifest-binding.js';
 import { SafetensorsStore } from '../io/safetensors/index.js';
 import type { ArtifactWithCode } from '../runtime/artifact.js';
 import type { Device } from '../runtime/device.js';
@@ -46,28 +46,15 @@ export function artifactSpec(a: ArtifactWithCode): ModelSpec {
 }
 
 /**
- * The checkpoint's tensors bound to the artifact's weight manifest from the headers, then read in the manifest's
- * dtypes. A tensor is looked up under the name recorded at compile time, then the manifest's candidates.
+ * The checkpoint's tensors bound to the artifact's weight manifest from the headers (src/io/manifest-binding.ts),
+ * then read in the manifest's dtypes. Tensors of other graphs (the vision tower; the projector when the artifact
+ * has none) are expected; any other tensor the manifest does not name is a sign of another model.
  */
 export function checkpointWeights(a: ArtifactWithCode, dir: string): TensorStore {
-  const manifest = a.artifact.weights;
-  const byName = new Map(manifest.map((w) => [w.name, w]));
-  const spec = artifactSpec(a);
-  const others = checkpointLayout(a.artifact.model.modelType ?? readCheckpointConfig(dir).modelType, spec.llm.tieWordEmbeddings);
-  const layout: CheckpointLayout = {
-    candidates: (name) => {
-      const w = byName.get(name);
-      const recorded = w?.checkpoint?.tensor;
-      return [...(recorded !== undefined ? [recorded] : []), ...(w?.candidates ?? [name])];
-    },
-    // Tensors of other graphs (the projector when the artifact has none, the vision tower) are expected; any
-    // other tensor the manifest does not name is a sign of another model and is reported.
-    usedElsewhere: (name) => others.usedElsewhere(name) ?? (/mm_projector|multi_modal_projector/.test(name) ? 'the projector, not in this artifact' : undefined),
-  };
+  const others = checkpointLayout(a.artifact.model.modelType ?? readCheckpointConfig(dir).modelType, artifactSpec(a).llm.tieWordEmbeddings);
   const tensors = SafetensorsStore.fromDir(dir);
   try {
-    const specs: WeightSpec[] = manifest.map((w) => ({ name: w.name, dtype: w.dtype, shape: w.shape }));
-    return loadBoundWeights(tensors, planBinding(dir, tensors, specs, layout));
+    return bindManifest(dir, a.artifact.weights, tensors, (name) => others.usedElsewhere(name) ?? (/mm_projector|multi_modal_projector/.test(name) ? 'the projector, not in this artifact' : undefined));
   } finally {
     tensors.close();
   }

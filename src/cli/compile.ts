@@ -8,8 +8,8 @@ import { backendInfo, BACKENDS } from '../backends/registry.js';
 import { kernelText } from '../kernel/print.js';
 import { dispatchesPerLayer, programText } from '../kernel/program.js';
 import { compile } from '../runtime/compile.js';
-import { artifactDirSource, writeArtifactDir } from '../io/artifact-dir.js';
-import { loadArtifact } from '../runtime/artifact.js';
+import { artifactDirSource, writeArtifactDir, writeTextFile } from '../io/artifact-dir.js';
+import { loadArtifact, readArtifact } from '../runtime/artifact.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
 import { ARTIFACT_TARGETS, type ArtifactTarget, buildArtifact } from './artifact-build.js';
 import { artifactReadme } from './artifact-readme.js';
@@ -18,6 +18,7 @@ const TARGETS = BACKENDS.filter((b) => b.target !== undefined).map((b) => b.name
 
 export const COMPILE_HELP = `usage: modc compile <model | config.json | checkpoint dir> --target ${ARTIFACT_TARGETS.join('|')} --out DIR
                     [--vision-tokens N[,N...]] [--text-tokens T] [--max-new-tokens M]
+       modc compile <model | checkpoint dir> --target webgpu --emit ts --out model.ts [--vision-tokens N[,N...]] ...
        modc compile <model> --target ${TARGETS.join('|')} --emit kernels|program [--vision-tokens N] [--text-tokens T]
        modc compile <model> --target ${TARGETS.join('|')} --stats
 
@@ -34,7 +35,10 @@ Compiles the model (full pass pipeline, capacities specialised for N_v) for a ba
   --emulated          webgpu --adapter portable: schedules for CPU-emulated adapters (SwiftShader, llvmpipe)
   --adapter WHICH     webgpu: portable (default) or local
   --emit WHAT         program: every alloc / dispatch / free step, the weight manifest and the outputs;
-                      kernels: every distinct kernel in the Kernel IR's text form
+                      kernels: every distinct kernel in the Kernel IR's text form; ts (with --target webgpu
+                      --out FILE.ts): one standalone TypeScript module holding the plan and the WGSL shaders,
+                      exporting typed load / prefill / decode / generate, importing only modc/runtime-webgpu
+  --runtime SPEC      --emit ts: the module specifier to import the runtime from (default modc/runtime-webgpu)
   --vision-tokens N   vision tokens N_v (default: the model's typical image); with --out a comma-separated list
                       gives one entry per value
   --text-tokens T     text tokens (default: the model's typical prompt); with --out the longest prompt the
@@ -52,8 +56,10 @@ function visionList(p: Parsed, fallback: number): number[] {
 }
 
 async function writeArtifact(p: Parsed, outDir: string, out: (s: string) => void): Promise<number> {
-  if (strOpt(p, 'emit') !== undefined || flag(p, 'stats')) throw new UsageError('--out writes an artifact; --emit and --stats print instead: give one of them');
+  const emit = strOpt(p, 'emit');
+  if ((emit !== undefined && emit !== 'ts') || flag(p, 'stats')) throw new UsageError('--out writes an artifact (or with --emit ts a TS module); --emit kernels|program and --stats print instead: give one of them');
   const target = choiceOpt(p, 'target', ARTIFACT_TARGETS, 'wasm') as ArtifactTarget;
+  if (emit === 'ts' && target !== 'webgpu') throw new UsageError('--emit ts writes a WebGPU module: give --target webgpu');
   const model = onePositional(p, 'model');
   const spec = await resolveModel(model).catch(() => undefined);
   const built = await buildArtifact({
@@ -66,6 +72,16 @@ async function writeArtifact(p: Parsed, outDir: string, out: (s: string) => void
     emulated: flag(p, 'emulated'),
     ...(strOpt(p, 'adapter') !== undefined ? { adapter: choiceOpt(p, 'adapter', ['portable', 'local'] as const, 'portable') } : {}),
   });
+  if (emit === 'ts') {
+    if (!outDir.endsWith('.ts')) throw new UsageError(`--emit ts writes one TypeScript file: --out must end in .ts, got '${outDir}'`);
+    const { emitTsModule } = await import('./emit-ts.js');
+    // The module's copy of the plan is read back like a shipped one before it is written.
+    await readArtifact(built.plan);
+    const text = await emitTsModule(built.artifact, built.plan, built.files, strOpt(p, 'runtime') !== undefined ? { runtime: strOpt(p, 'runtime') ?? '' } : {});
+    writeTextFile(outDir, text);
+    out(`wrote ${outDir}: a TypeScript module of ${(text.length / 2 ** 20).toFixed(1)} MiB (${built.artifact.entries.length} entries, N_v = ${built.artifact.entries.map((e) => e.visionTokens).join(', ')}; ${built.files.size} shaders); it imports only ${strOpt(p, 'runtime') ?? 'modc/runtime-webgpu'}`);
+    return 0;
+  }
   writeArtifactDir(outDir, built.plan, artifactReadme(built.artifact, built.files), built.files);
   // Read back through the loader: what was written is what `modc run --plan` will accept.
   const check = await loadArtifact(artifactDirSource(outDir));
@@ -86,6 +102,7 @@ export async function compileCommand(argv: readonly string[], out: (s: string) =
     stats: { type: 'boolean' },
     emulated: { type: 'boolean' },
     adapter: { type: 'string' },
+    runtime: { type: 'string' },
   });
   if (flag(p, 'help')) {
     out(COMPILE_HELP);
@@ -96,6 +113,7 @@ export async function compileCommand(argv: readonly string[], out: (s: string) =
   if (outDir !== undefined) return writeArtifact(p, outDir, out);
   if (strOpt(p, 'max-new-tokens') !== undefined) throw new UsageError('--max-new-tokens sizes the KV cache of an artifact: it goes with --out DIR');
   const targetName = choiceOpt(p, 'target', TARGETS, TARGETS[0] ?? 'wasm');
+  if (strOpt(p, 'emit') === 'ts') throw new UsageError('--emit ts writes a module: give --out model.ts');
   const emit = choiceOpt(p, 'emit', ['kernels', 'program'] as const, 'program');
   const spec = await resolveModel(onePositional(p, 'model'));
   const nv = intOpt(p, 'vision-tokens', spec.vision?.defaultVisionTokens ?? 0);

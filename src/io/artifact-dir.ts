@@ -49,6 +49,20 @@ export function writeArtifactDir(dir: string, plan: string, readme: string, file
   }
 }
 
+/** Writes a text file atomically (a temporary file next to it, renamed into place). */
+export function writeTextFile(path: string, text: string): void {
+  const target = resolve(path);
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
 /** Whether `dir` holds a compiled artifact (a plan.json). */
 export function isArtifactDir(dir: string): boolean {
   return existsSync(join(dir, PLAN_FILE));

@@ -42,9 +42,14 @@ export async function browserMissing(): Promise<string | undefined> {
   return undefined;
 }
 
-async function bundle(entry: string): Promise<string> {
+export interface PageOptions {
+  /** Module specifiers resolved to files (esbuild's alias): 'modc/runtime-webgpu' -> its source. */
+  readonly alias?: Readonly<Record<string, string>>;
+}
+
+async function bundle(entry: string, opts: PageOptions = {}): Promise<string> {
   const esbuild = await import('esbuild');
-  const out = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent', ...(opts.alias ? { alias: { ...opts.alias } } : {}) });
   const file = out.outputFiles[0];
   if (file === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
   return file.text;
@@ -71,8 +76,8 @@ function serve(script: string): Promise<Server> {
 }
 
 /** Bundles `entry`, serves it and opens it in Chromium; `close` stops the browser and the server. */
-export async function openPage(entry: string): Promise<BrowserPage> {
-  const script = await bundle(entry);
+export async function openPage(entry: string, opts: PageOptions = {}): Promise<BrowserPage> {
+  const script = await bundle(entry, opts);
   const server = await serve(script);
   const port = (server.address() as AddressInfo).port;
   const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
