@@ -10,6 +10,9 @@ import { loadTokenizer } from '../io/tokenizer/index.js';
 import { loadArtifact } from '../runtime/artifact.js';
 import { type Generator, Model, ModelError, type ModelParts, type SpliceFn } from '../runtime/model.js';
 import { PlanSession } from '../runtime/plan-session.js';
+import { PlanVision, towerInput } from '../runtime/plan-vision.js';
+import { cropPixels } from '../io/image/heatmap.js';
+import type { RgbImage } from '../io/image/rgb.js';
 import { DeviceResidency } from '../runtime/runner.js';
 import { artifactDevice, artifactSpec, checkpointWeights } from './artifact-node.js';
 
@@ -39,9 +42,12 @@ export async function loadArtifactModel(dir: string, o: LoadModelOptions = {}): 
   const a = loaded.artifact;
   const ck = o.checkpoint ?? (a.source.kind === 'checkpoint' ? a.source.name : undefined);
   if (ck === undefined || !pathExists(ck)) throw new ModelError(`${dir}: give the checkpoint with the weights ({ checkpoint: dir }); the artifact was compiled from '${a.source.name}'`);
-  const weights = checkpointWeights(loaded, ck);
+  const weights = checkpointWeights(loaded, ck, o.visionTower);
   const device = await artifactDevice(loaded, o.threads);
   const residency = new DeviceResidency(device);
+  let vision: Promise<PlanVision<unknown, unknown>> | undefined;
+  const planVision = (): Promise<PlanVision<unknown, unknown>> => (vision ??= PlanVision.load(device, loaded, weights, residency));
+  const v = a.vision;
   const sessions = new Map<number, Promise<PlanSession<unknown, unknown>>>();
   const parts = checkpointParts(ck, artifactSpec(loaded));
   const eos = a.model.eosTokenIds.length ? a.model.eosTokenIds : parts.tokenizer.eosId !== undefined ? [parts.tokenizer.eosId] : [];
@@ -59,8 +65,15 @@ export async function loadArtifactModel(dir: string, o: LoadModelOptions = {}): 
     ...parts,
     eosTokenIds: eos,
     generator,
+    ...(v !== undefined
+      ? {
+          encodeImage: async (image: RgbImage) => (await planVision()).encode(image, PlanSession.entryFor(loaded, v.side * v.side)),
+          imageView: (image: RgbImage) => Promise.resolve({ view: cropPixels(towerInput(image, v), v.processor), side: v.side }),
+        }
+      : {}),
     dispose: async () => {
       for (const s of sessions.values()) (await s).dispose();
+      if (vision !== undefined) await (await vision).dispose();
       await device.dispose();
     },
   });

@@ -9,7 +9,7 @@ import { PtxEmuDevice } from '../backends/cuda-ptx/emu-device.js';
 import { artifactKernelCache } from '../backends/wasm/artifact-kernels.js';
 import { WasmDevice } from '../backends/wasm/device.js';
 import { artifactShaders, missingFeatures } from '../backends/webgpu/artifact-shaders.js';
-import type { TensorStore } from '../ir/index.js';
+import type { MapStore, TensorStore } from '../ir/index.js';
 import { bindManifest } from '../io/manifest-binding.js';
 import { SafetensorsStore } from '../io/safetensors/index.js';
 import type { ArtifactWithCode } from '../runtime/artifact.js';
@@ -45,17 +45,30 @@ export function artifactSpec(a: ArtifactWithCode): ModelSpec {
   return a.artifact.model.spec as ModelSpec;
 }
 
-/**
- * The checkpoint's tensors bound to the artifact's weight manifest from the headers (src/io/manifest-binding.ts),
- * then read in the manifest's dtypes. Tensors of other graphs (the vision tower; the projector when the artifact
- * has none) are expected; any other tensor the manifest does not name is a sign of another model.
- */
-export function checkpointWeights(a: ArtifactWithCode, dir: string): TensorStore {
-  const others = checkpointLayout(a.artifact.model.modelType ?? readCheckpointConfig(dir).modelType, artifactSpec(a).llm.tieWordEmbeddings);
-  const tensors = SafetensorsStore.fromDir(dir);
+/** The manifest's weights of one part from a directory's safetensors; `usedElsewhere` as bindManifest takes it. */
+function bindDir(a: ArtifactWithCode, root: string, vision: boolean, usedElsewhere: (name: string) => string | undefined): MapStore {
+  const tensors = SafetensorsStore.fromDir(root);
   try {
-    return bindManifest(dir, a.artifact.weights, tensors, (name) => others.usedElsewhere(name) ?? (/mm_projector|multi_modal_projector/.test(name) ? 'the projector, not in this artifact' : undefined));
+    return bindManifest(root, a.artifact.weights.filter((w) => (w.part === 'vision') === vision), tensors, usedElsewhere);
   } finally {
     tensors.close();
   }
+}
+
+/**
+ * The checkpoint's tensors bound to the artifact's weight manifest from the headers (src/io/manifest-binding.ts),
+ * then read in the manifest's dtypes: the language model's from the checkpoint directory (a tensor of no graph
+ * that LLaVA does not expect elsewhere is a sign of another model), the vision tower's from its own directory
+ * (the artifact's vision.weightsDir under the checkpoint, or `towerDir`), where the tower's unused layers are fine.
+ */
+export function checkpointWeights(a: ArtifactWithCode, dir: string, towerDir?: string): TensorStore {
+  const others = checkpointLayout(a.artifact.model.modelType ?? readCheckpointConfig(dir).modelType, artifactSpec(a).llm.tieWordEmbeddings);
+  const store = bindDir(a, dir, false, (name) => others.usedElsewhere(name) ?? (/mm_projector|multi_modal_projector/.test(name) ? 'the projector, not in this artifact' : undefined));
+  const vision = a.artifact.vision;
+  if (vision !== undefined) {
+    const root = towerDir ?? (vision.weightsDir === '.' ? dir : `${dir}/${vision.weightsDir}`);
+    const tower = bindDir(a, root, true, () => 'not read by this plan');
+    for (const name of tower.names()) store.set(name, tower.get(name));
+  }
+  return store;
 }

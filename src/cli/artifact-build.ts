@@ -6,19 +6,24 @@
  * kernel, and the weight manifest (with checkpoint byte ranges when compiled from a checkpoint).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { basename } from 'node:path';
+import { relative } from 'node:path';
 import binaryen from 'binaryen';
 import {
   buildDecodeStep,
   buildLanguageModel,
   buildProjector,
   checkTokenCounts,
+  ConfigError,
   hasVisionInput,
   inspectCheckpoint,
   layerCapacities,
   layerRatios,
   type ModelSpec,
+  openVisionTower,
+  patchesPerSide,
+  readCheckpointConfig,
   resolveModel,
+  type VisionTower,
 } from '../../models/index.js';
 import { renderPtx } from '../backends/cuda-ptx/render.js';
 import { choosePtxTarget } from '../backends/cuda-ptx/isa.js';
@@ -29,11 +34,11 @@ import { renderWgsl } from '../backends/webgpu/render.js';
 import { type WebGpuLimits, webgpuTarget } from '../backends/webgpu/target.js';
 import { type Graph, hashString } from '../ir/index.js';
 import { compilerBuildId, compilerVersion } from '../io/build-id.js';
-import { type CheckpointLayout, SafetensorsStore } from '../io/index.js';
+import { type CheckpointLayout, SafetensorsStore, weightSpecs } from '../io/index.js';
 import { type Kernel, kernelKey } from '../kernel/ir.js';
 import type { KernelProgram } from '../kernel/program.js';
 import type { Target } from '../kernel/target.js';
-import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactWeight, artifactText, type RendererInfo, sha256Hex, type WgslLayout } from '../runtime/artifact.js';
+import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactVision, type ArtifactWeight, artifactText, type RendererInfo, sha256Hex, type WgslLayout } from '../runtime/artifact.js';
 import { compile } from '../runtime/compile.js';
 import { encodeProgram } from '../runtime/plan-codec.js';
 import { prefillCacheLengths } from '../runtime/session.js';
@@ -60,6 +65,8 @@ export interface ArtifactRequest {
   readonly emulated?: boolean;
   /** WebGPU: every device ('portable', the default) or this machine's adapter ('local', through Dawn). */
   readonly adapter?: 'portable' | 'local';
+  /** The CLIP tower's directory, when the checkpoint neither holds it nor names a local one. */
+  readonly visionTower?: string;
 }
 
 export interface BuiltArtifact {
@@ -75,6 +82,8 @@ const CAPACITY_BLOCK = 64;
 /** The level WasmDevice renders kernels at (an artifact's binaries must be what the device would render). */
 const WASM_OPTIMIZE_LEVEL = 2;
 
+type Located = ReadonlyMap<string, NonNullable<ArtifactWeight['checkpoint']>>;
+
 interface Source {
   readonly kind: Artifact['source']['kind'];
   readonly spec: ModelSpec;
@@ -82,7 +91,9 @@ interface Source {
   readonly eosTokenIds: readonly number[];
   readonly layout: CheckpointLayout | undefined;
   /** Graph weight name -> where it is in the checkpoint. */
-  readonly located: ReadonlyMap<string, NonNullable<ArtifactWeight['checkpoint']>>;
+  readonly located: Located;
+  /** The CLIP tower, when the checkpoint has one (a local vision_tower/ directory or embedded). */
+  readonly tower?: { readonly graph: Graph; readonly tower: VisionTower; readonly weightsDir: string; readonly located: Located };
 }
 
 /** File offset of a safetensors file's data section (8 + the header length in its first 8 bytes). */
@@ -97,6 +108,40 @@ function dataStart(file: string): number {
   }
 }
 
+/** Where each named tensor of a checkpoint directory is: its file (relative to `dir`) and absolute byte range. */
+function locate(dir: string, names: ReadonlyMap<string, string>): Located {
+  const tensors = SafetensorsStore.fromDir(dir);
+  try {
+    const located = new Map<string, NonNullable<ArtifactWeight['checkpoint']>>();
+    const starts = new Map<string, number>();
+    for (const [weight, tensor] of names) {
+      const t = tensors.info(tensor);
+      let start = starts.get(t.file);
+      if (start === undefined) starts.set(t.file, (start = dataStart(t.file)));
+      located.set(weight, { tensor, file: relative(dir, t.file), dtype: t.stDtype, begin: start + t.begin, end: start + t.end });
+    }
+    return located;
+  } finally {
+    tensors.close();
+  }
+}
+
+/** The checkpoint's CLIP tower (a separate directory's or embedded), or undefined when it has none. */
+function towerOf(dir: string, spec: ModelSpec, towerDir: string | undefined): Source['tower'] {
+  if (spec.vision === undefined || spec.vision.imageAspectRatio === 'anyres') return undefined;
+  let t: ReturnType<typeof openVisionTower>;
+  try {
+    t = openVisionTower(dir, spec, readCheckpointConfig(dir).config, towerDir !== undefined ? { towerDir } : {});
+  } catch (e) {
+    if (e instanceof ConfigError) return undefined;
+    throw e;
+  }
+  const embedded = t.source.startsWith(`${dir} (embedded`);
+  const root = embedded ? dir : t.source;
+  const names = new Map(weightSpecs([t.graph]).map((w) => [w.name, w.name] as const));
+  return { graph: t.graph, tower: t.tower, weightsDir: embedded ? '.' : relative(dir, root) || '.', located: locate(root, names) };
+}
+
 function isCheckpointDir(arg: string): boolean {
   try {
     SafetensorsStore.fromDir(arg).close();
@@ -106,23 +151,25 @@ function isCheckpointDir(arg: string): boolean {
   }
 }
 
-async function resolveSource(arg: string): Promise<Source> {
+async function resolveSource(arg: string, towerDir: string | undefined): Promise<Source> {
   if (!isCheckpointDir(arg)) return { kind: 'model', spec: await resolveModel(arg), eosTokenIds: [], layout: undefined, located: new Map() };
   const tensors = SafetensorsStore.fromDir(arg);
+  let info: ReturnType<typeof inspectCheckpoint>;
   try {
-    const info = inspectCheckpoint(arg, tensors);
-    const located = new Map<string, NonNullable<ArtifactWeight['checkpoint']>>();
-    const starts = new Map<string, number>();
-    for (const [weight, tensor] of info.plan.bindings) {
-      const t = tensors.info(tensor);
-      let start = starts.get(t.file);
-      if (start === undefined) starts.set(t.file, (start = dataStart(t.file)));
-      located.set(weight, { tensor, file: basename(t.file), dtype: t.stDtype, begin: start + t.begin, end: start + t.end });
-    }
-    return { kind: 'checkpoint', spec: info.spec, modelType: info.modelType, eosTokenIds: info.generation.eosTokenIds, layout: info.layout, located };
+    info = inspectCheckpoint(arg, tensors);
   } finally {
     tensors.close();
   }
+  const tower = towerOf(arg, info.spec, towerDir);
+  return {
+    kind: 'checkpoint',
+    spec: info.spec,
+    modelType: info.modelType,
+    eosTokenIds: info.generation.eosTokenIds,
+    layout: info.layout,
+    located: locate(arg, info.plan.bindings),
+    ...(tower ? { tower } : {}),
+  };
 }
 
 /**
@@ -225,15 +272,18 @@ async function kernelTable(programs: readonly KernelProgram[], renderer: Rendere
   return { entries, files, indexOf: (k: Kernel): number => byKernel.get(k) ?? -1 };
 }
 
-/** Every weight the programs read, in first-use order, with where a checkpoint holds it. */
-function weightManifest(programs: readonly KernelProgram[], src: Source): ArtifactWeight[] {
+/** Every weight the programs read, in first-use order, with where a checkpoint holds it (the tower's marked 'vision'). */
+function weightManifest(programs: readonly KernelProgram[], src: Source, towerProgram: number | undefined): ArtifactWeight[] {
   const out = new Map<string, ArtifactWeight>();
-  for (const p of programs)
+  programs.forEach((p, i) => {
+    const vision = i === towerProgram;
     for (const w of p.weights) {
       if (out.has(w.name)) continue;
-      const located = src.located.get(w.name);
-      out.set(w.name, { name: w.name, dtype: w.dtype, shape: w.shape, candidates: src.layout?.candidates(w.name) ?? [w.name], ...(located ? { checkpoint: located } : {}) });
+      const located = vision ? src.tower?.located.get(w.name) : src.located.get(w.name);
+      const candidates = vision ? [w.name] : (src.layout?.candidates(w.name) ?? [w.name]);
+      out.set(w.name, { name: w.name, dtype: w.dtype, shape: w.shape, candidates, ...(located ? { checkpoint: located } : {}), ...(vision ? { part: 'vision' as const } : {}) });
     }
+  });
   return [...out.values()];
 }
 
@@ -273,7 +323,7 @@ function entryFor(spec: ModelSpec, g: Graphs, target: Target, nv: number, req: A
 
 export async function buildArtifact(req: ArtifactRequest): Promise<BuiltArtifact> {
   if (req.visionTokens.length === 0) throw new UsageError('give at least one --vision-tokens value');
-  const src = await resolveSource(req.model);
+  const src = await resolveSource(req.model, req.visionTower);
   const spec = src.spec;
   const wdt = spec.llm.weightDtype;
   const graphs: Graphs = {
@@ -287,6 +337,12 @@ export async function buildArtifact(req: ArtifactRequest): Promise<BuiltArtifact
   const programs: KernelProgram[] = [];
   const add = (p: KernelProgram): number => programs.push(p) - 1;
   const entries = [...new Set(req.visionTokens)].sort((a, b) => a - b).map((nv) => entryFor(spec, graphs, target, hasVisionInput(spec) ? nv : 0, req, add));
+  let vision: ArtifactVision | undefined;
+  if (src.tower !== undefined) {
+    const t = src.tower;
+    const aspect = spec.vision?.imageAspectRatio === 'square' ? 'square' : 'pad';
+    vision = { tower: { program: add(compile(t.graph, target, {})), symbols: {} }, aspect, processor: t.tower.processor, side: patchesPerSide(t.tower.clip), weightsDir: t.weightsDir };
+  }
   const table = await kernelTable(programs, renderer, target);
   const ratios = spec.mod ? layerRatios(spec.mod.schedule, spec.llm.numLayers) : new Array<null>(spec.llm.numLayers).fill(null);
   const artifact: Omit<Artifact, 'format' | 'formatVersion' | 'contentHash'> = {
@@ -305,9 +361,10 @@ export async function buildArtifact(req: ArtifactRequest): Promise<BuiltArtifact
     target,
     renderer,
     entries,
+    ...(vision ? { vision } : {}),
     programs: programs.map((p) => encodeProgram(p, table.indexOf)),
     kernels: table.entries,
-    weights: weightManifest(programs, src),
+    weights: weightManifest(programs, src, vision?.tower.program),
   };
   const plan = await artifactText(artifact);
   return { artifact: { format: 'modc-plan', formatVersion: 1, contentHash: '', ...artifact }, plan, files: table.files };

@@ -44,6 +44,8 @@ Compiles the model (full pass pipeline, capacities specialised for N_v) for a ba
   --text-tokens T     text tokens (default: the model's typical prompt); with --out the longest prompt the
                       artifact runs (shorter prompts are padded)
   --max-new-tokens M  with --out: new tokens the KV cache holds after the longest prompt (default 64)
+  --vision-tower DIR  with --out from a checkpoint: the CLIP tower's directory, when the checkpoint neither holds
+                      it nor names a local one (LLaVA-1.5 layouts; the artifact then encodes images itself)
   --threads T         host threads the Wasm target is made for (default 1)
   --stats             print dispatch counts per layer as JSON instead`;
 
@@ -71,6 +73,7 @@ async function writeArtifact(p: Parsed, outDir: string, out: (s: string) => void
     threads: intOpt(p, 'threads', 1, 1),
     emulated: flag(p, 'emulated'),
     ...(strOpt(p, 'adapter') !== undefined ? { adapter: choiceOpt(p, 'adapter', ['portable', 'local'] as const, 'portable') } : {}),
+    ...(strOpt(p, 'vision-tower') !== undefined ? { visionTower: strOpt(p, 'vision-tower') ?? '' } : {}),
   });
   if (emit === 'ts') {
     if (!outDir.endsWith('.ts')) throw new UsageError(`--emit ts writes one TypeScript file: --out must end in .ts, got '${outDir}'`);
@@ -103,6 +106,7 @@ export async function compileCommand(argv: readonly string[], out: (s: string) =
     emulated: { type: 'boolean' },
     adapter: { type: 'string' },
     runtime: { type: 'string' },
+    'vision-tower': { type: 'string' },
   });
   if (flag(p, 'help')) {
     out(COMPILE_HELP);

@@ -11,6 +11,7 @@ import { artifactDevice, artifactSpec, checkpointWeights } from '../api/artifact
 import { type HostTensor, makeTensor, type TensorStore } from '../ir/index.js';
 import { artifactDirSource } from '../io/artifact-dir.js';
 import { IMAGE_PLACEHOLDER } from '../io/prompt.js';
+import { loadImage } from '../io/image/decode.js';
 import { loadArtifactModel } from '../api/artifact-model.js';
 import { tensorEntry, type TensorEntry, writeSafetensors } from '../io/safetensors/index.js';
 import { type ArtifactWithCode, loadArtifact } from '../runtime/artifact.js';
@@ -22,7 +23,7 @@ import { choiceOpt, flag, intOpt, parse, type Parsed, strOpt, UsageError } from 
 import { readInputs } from './run-checkpoint.js';
 import type { CommandIO } from './main.js';
 
-export const RUN_PLAN_HELP = `usage: modc run --plan DIR --checkpoint CK --prompt TEXT [--template auto|none] [--max-new-tokens N]
+export const RUN_PLAN_HELP = `usage: modc run --plan DIR --checkpoint CK --prompt TEXT [--image FILE] [--template auto|none] [--max-new-tokens N]
                 [--temperature T --top-p P --top-k K --seed S]
        modc run --plan DIR --checkpoint CK --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
 
@@ -34,6 +35,8 @@ artifact's weight manifest (names, shapes, dtypes; one error lists every mismatc
   --checkpoint CK     the Hugging Face checkpoint directory with the weights (and the tokenizer for --prompt)
   --prompt TEXT       a question, wrapped in the chat template; the answer is streamed to stdout, then the time
                       to the first token and the tokens/s after it go to stderr
+  --image FILE        a PNG or JPEG, encoded by the artifact's CLIP tower and projector (LLaVA-1.5 padding)
+  --vision-tower DIR  where the tower's weights are, when not where the artifact recorded (vision_tower/)
   --template NAME     auto (default: the checkpoint's tokenizer_config.json chat_template, else LLaVA's
                       vicuna_v1) or none (the prompt is tokenised as it is)
   --inputs IN         input_ids (and image_features or vision_embeds) as for 'modc run --checkpoint --inputs'
@@ -60,11 +63,12 @@ async function open(o: PlanRunOptions) {
 }
 
 /** `--prompt`: the chat answer (the checkpoint's chat template, or vicuna_v1), streamed. */
-export async function runPlanPrompt(o: PlanRunOptions & { prompt: string; template: 'auto' | 'none' }, io: CommandIO): Promise<number> {
-  if (o.prompt.includes(IMAGE_PLACEHOLDER)) throw new UsageError('images with --plan go in through --inputs (vision_embeds or image_features); --image needs the vision tower, which artifacts do not hold yet');
-  const model = await loadArtifactModel(o.plan, { checkpoint: o.checkpoint, ...(o.threads !== undefined ? { threads: o.threads } : {}) });
+export async function runPlanPrompt(o: PlanRunOptions & { prompt: string; template: 'auto' | 'none'; image?: string; visionTower?: string }, io: CommandIO): Promise<number> {
+  if (o.prompt.includes(IMAGE_PLACEHOLDER) && o.image === undefined) throw new UsageError('the prompt contains <image>: give the image with --image FILE');
+  const model = await loadArtifactModel(o.plan, { checkpoint: o.checkpoint, ...(o.threads !== undefined ? { threads: o.threads } : {}), ...(o.visionTower !== undefined ? { visionTower: o.visionTower } : {}) });
   try {
-    const stream = model.generate({ prompt: o.prompt, raw: o.template === 'none', maxNewTokens: o.maxNewTokens, ...o.sampling });
+    const image = o.image === undefined ? undefined : loadImage(o.image);
+    const stream = model.generate({ prompt: o.prompt, raw: o.template === 'none', maxNewTokens: o.maxNewTokens, ...o.sampling, ...(image ? { image } : {}) });
     for await (const t of stream) if (t.text) io.write(t.text);
     const r = await stream.result;
     io.write('\n');
@@ -167,6 +171,8 @@ export async function runPlanCommand(argv: readonly string[], out: (s: string) =
     'top-k': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
+    image: { type: 'string' },
+    'vision-tower': { type: 'string' },
   });
   if (flag(p, 'help')) {
     out(RUN_PLAN_HELP);
@@ -186,9 +192,12 @@ export async function runPlanCommand(argv: readonly string[], out: (s: string) =
   if (inputs !== undefined) {
     if (outPath === undefined) throw new UsageError('--inputs needs --out OUT.safetensors');
     if (strOpt(p, 'temperature') !== undefined) throw new UsageError('--inputs generates greedily; --temperature applies to --prompt');
+    if (strOpt(p, 'image') !== undefined) throw new UsageError('--image goes with --prompt; with --inputs give image_features or vision_embeds');
     return runPlanInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, out);
   }
   if (outPath !== undefined) throw new UsageError('--out goes with --inputs');
   const template = choiceOpt(p, 'template', ['auto', 'none'] as const, 'auto');
-  return runPlanPrompt({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template }, io);
+  const image = strOpt(p, 'image');
+  const visionTower = strOpt(p, 'vision-tower');
+  return runPlanPrompt({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template, ...(image !== undefined ? { image } : {}), ...(visionTower !== undefined ? { visionTower } : {}) }, io);
 }

@@ -65,6 +65,35 @@ export interface ArtifactWeight {
   readonly candidates: readonly string[];
   /** Where it was in the checkpoint the plan was compiled from (absolute byte offsets in `file`). */
   readonly checkpoint?: { readonly tensor: string; readonly file: string; readonly dtype: string; readonly begin: number; readonly end: number };
+  /** 'vision': a CLIP tower weight, in the tower's files (ArtifactVision.weightsDir); absent: the language model's. */
+  readonly part?: 'vision';
+}
+
+/** The image processor's settings as data (src/io/image/clip-processor.ts ClipProcessorConfig). */
+export interface ProcessorData {
+  readonly doResize: boolean;
+  readonly resize: { readonly kind: 'shortestEdge'; readonly edge: number } | { readonly kind: 'exact'; readonly height: number; readonly width: number };
+  readonly doCenterCrop: boolean;
+  readonly cropHeight: number;
+  readonly cropWidth: number;
+  readonly doRescale: boolean;
+  readonly rescaleFactor: number;
+  readonly doNormalize: boolean;
+  readonly imageMean: readonly [number, number, number];
+  readonly imageStd: readonly [number, number, number];
+}
+
+/** The vision side: an image becomes the tower's input, then patch features, then (per entry) vision rows. */
+export interface ArtifactVision {
+  /** pixel_values f32 [3, S, S] -> image_features f32 [P, mm_hidden]. */
+  readonly tower: ArtifactProgramRef;
+  /** LLaVA-1.5's 'pad' (to a square with the processor's mean colour, then the processor) or 'square'. */
+  readonly aspect: 'pad' | 'square';
+  readonly processor: ProcessorData;
+  /** Patches per side of the tower's grid (P = side^2 vision tokens). */
+  readonly side: number;
+  /** The tower's weight files, relative to the checkpoint directory ('.' when they are in the checkpoint's). */
+  readonly weightsDir: string;
 }
 
 /** Per decoder layer of an entry. */
@@ -124,6 +153,7 @@ export interface Artifact {
   readonly target: Target;
   readonly renderer: RendererInfo;
   readonly entries: readonly ArtifactEntry[];
+  readonly vision?: ArtifactVision;
   readonly programs: readonly ProgramData[];
   readonly kernels: readonly ArtifactKernel[];
   readonly weights: readonly ArtifactWeight[];
@@ -255,6 +285,38 @@ function modelOf(f: Field): ArtifactModel {
   };
 }
 
+function processorOf(f: Field): ProcessorData {
+  const r = f.get('resize');
+  const kind = r.get('kind').oneOf(['shortestEdge', 'exact'] as const);
+  const three = (g: Field): [number, number, number] => {
+    const v = g.items().map((x) => x.num());
+    if (v.length !== 3) g.fail('expected 3 channels');
+    return [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
+  };
+  return {
+    doResize: f.get('doResize').bool(),
+    resize: kind === 'shortestEdge' ? { kind, edge: r.get('edge').int(1) } : { kind, height: r.get('height').int(1), width: r.get('width').int(1) },
+    doCenterCrop: f.get('doCenterCrop').bool(),
+    cropHeight: f.get('cropHeight').int(1),
+    cropWidth: f.get('cropWidth').int(1),
+    doRescale: f.get('doRescale').bool(),
+    rescaleFactor: f.get('rescaleFactor').num(),
+    doNormalize: f.get('doNormalize').bool(),
+    imageMean: three(f.get('imageMean')),
+    imageStd: three(f.get('imageStd')),
+  };
+}
+
+function visionOf(f: Field, programs: number): ArtifactVision {
+  return {
+    tower: programRef(f.get('tower'), programs),
+    aspect: f.get('aspect').oneOf(['pad', 'square'] as const),
+    processor: processorOf(f.get('processor')),
+    side: f.get('side').int(1),
+    weightsDir: f.get('weightsDir').str(),
+  };
+}
+
 function weightOf(f: Field): ArtifactWeight {
   const checkpoint = f.opt('checkpoint', (c) => ({ tensor: c.get('tensor').str(), file: c.get('file').str(), dtype: c.get('dtype').str(), begin: c.get('begin').int(), end: c.get('end').int() }));
   return {
@@ -263,6 +325,7 @@ function weightOf(f: Field): ArtifactWeight {
     shape: f.get('shape').ints(),
     candidates: f.get('candidates').items().map((c) => c.str()),
     ...(checkpoint ? { checkpoint } : {}),
+    ...(f.has('part') ? { part: f.get('part').oneOf(['vision'] as const) } : {}),
   };
 }
 
@@ -321,6 +384,7 @@ export async function readArtifact(text: string, file = PLAN_FILE): Promise<Load
     target: targetOf(root.get('target')),
     renderer: rendererOf(root.get('renderer')),
     entries: root.get('entries').items().map((e) => entryOf(e, programs.length, model.numLayers)),
+    ...(root.has('vision') ? { vision: visionOf(root.get('vision'), programs.length) } : {}),
     programs: programs.map((p, i) => ({ ...p, kernels: programFields[i]?.get('kernels').ints() ?? [] })),
     kernels: artifactKernels,
     weights: root.get('weights').items().map(weightOf),

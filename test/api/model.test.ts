@@ -87,6 +87,23 @@ it('gives the same tokens from a compiled artifact as compiling in process', asy
   expect(fromPlan.backend).toMatch(/^wasm \(artifact /);
 });
 
+it("encodes an image with the artifact's own tower and projector, as in process", async () => {
+  const art = join(root, 'art-vision');
+  expect(await main(['compile', ck, '--target', 'wasm', '--vision-tokens', '4', '--text-tokens', '160', '--max-new-tokens', '4', '--out', art], () => undefined, () => undefined)).toBe(0);
+  const plan = JSON.parse(readFileSync(join(art, 'plan.json'), 'utf8')) as { vision?: { side: number; weightsDir: string }; weights: { part?: string }[] };
+  expect(plan.vision).toMatchObject({ side: 2, weightsDir: 'vision_tower' });
+  expect(plan.weights.some((w) => w.part === 'vision')).toBe(true);
+  const image = newImage(33, 21, [10, 140, 250]);
+  const req = { prompt: 'What colour is it?', image, maxNewTokens: 4 };
+  const inProcess = await load(ck, { backend: 'wasm', cacheDir: cache, threads: 2 });
+  const fromPlan = await load(art, { checkpoint: ck, threads: 2 });
+  const [a, b] = [await collect(inProcess, req), await collect(fromPlan, req)];
+  expect(b.result.visionTokens).toBe(4);
+  expect(b.result.routing).toEqual(a.result.routing);
+  expect(b.result.tokens).toEqual(a.result.tokens);
+  expect((await fromPlan.imageView(image))?.view.data).toEqual((await inProcess.imageView(image))?.view.data);
+});
+
 it("uses the checkpoint's chat_template from tokenizer_config.json, without a second BOS", async () => {
   const dir = join(root, 'templated');
   writeCheckpoint(dir, { kind: 'pmod-llava', dtype: 'f32', seed: 9, tokenizer: 'model' });
