@@ -3,7 +3,7 @@
  * shared arrays, and a first-fit heap (weights stay resident; activations come and go). wasm32 caps the memory
  * at 4 GiB, so a model that cannot fit gets a clear error instead of a failed grow.
  */
-import { WASM_LIMITS } from './render.js';
+import { WASM_LIMITS } from './abi.js';
 import { WA, type WasmMemory } from './wasm-api.js';
 
 export const PAGE = 65536;

@@ -19,8 +19,9 @@ import {
   type MemRef,
 } from '../../kernel/ir.js';
 import { checkKernel } from '../../kernel/verify.js';
-import { type DeviceLimits, type KernelRenderer, limitProblems } from '../../kernel/renderer.js';
+import { type KernelRenderer, limitProblems } from '../../kernel/renderer.js';
 import { MATH_IMPORTS, type MathImport } from './math.js';
+import { argBlockLayout, WASM_LIMITS } from './abi.js';
 import { binaryRule, castRule, cmpRule, unaryRule } from './render-ops.js';
 import { loadNarrow, storeNarrow, storeNarrowVector } from './storage.js';
 
@@ -33,25 +34,8 @@ export interface WasmRendererOptions {
   readonly optimizeLevel: number;
 }
 
-export const WASM_LIMITS = {
-  /** Threads of a workgroup run as a loop, so any count works; this bounds scratch use. */
-  maxThreadsPerWorkgroup: 1024,
-  /** Scratch bytes per worker for shared arrays and spilled per-thread variables. */
-  scratchBytes: 1 << 20,
-  /** Workgroup memory lives in the worker's scratch, next to spilled per-thread variables. */
-  sharedBytes: 1 << 20,
-  maxBuffersPerKernel: 64,
-  maxGridSize: 2 ** 31 - 1,
-} as const satisfies DeviceLimits & { scratchBytes: number };
-
-/** Byte layout of the argument block a dispatch writes before calling `run`. */
-export function argBlockLayout(k: Kernel): { readonly bytes: number; readonly bufferOffset: (i: number) => number; readonly paramOffset: (i: number) => number } {
-  return {
-    bytes: 4 * (3 + k.buffers.length + k.params.length),
-    bufferOffset: (i) => 4 * (3 + i),
-    paramOffset: (i) => 4 * (3 + k.buffers.length + i),
-  };
-}
+// The limits and the argument block are what the renderer and every device agree on (abi.ts, binaryen-free).
+export { argBlockLayout, WASM_LIMITS } from './abi.js';
 
 const B = binaryen;
 /** binaryen.js has no wrapper for relaxed-SIMD ternaries; its C API entry point is exported on the module object. */

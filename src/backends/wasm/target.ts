@@ -5,7 +5,7 @@
 import { CPU_TILING, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import type { Target } from '../../kernel/target.js';
 import { MAX_BYTES } from './memory.js';
-import { WASM_LIMITS } from './render.js';
+import { WASM_LIMITS } from './abi.js';
 
 export interface WasmTargetOptions {
   readonly threads: number;
