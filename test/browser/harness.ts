@@ -13,6 +13,8 @@ const FLAGS = ['--enable-unsafe-webgpu', '--disable-background-networking', '--d
 /** The playwright-core pieces used here (loaded dynamically: a devDependency). */
 interface PwPage {
   goto(url: string): Promise<unknown>;
+  screenshot(o: { path?: string; fullPage?: boolean }): Promise<Uint8Array>;
+  setViewportSize(s: { width: number; height: number }): Promise<void>;
   waitForFunction(f: string, arg?: unknown, opts?: { timeout?: number }): Promise<unknown>;
   evaluate<R>(f: string): Promise<R>;
   on(event: 'console' | 'pageerror', f: (m: { text?: () => string; message?: string }) => void): void;
@@ -73,6 +75,24 @@ function serve(script: string): Promise<Server> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
+}
+
+/** Chromium with WebGPU enabled (or not: then the page has no adapter), for pages served elsewhere. */
+export async function launchChromium(opts: { readonly webgpu?: boolean } = {}): Promise<{ open(url: string): Promise<BrowserPage>; close(): Promise<void> }> {
+  const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
+  const args = opts.webgpu === false ? FLAGS.filter((f) => f !== '--enable-unsafe-webgpu') : FLAGS;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  return {
+    open: async (url) => {
+      const page = await browser.newPage();
+      const log: string[] = [];
+      page.on('console', (m) => log.push(m.text?.() ?? ''));
+      page.on('pageerror', (e) => log.push(`page error: ${e.message ?? ''}`));
+      await page.goto(url);
+      return { page, url, log, close: () => Promise.resolve() };
+    },
+    close: () => browser.close(),
+  };
 }
 
 /** Bundles `entry`, serves it and opens it in Chromium; `close` stops the browser and the server. */
