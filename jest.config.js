@@ -12,5 +12,8 @@ export default {
     '^modc/models$': '<rootDir>/models/index.ts',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Each run has its own TMPDIR and fails if a test leaves files there (test/setup/temp-dir.js).
+  globalSetup: '<rootDir>/test/setup/global-setup.js',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.props\\.test\\.ts$'],
 };

@@ -2,8 +2,7 @@
  * `modc run --checkpoint`: the --inputs/--out machine interface end to end (in process, as a user would run it),
  * the streamed --prompt chat, and the errors users get for bad checkpoints and bad inputs.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint, spliceImage } from '../../models/index.js';
 import { chatPrompt, type HostTensor, loadTokenizer, makeTensor, referenceExecutor, Rng, SafetensorsFile, tensorEntry, type TensorEntry, tokenizeWithImages, writeSafetensors } from '../../src/index.js';
@@ -11,6 +10,7 @@ import { main } from '../../src/cli/main.js';
 import { argmax, Sampler } from '../../src/runtime/sampling.js';
 import { GenerationSession } from '../../src/runtime/session.js';
 import { writeCheckpoint } from '../../scripts/make-checkpoint.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Run {
   code: number;
@@ -29,7 +29,7 @@ async function cli(...given: string[]): Promise<Run> {
   return { code, out: out.join('\n'), err: err.join('\n'), progress: progress.join('') };
 }
 
-const root = mkdtempSync(join(tmpdir(), 'modc-cli-'));
+const root = tempDir('modc-cli-');
 const pmod = join(root, 'pmod');
 writeCheckpoint(pmod, { kind: 'pmod-llava', dtype: 'f32', seed: 4 });
 const NV = 20;

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HF_CONFIGS } from '../../models/index.js';
 import { main } from '../../src/cli/main.js';
+import { tempDir } from '../helpers/temp.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -32,7 +32,7 @@ describe('modc CLI', () => {
   });
 
   it('report reads a Hugging Face config.json path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'modc-'));
+    const dir = tempDir('modc-');
     writeFileSync(join(dir, 'config.json'), JSON.stringify(HF_CONFIGS['pmod-llava-1.5-7b']));
     const r = await cli('report', join(dir, 'config.json'), '--vision-tokens', '576', '--text-tokens', '60', '--json');
     expect(r.code).toBe(0);

@@ -4,8 +4,7 @@
  * `<image>` stands. The CLI's answer must equal the same pipeline assembled from the library and fed through the
  * --inputs machine interface.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import {
@@ -20,6 +19,7 @@ import {
 import { main } from '../../src/cli/main.js';
 import { chatPrompt, type HostTensor, loadImage, loadTokenizer, makeTensor, referenceExecutor, SafetensorsFile, StreamDecoder, tensorEntry, tokenizeWithImages, writeSafetensors } from '../../src/index.js';
 import { TINY_TOWER_PINPOINTS, writeCheckpoint, writeVisionTower } from '../../scripts/make-checkpoint.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Run {
   code: number;
@@ -37,7 +37,7 @@ async function cli(...given: string[]): Promise<Run> {
   return { code, out: out.join('\n'), err: err.join('\n'), streamed: streamed.join(''), progress: progress.join('') };
 }
 
-const root = mkdtempSync(join(tmpdir(), 'modc-image-'));
+const root = tempDir('modc-image-');
 
 function writePng(name: string, w: number, h: number, seed: number): string {
   const png = new PNG({ width: w, height: h });

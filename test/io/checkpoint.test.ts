@@ -2,14 +2,14 @@
  * Checkpoint directories in Hugging Face layout: every fixture kind in fp32 / fp16 / bf16, sharded and not, binds
  * and loads exactly; bad checkpoints are reported with every problem at once; loading streams.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, openCheckpoint } from '../../models/index.js';
 import { CheckpointError, makeTensor, progressBar, SafetensorsFile, SafetensorsStore, tensorEntry, type TensorEntry, writeSafetensors } from '../../src/index.js';
 import { FIXTURE_KINDS, writeCheckpoint } from '../../scripts/make-checkpoint.js';
+import { tempDir } from '../helpers/temp.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'modc-ck-'));
+const tmp = (): string => tempDir('modc-ck-');
 
 /** Rewrites a single-file checkpoint's tensors through `edit` (entries by name). */
 function editWeights(dir: string, edit: (m: Map<string, TensorEntry>) => void): void {

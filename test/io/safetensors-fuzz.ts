@@ -3,7 +3,7 @@
  * file (bit flips, truncation, header edits, a rewritten length field) either reads back consistently or fails with
  * SafetensorsError; never another exception.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type DType, makeTensor } from '../../src/ir/index.js';
@@ -120,17 +120,22 @@ function corrupt(bytes: Uint8Array, cs: readonly Corruption[]): { bytes: Uint8Ar
   return { bytes: b, onlyData, dataStart };
 }
 
-/** Runs one case; returns 'error' or 'read'. Throws (failing the property) on anything but SafetensorsError. */
+/**
+ * Runs one case in `dir` (its two files are removed afterwards, so a long run does not fill the disk); returns
+ * 'error' or 'read'. Throws (failing the property) on anything but SafetensorsError.
+ */
 export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 'read' {
   const es = entries(c.tensors);
   const original = build(es);
   const { bytes, onlyData, dataStart } = corrupt(original, c.corruptions);
   const path = join(dir, `fuzz${serial}.safetensors`);
+  const cleanPath = join(dir, `clean${serial}.safetensors`);
+  writeFileSync(cleanPath, original);
   writeFileSync(path, bytes);
   let f: SafetensorsFile | undefined;
   try {
     f = SafetensorsFile.open(path);
-    const clean = SafetensorsFile.open(join(dir, `clean${serial}.safetensors`));
+    const clean = SafetensorsFile.open(cleanPath);
     try {
       for (const name of f.names()) {
         const t = f.get(name);
@@ -154,10 +159,7 @@ export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 're
     throw e;
   } finally {
     f?.close();
+    rmSync(path, { force: true });
+    rmSync(cleanPath, { force: true });
   }
-}
-
-/** Writes the uncorrupted file a case is compared against. */
-export function writeClean(dir: string, c: { tensors: TensorSpec[] }, serial: number): void {
-  writeFileSync(join(dir, `clean${serial}.safetensors`), build(entries(c.tensors)));
 }

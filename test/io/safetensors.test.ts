@@ -1,11 +1,12 @@
 /** Safetensors reader and writer: round trips of every dtype, sharded checkpoints, and every malformed-input error. */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bf16BitsToNumber, f16BitsToNumber, makeTensor } from '../../src/ir/index.js';
 import { SafetensorsError, SafetensorsFile, SafetensorsStore, tensorEntry, writeSafetensors } from '../../src/io/safetensors/index.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'modc-st-'));
+import { tempDir } from '../helpers/temp.js';
+
+const tmp = (): string => tempDir('modc-st-');
 
 /** A file from a raw header (object or text) and data bytes; `length` overrides the 8-byte header length. */
 function rawFile(path: string, header: unknown, data: Uint8Array = new Uint8Array(0), length?: bigint): string {
@@ -109,7 +110,9 @@ describe('safetensors round trip', () => {
 });
 
 describe('sharded checkpoints', () => {
-  const dir = tmp();
+  // The checkpoint sits one level down, so the escaping shard written next to it stays in the temporary directory.
+  const dir = join(tmp(), 'checkpoint');
+  mkdirSync(dir);
   const a = makeTensor('f32', [2], [1, 2]);
   const b = makeTensor('bf16', [3], [1, 2, 3]);
   const c = makeTensor('f16', [1, 2], [0.5, 0.25]);

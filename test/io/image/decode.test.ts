@@ -2,13 +2,13 @@
  * PNG and JPEG decoding to RGB with PIL's `convert('RGB')` rules, on small images written in the test (pngjs and
  * jpeg-js encoders, or hand-built PNG chunks for formats the encoder cannot write), and errors naming the file.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { decodeImage, ImageError, loadImage, resizeBicubic } from '../../../src/io/image/index.js';
+import { tempDir } from '../../helpers/temp.js';
 
 /** A PNG written by pngjs from RGBA input. */
 function pngFromRgba(width: number, height: number, rgba: number[], opts: { colorType: 0 | 2 | 4 | 6 }): Uint8Array {
@@ -131,8 +131,7 @@ describe('JPEG decoding', () => {
 });
 
 describe('image files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'modc-image-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('modc-image-');
 
   it('loads PNG and JPEG files by signature and names the path in every error', () => {
     const png = join(dir, 'a.jpg'); // the extension is ignored
