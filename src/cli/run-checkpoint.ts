@@ -31,7 +31,7 @@ import {
   tensorEntry,
   type TensorEntry,
   tokenizeWithImages,
-  writeSafetensors,
+  writeSafetensorsAsync,
 } from '../index.js';
 import { GenerationSession } from '../runtime/session.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
@@ -186,7 +186,7 @@ export async function runInputs(o: CheckpointRunOptions & { inputs: string; out:
       res.logits.forEach((r, i) => rows.set(r, i * vocab));
       entries.push(tensorEntry('generated_logits', { dtype: 'f32', shape: [res.tokens.length, vocab], data: rows }));
     }
-    writeSafetensors(o.out, entries, {
+    await writeSafetensorsAsync(o.out, entries, {
       format: 'modc',
       model_type: ck.modelType,
       sequence_length: String(spliced.length),

@@ -5,6 +5,7 @@
 import { buildLanguageModel, checkTokenCounts, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
+import { checkOutputFile, FileError, prefixed } from '../io/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
@@ -111,6 +112,8 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     const inputs = strOpt(p, 'inputs');
     const outPath = strOpt(p, 'out');
     requireOne(prompt, inputs, outPath);
+    // Before anything is loaded or computed: a bad --out would otherwise fail only after all the work.
+    if (outPath !== undefined) checkOutputFile(outPath, prefixed(FileError));
     const executor = await createExecutor(backend);
     try {
       const common = { dir, executor, sampling: samplingOptions(p), progress: flag(p, 'progress') };

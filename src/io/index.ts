@@ -4,3 +4,4 @@ export * from './tokenizer/index.js';
 export * from './prompt.js';
 export * from './checkpoint.js';
 export * from './progress.js';
+export { checkOutputFile, FileError, isDirectory, type MakeError, openRegularFile, prefixed, readRegularFile, readTextFile } from './files.js';
