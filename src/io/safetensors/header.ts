@@ -4,6 +4,7 @@
  * so a reader never allocates from an unchecked number.
  */
 import { KNOWN_UNSUPPORTED, SafetensorsError, ST_DTYPE_BYTES, ST_DTYPES, isStDType, type StDType } from './format.js';
+import { scanJson } from '../json.js';
 
 export interface TensorInfo {
   readonly name: string;
@@ -68,6 +69,10 @@ export function parseHeader(file: string, bytes: Uint8Array, dataLength: number)
   } catch {
     throw new SafetensorsError({ file, offset: 8 }, 'header is not valid UTF-8');
   }
+  // The format forbids duplicate names (JSON.parse would silently keep the last entry, so the file would read as
+  // something else than what other readers see), and bounds nesting as the safetensors library's parser does.
+  const problem = scanJson(text, { uniqueKeys: true });
+  if (problem !== undefined) throw new SafetensorsError({ file, offset: 8 + new TextEncoder().encode(text.slice(0, problem.index)).length }, `header: ${problem.message}`);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -2,12 +2,17 @@
  * A checkpoint's tensors as one lazy TensorStore: a single `model.safetensors`, or shards listed by
  * `model.safetensors.index.json`. Shard names are checked to stay inside the checkpoint directory.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { HostTensor, TensorStore } from '../../ir/index.js';
 import { SafetensorsError } from './format.js';
 import type { TensorInfo } from './header.js';
 import { SafetensorsFile, ScratchBuffer } from './reader.js';
+import { isDirectory, readTextFile } from '../files.js';
+import { parseJsonText } from '../json.js';
+
+/** An index names every tensor once: 100 MB holds millions of entries, far beyond any checkpoint. */
+const MAX_INDEX_BYTES = 100_000_000;
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -71,14 +76,15 @@ export class SafetensorsStore implements TensorStore {
 
   /** The tensors of a checkpoint directory: the index if there is one, else model.safetensors, else the only *.safetensors file. */
   static fromDir(dir: string): SafetensorsStore {
+    if (!isDirectory(dir)) throw new SafetensorsError({ file: dir }, existsSync(dir) ? 'not a directory (expected a checkpoint directory)' : 'no such checkpoint directory');
     const index = join(dir, INDEX_FILE);
     if (existsSync(index)) return SafetensorsStore.fromIndex(index);
     const single = join(dir, SINGLE_FILE);
     if (existsSync(single)) return SafetensorsStore.fromFile(single);
-    const found = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.safetensors')) : [];
+    const found = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
     const [only] = found;
     if (found.length === 1 && only !== undefined) return SafetensorsStore.fromFile(join(dir, only));
-    const bin = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt'));
+    const bin = readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt'));
     throw new SafetensorsError(
       { file: dir },
       found.length > 1
@@ -122,13 +128,11 @@ export class SafetensorsStore implements TensorStore {
   }
 }
 
+/** The index must name each tensor once: with a duplicate, which shard is read would depend on the parser. */
 function readIndex(path: string): Map<string, string> {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new SafetensorsError({ file: path }, `cannot read the index as JSON: ${(e as Error).message}`);
-  }
+  const fail = (file: string, msg: string): SafetensorsError => new SafetensorsError({ file }, msg);
+  const text = readTextFile(path, fail, { what: 'index file', maxBytes: MAX_INDEX_BYTES });
+  const json = parseJsonText(text, (msg) => fail(path, `cannot read the index as JSON: ${msg}`), { uniqueKeys: true });
   const map = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>).weight_map : undefined;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new SafetensorsError({ file: path }, "index must be an object with a 'weight_map' object");
   const out = new Map<string, string>();
