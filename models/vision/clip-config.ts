@@ -4,7 +4,7 @@
  * ships (ViT-L/14-336 of LLaVA, a tiny one for tests).
  */
 import type { DType, UnaryFn } from '../../src/index.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, type SizeField, sizeField } from '../config.js';
 
 export interface ClipVisionConfig {
   readonly name: string;
@@ -104,10 +104,9 @@ function dtypeOf(v: unknown, source: string): DType {
   }
 }
 
-function positiveInt(cfg: Json, key: string, fallback: number, source: string): number {
-  const v = cfg[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${source}: field '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
+/** A size field within the bounds every config.json size is held to (models/config.ts SIZE_LIMITS). */
+function positiveInt(cfg: Json, key: SizeField, fallback: number, source: string): number {
+  return sizeField(cfg, key, source, fallback);
 }
 
 /**

@@ -41,6 +41,17 @@ describe('modc CLI', () => {
     expect(viaDir.code).toBe(0);
   });
 
+  it('report refuses absurd sizes in a config.json at once, naming the field and range', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ ...HF_CONFIGS['pmod-llava-1.5-7b'], num_hidden_layers: 1e6 }));
+    const t0 = performance.now();
+    const r = await cli('report', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`modc report: ConfigError: ${file}: field 'num_hidden_layers' must be an integer in [1, 1024], got 1000000`);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
   it('ir prints the graph', async () => {
     const r = await cli('ir', 'tiny-pmod');
     expect(r.code).toBe(0);
