@@ -4,6 +4,7 @@
  */
 import type { DType } from '../src/index.js';
 import { layerRatios, parseSchedule, type RatioSchedule } from './prd.js';
+import { showValue } from '../src/io/json.js';
 
 export interface LlamaConfig {
   readonly hiddenSize: number;
@@ -100,7 +101,7 @@ export function sizeField(cfg: Json, key: SizeField, source: string, fallback?: 
 /** Checks a value read as the size field `key` (also for values derived from it, e.g. head_dim). */
 export function checkSize(v: unknown, key: SizeField, source: string, label: string = key): number {
   const max = SIZE_LIMITS[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`${source}: field '${label}' must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`${source}: field '${label}' must be an integer in [1, ${max}], got ${showValue(v)}`);
   return v;
 }
 
@@ -109,7 +110,7 @@ export function numberField(cfg: Json, key: string, source: string, range: { min
   const v = cfg[key] ?? fallback;
   const low = range.minExclusive ? `(${range.min}` : `[${range.min}`;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < range.min || (range.minExclusive === true && v === range.min) || v > range.max)
-    throw new ConfigError(`${source}: field '${key}' must be a number in ${low}, ${range.max}], got ${JSON.stringify(v)}`);
+    throw new ConfigError(`${source}: field '${key}' must be a number in ${low}, ${range.max}], got ${showValue(v)}`);
   return v;
 }
 
@@ -119,7 +120,7 @@ function field<T>(cfg: Json, key: string, check: (v: unknown) => v is T, what: s
     if (fallback !== undefined) return fallback;
     throw new ConfigError(`${source}: missing field '${key}' (${what})`);
   }
-  if (!check(v)) throw new ConfigError(`${source}: field '${key}' must be ${what}, got ${JSON.stringify(v)}`);
+  if (!check(v)) throw new ConfigError(`${source}: field '${key}' must be ${what}, got ${showValue(v)}`);
   return v;
 }
 
@@ -139,7 +140,7 @@ function torchDtype(cfg: Json, source: string): DType {
     case 'float32':
       return 'f32';
     default:
-      throw new ConfigError(`${source}: unsupported torch_dtype ${JSON.stringify(t)} (float32 | float16 | bfloat16)`);
+      throw new ConfigError(`${source}: unsupported torch_dtype ${showValue(t)} (float32 | float16 | bfloat16)`);
   }
 }
 
@@ -152,7 +153,7 @@ export function llamaFromHf(cfg: Json, source: string): LlamaConfig {
   if (numHeads % numKvHeads !== 0) throw new ConfigError(`${source}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   if (headDim % 2 !== 0) throw new ConfigError(`${source}: head dim ${headDim} must be even for RoPE`);
   const ropeScaling = cfg.rope_scaling;
-  if (ropeScaling !== undefined && ropeScaling !== null) throw new ConfigError(`${source}: rope_scaling ${JSON.stringify(ropeScaling)} is not supported`);
+  if (ropeScaling !== undefined && ropeScaling !== null) throw new ConfigError(`${source}: rope_scaling ${showValue(ropeScaling)} is not supported`);
   const act = cfg.hidden_act ?? 'silu';
   if (act !== 'silu') throw new ConfigError(`${source}: hidden_act '${String(act)}' is not supported (silu)`);
   return {
@@ -226,7 +227,7 @@ function pinpoints(v: unknown, source: string): (readonly [number, number])[] {
 function selectLayer(cfg: Json, key: string, source: string): number {
   const v = cfg[key] ?? -2;
   const max = SIZE_LIMITS.num_hidden_layers;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -max || v > max) throw new ConfigError(`${source}: field '${key}' must be an integer in [-${max}, ${max}], got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -max || v > max) throw new ConfigError(`${source}: field '${key}' must be an integer in [-${max}, ${max}], got ${showValue(v)}`);
   return v;
 }
 

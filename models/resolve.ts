@@ -2,20 +2,16 @@
  * Resolves a model argument: a zoo name, a Hugging Face config.json (or a checkpoint directory holding one), or a
  * module under models/ that exports a ModelSpec as `default` or `model`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, modelFromHfConfig, type ModelSpec } from './config.js';
 import { isZooName, ZOO_NAMES, zooModel } from './zoo.js';
+import { prefixed, readJsonFile } from '../src/io/index.js';
 
 function readConfig(file: string): ModelSpec {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read JSON: ${(e as Error).message}`);
-  }
-  return modelFromHfConfig(json, file);
+  // A regular file (a FIFO would hang the read), of bounded size and nesting.
+  return modelFromHfConfig(readJsonFile(file, prefixed(ConfigError), { what: 'config file' }), file);
 }
 
 function isModelSpec(v: unknown): v is ModelSpec {

@@ -5,6 +5,7 @@
  */
 import type { DType, UnaryFn } from '../../src/index.js';
 import { ConfigError, type SizeField, sizeField } from '../config.js';
+import { showValue } from '../../src/io/json.js';
 
 export interface ClipVisionConfig {
   readonly name: string;
@@ -100,7 +101,7 @@ function dtypeOf(v: unknown, source: string): DType {
     case 'bfloat16':
       return 'bf16';
     default:
-      throw new ConfigError(`${source}: unsupported torch_dtype ${JSON.stringify(v)} (float32 | float16 | bfloat16)`);
+      throw new ConfigError(`${source}: unsupported torch_dtype ${showValue(v)} (float32 | float16 | bfloat16)`);
   }
 }
 
@@ -127,12 +128,12 @@ export function clipVisionFromHf(json: unknown, source = 'config.json'): ClipVis
     where = `${source} vision_config`;
     const inner = v.model_type;
     if (inner !== undefined && inner !== 'clip_vision_model') throw new ConfigError(`${where}: model_type '${String(inner)}' is not a CLIP vision tower (clip_vision_model)`);
-  } else throw new ConfigError(`${source}: unsupported model_type ${JSON.stringify(type)} for a vision tower (clip | clip_vision_model | llava | llava_next)`);
+  } else throw new ConfigError(`${source}: unsupported model_type ${showValue(type)} for a vision tower (clip | clip_vision_model | llava | llava_next)`);
   const act = v.hidden_act ?? 'quick_gelu';
   const hiddenAct = typeof act === 'string' ? HF_ACTIVATIONS[act] : undefined;
-  if (hiddenAct === undefined) throw new ConfigError(`${where}: hidden_act ${JSON.stringify(act)} is not supported (${Object.keys(HF_ACTIVATIONS).join(' | ')})`);
+  if (hiddenAct === undefined) throw new ConfigError(`${where}: hidden_act ${showValue(act)} is not supported (${Object.keys(HF_ACTIVATIONS).join(' | ')})`);
   const eps = v.layer_norm_eps ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`${where}: field 'layer_norm_eps' must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`${where}: field 'layer_norm_eps' must be a positive number, got ${showValue(eps)}`);
   const name = typeof json._name_or_path === 'string' && json._name_or_path ? json._name_or_path : typeof v._name_or_path === 'string' && v._name_or_path ? v._name_or_path : source;
   const cfg: ClipVisionConfig = {
     name,

@@ -6,6 +6,10 @@
  */
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseJsonText } from './json.js';
+
+/** Largest config file read (config.json, generation_config.json, ...: real ones are a few kilobytes). */
+export const MAX_CONFIG_BYTES = 16 << 20;
 
 /** A file that cannot be read or written where no subsystem's own error applies (the CLI's `--out`). */
 export class FileError extends Error {
@@ -84,6 +88,15 @@ export function readRegularFile(path: string, fail: MakeError, opts: { what?: st
 /** Reads a regular file as UTF-8 text. */
 export function readTextFile(path: string, fail: MakeError, opts: { what?: string; maxBytes?: number } = {}): string {
   return readRegularFile(path, fail, opts).toString('utf8');
+}
+
+/**
+ * Reads a JSON file: a regular file of at most `maxBytes` (default MAX_CONFIG_BYTES), nested at most 128 deep,
+ * optionally without duplicate keys; errors say `PATH: cannot read JSON: ...` with the line and column.
+ */
+export function readJsonFile(path: string, fail: MakeError, opts: { what?: string; maxBytes?: number; uniqueKeys?: boolean } = {}): unknown {
+  const text = readTextFile(path, fail, { what: opts.what ?? 'JSON file', maxBytes: opts.maxBytes ?? MAX_CONFIG_BYTES });
+  return parseJsonText(text, (m) => fail(path, `cannot read JSON: ${m}`), { uniqueKeys: opts.uniqueKeys ?? false });
 }
 
 /** Whether `path` is an existing directory (false for files, missing paths and unreadable ones). */

@@ -123,3 +123,18 @@ export function parseJsonText(text: string, fail: (message: string) => Error, op
     throw fail((e as Error).message);
   }
 }
+
+/**
+ * A value as error messages show it: its JSON, cut to `max` characters, and never a stack overflow or a
+ * megabyte of text, whatever the input holds.
+ */
+export function showValue(v: unknown, max = 80): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined; // nested too deeply to print (or cyclic)
+  }
+  if (text === undefined) return Array.isArray(v) ? 'a deeply nested array' : typeof v === 'object' && v !== null ? 'a deeply nested object' : String(v);
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}

@@ -69,7 +69,7 @@ describe('sharded indexes', () => {
     const ck = join(dir, 'dup-index');
     mkdirSync(ck);
     writeFileSync(join(ck, 'model.safetensors.index.json'), '{\n  "weight_map": {\n    "w": "a.safetensors",\n    "w": "b.safetensors"\n  }\n}\n');
-    expect(() => SafetensorsStore.fromDir(ck)).toThrow(/model.safetensors.index.json: cannot read the index as JSON: duplicate key "w" in weight_map at line 4, column 5$/);
+    expect(() => SafetensorsStore.fromDir(ck)).toThrow(/model.safetensors.index.json: cannot read JSON: duplicate key "w" in weight_map at line 4, column 5$/);
   });
 
   it('refuses a shard that is a directory, naming it', () => {

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, HF_CONFIGS, layerRatios, modelFromHfConfig, resolveModel, TINY_PMOD, zooModel } from '../../models/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('Hugging Face config import', () => {
   it('reads the p-MoD-LLaVA config with its mod_* fields', () => {
@@ -65,6 +69,24 @@ describe('Hugging Face config import', () => {
     const base = HF_CONFIGS['pmod-llava-1.5-7b'];
     expect(() => modelFromHfConfig({ ...base, rms_norm_eps: 0 }, 'c.json')).toThrow("c.json: field 'rms_norm_eps' must be a number in (0, 1], got 0");
     expect(() => modelFromHfConfig({ ...base, rope_theta: 1e300 }, 'c.json')).toThrow("c.json: field 'rope_theta' must be a number in (0, 1000000000000], got 1e+300");
+  });
+
+  it('shows bad values briefly: deep nesting or a huge value never breaks the message', () => {
+    const base = HF_CONFIGS['pmod-llava-1.5-7b'];
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => modelFromHfConfig({ ...base, rope_scaling: deep }, 'c.json')).toThrow(new ConfigError('c.json: rope_scaling a deeply nested array is not supported'));
+    expect(() => modelFromHfConfig({ ...base, vocab_size: new Array(1e6).fill(7) }, 'c.json')).toThrow(/^c.json: field 'vocab_size' must be an integer in \[1, 4194304\], got \[(7,){39}7\.\.\. \(2000001 characters\)$/);
+  });
+
+  it('reads config files safely: FIFOs, directories and deep nesting are refused by name', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'config.json');
+    execFileSync('mkfifo', [fifo]);
+    await expect(resolveModel(fifo)).rejects.toThrow(new ConfigError(`${fifo}: is a FIFO (named pipe), expected a config file`));
+    const deep = join(dir, 'deep.json');
+    writeFileSync(deep, `{"model_type": ${'['.repeat(1e5)}${']'.repeat(1e5)}}`);
+    await expect(resolveModel(deep)).rejects.toThrow(new ConfigError(`${deep}: cannot read JSON: nesting deeper than 128 levels at line 1, column 143`));
   });
 
   it('resolves zoo names and rejects unknown models', async () => {

@@ -8,8 +8,8 @@ import type { HostTensor, TensorStore } from '../../ir/index.js';
 import { SafetensorsError } from './format.js';
 import type { TensorInfo } from './header.js';
 import { SafetensorsFile, ScratchBuffer } from './reader.js';
-import { isDirectory, readTextFile } from '../files.js';
-import { parseJsonText } from '../json.js';
+import { isDirectory, readJsonFile } from '../files.js';
+import { showValue } from '../json.js';
 
 /** An index names every tensor once: 100 MB holds millions of entries, far beyond any checkpoint. */
 const MAX_INDEX_BYTES = 100_000_000;
@@ -130,14 +130,12 @@ export class SafetensorsStore implements TensorStore {
 
 /** The index must name each tensor once: with a duplicate, which shard is read would depend on the parser. */
 function readIndex(path: string): Map<string, string> {
-  const fail = (file: string, msg: string): SafetensorsError => new SafetensorsError({ file }, msg);
-  const text = readTextFile(path, fail, { what: 'index file', maxBytes: MAX_INDEX_BYTES });
-  const json = parseJsonText(text, (msg) => fail(path, `cannot read the index as JSON: ${msg}`), { uniqueKeys: true });
+  const json = readJsonFile(path, (file, msg) => new SafetensorsError({ file }, msg), { what: 'index file', maxBytes: MAX_INDEX_BYTES, uniqueKeys: true });
   const map = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>).weight_map : undefined;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new SafetensorsError({ file: path }, "index must be an object with a 'weight_map' object");
   const out = new Map<string, string>();
   for (const [tensor, shard] of Object.entries(map)) {
-    if (typeof shard !== 'string' || shard === '') throw new SafetensorsError({ file: path, tensor }, `weight_map entry must be a file name, got ${JSON.stringify(shard)}`);
+    if (typeof shard !== 'string' || shard === '') throw new SafetensorsError({ file: path, tensor }, `weight_map entry must be a file name, got ${showValue(shard)}`);
     out.set(tensor, shard);
   }
   return out;

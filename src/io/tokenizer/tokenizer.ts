@@ -9,6 +9,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from './errors.js';
 import { parseSentencePieceModel } from './sentencepiece-model.js';
 import { SentencePieceBpe } from './sentencepiece-bpe.js';
+import { showValue } from '../json.js';
 
 export interface Tokenizer {
   /** Which file it was loaded from: 'tokenizer.json' or 'tokenizer.model'. */
@@ -69,7 +70,7 @@ function settings(dir: string): TokenizerSettings {
   const flag = (key: string, fallback: boolean): boolean => {
     const v = config[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: '${key}' must be a boolean, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: '${key}' must be a boolean, got ${showValue(v)}`);
     return v;
   };
   return {
