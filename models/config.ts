@@ -5,6 +5,7 @@
 import type { DType } from '../src/index.js';
 import { layerRatios, parseSchedule, type RatioSchedule } from './prd.js';
 import { showValue } from '../src/io/json.js';
+import { MAX_VOCAB_SIZE } from '../src/io/tokenizer/tokenizer-json.js';
 
 export interface LlamaConfig {
   readonly hiddenSize: number;
@@ -76,7 +77,7 @@ export const SIZE_LIMITS = {
   num_key_value_heads: 1024,
   head_dim: 4096,
   intermediate_size: 1 << 20,
-  vocab_size: 1 << 22,
+  vocab_size: MAX_VOCAB_SIZE,
   max_position_embeddings: 1 << 24,
   mm_hidden_size: 65_536,
   image_size: 16_384,
