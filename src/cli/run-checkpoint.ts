@@ -53,10 +53,10 @@ function load(o: CheckpointRunOptions, io: CommandIO): LoadedCheckpoint {
 }
 
 /** The vision embeddings of one image: tower, crops (anyres), projector, image_newline. */
-async function imageEmbeddings(o: CheckpointRunOptions, ck: LoadedCheckpoint, imagePath: string, towerDir: string | undefined, io: CommandIO): Promise<HostTensor> {
+async function imageEmbeddings(o: CheckpointRunOptions, ck: LoadedCheckpoint, imagePath: string, towerDir: string | undefined, maxPixels: number, io: CommandIO): Promise<HostTensor> {
   const vision = ck.spec.vision;
   if (vision === undefined || ck.projector === undefined) throw new InputError(`model '${ck.spec.name}' has no vision side: --image needs a LLaVA checkpoint`);
-  const image = loadImage(imagePath);
+  const image = loadImage(imagePath, { maxPixels });
   const { config } = readCheckpointConfig(ck.dir);
   const tower = openVisionTower(ck.dir, ck.spec, config, {
     ...(towerDir !== undefined ? { towerDir } : {}),
@@ -86,7 +86,7 @@ async function imageEmbeddings(o: CheckpointRunOptions, ck: LoadedCheckpoint, im
 }
 
 /** `--prompt`: the chat answer, streamed to stdout as tokens arrive. With `--image`, LLaVA's image input. */
-export async function runPrompt(o: CheckpointRunOptions & { prompt: string; template: 'vicuna_v1' | 'none'; image?: string; visionTower?: string }, io: CommandIO): Promise<number> {
+export async function runPrompt(o: CheckpointRunOptions & { prompt: string; template: 'vicuna_v1' | 'none'; image?: string; visionTower?: string; maxImagePixels: number }, io: CommandIO): Promise<number> {
   if (o.prompt.includes(IMAGE_PLACEHOLDER) && o.image === undefined) throw new InputError('the prompt contains <image>: give the image with --image FILE');
   if (o.visionTower !== undefined && o.image === undefined) throw new UsageError('--vision-tower goes with --image');
   const tokenizer = loadTokenizer(o.dir);
@@ -97,7 +97,7 @@ export async function runPrompt(o: CheckpointRunOptions & { prompt: string; temp
   const question = o.image !== undefined && !o.prompt.includes(IMAGE_PLACEHOLDER) ? `${IMAGE_PLACEHOLDER}\n${o.prompt}` : o.prompt;
   const text = o.template === 'vicuna_v1' ? chatPrompt(question) : question;
   const ids = tokenizeWithImages(text, tokenizer);
-  const vision = o.image !== undefined ? await imageEmbeddings(o, ck, o.image, o.visionTower, io) : undefined;
+  const vision = o.image !== undefined ? await imageEmbeddings(o, ck, o.image, o.visionTower, o.maxImagePixels, io) : undefined;
   const { inputs } = spliceImage(ck.spec, ids, vision, o.maxNewTokens);
   const eos = ck.generation.eosTokenIds.length ? ck.generation.eosTokenIds : tokenizer.eosId !== undefined ? [tokenizer.eosId] : [];
   const session = await GenerationSession.create(o.executor, ck, ck.weights);

@@ -6,6 +6,7 @@ import { buildLanguageModel, checkTokenCounts, ConfigError, layerCapacities, lay
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { checkOutputFile, FileError, prefixed } from '../io/index.js';
+import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
@@ -24,6 +25,8 @@ a terminal (or with --progress).
                       stdout. <image> in the prompt marks where the image goes (default: before the question).
   --image FILE        a PNG or JPEG image: preprocessed as the model's config says (LLaVA-1.5 pad-to-square, or
                       LLaVA-NeXT anyres tiles with image_newline), encoded by the CLIP tower, projected
+  --max-image-pixels N  refuse images of more pixels, before decoding (default 178956970, where Pillow refuses
+                      a decompression bomb)
   --vision-tower DIR  the CLIP checkpoint directory (config.json, *.safetensors, preprocessor_config.json) that
                       mm_vision_tower names, when it is not in the checkpoint or a local path in its config
   --template NAME     vicuna_v1 (default) or none (the prompt is tokenised as it is)
@@ -76,13 +79,14 @@ function samplingOptions(p: Parsed): SamplingOptions {
   return { temperature, topP, topK: intOpt(p, 'top-k', 0), seed: intOpt(p, 'seed', 0) };
 }
 
-const CHECKPOINT_ONLY = ['prompt', 'image', 'vision-tower', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
+const CHECKPOINT_ONLY = ['prompt', 'image', 'max-image-pixels', 'vision-tower', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
 
 export async function runCommand(argv: readonly string[], out: (s: string) => void, io: CommandIO): Promise<number> {
   const p = parse(argv, {
     checkpoint: { type: 'string' },
     prompt: { type: 'string' },
     image: { type: 'string' },
+    'max-image-pixels': { type: 'string' },
     'vision-tower': { type: 'string' },
     template: { type: 'string' },
     inputs: { type: 'string' },
@@ -125,8 +129,10 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
       const template = choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1');
       const image = strOpt(p, 'image');
       const visionTower = strOpt(p, 'vision-tower');
+      if (image === undefined && p.values['max-image-pixels'] !== undefined) throw new UsageError('--max-image-pixels goes with --image');
+      const maxImagePixels = intOpt(p, 'max-image-pixels', MAX_IMAGE_PIXELS, 1);
       return await runPrompt(
-        { ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template, ...(image !== undefined ? { image } : {}), ...(visionTower !== undefined ? { visionTower } : {}) },
+        { ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template, maxImagePixels, ...(image !== undefined ? { image } : {}), ...(visionTower !== undefined ? { visionTower } : {}) },
         io,
       );
     } finally {
