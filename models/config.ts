@@ -152,7 +152,8 @@ export function llamaFromHf(cfg: Json, source: string): LlamaConfig {
   const headDim = cfg.head_dim === undefined || cfg.head_dim === null ? Math.floor(hiddenSize / numHeads) : sizeField(cfg, 'head_dim', source);
   if (headDim < 1) throw new ConfigError(`${source}: hidden_size ${hiddenSize} is smaller than num_attention_heads ${numHeads}: no room for a head`);
   if (numHeads % numKvHeads !== 0) throw new ConfigError(`${source}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
-  if (headDim % 2 !== 0) throw new ConfigError(`${source}: head dim ${headDim} must be even for RoPE`);
+  if (headDim % 2 !== 0)
+    throw new ConfigError(`${source}: ${cfg.head_dim === undefined || cfg.head_dim === null ? `the head dim hidden_size / num_attention_heads = ${headDim}` : `field 'head_dim' (${headDim})`} must be even for RoPE`);
   const ropeScaling = cfg.rope_scaling;
   if (ropeScaling !== undefined && ropeScaling !== null) throw new ConfigError(`${source}: rope_scaling ${showValue(ropeScaling)} is not supported`);
   const act = cfg.hidden_act ?? 'silu';
@@ -252,7 +253,7 @@ function visionFromHf(cfg: Json, source: string, nested: boolean): VisionConfig 
 
 /** Reads a Hugging Face config.json object. `source` names the file in error messages. */
 export function modelFromHfConfig(cfg: unknown, source = 'config.json', name?: string): ModelSpec {
-  if (!isObj(cfg)) throw new ConfigError(`${source}: expected a JSON object`);
+  if (!isObj(cfg)) throw new ConfigError(`${source}: the top-level value must be a JSON object`);
   const type = field(cfg, 'model_type', isStr, 'a string', source);
   const label = name ?? (typeof cfg._name_or_path === 'string' && cfg._name_or_path ? cfg._name_or_path : type);
   switch (type) {

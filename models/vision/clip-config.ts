@@ -117,7 +117,7 @@ function positiveInt(cfg: Json, key: SizeField, fallback: number, source: string
  * MLP 3072, image 224, patch 32, quick_gelu, eps 1e-5).
  */
 export function clipVisionFromHf(json: unknown, source = 'config.json'): ClipVisionConfig {
-  if (!isObj(json)) throw new ConfigError(`${source}: expected a JSON object`);
+  if (!isObj(json)) throw new ConfigError(`${source}: the top-level value must be a JSON object`);
   const type = json.model_type;
   let v: Json;
   let where = source;

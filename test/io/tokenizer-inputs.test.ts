@@ -43,6 +43,9 @@ describe('malformed tokenizer.json', () => {
     ['a number as merge', (_j, m) => ((m.merges as unknown[])[1] = 7), /model.merges\[1\] must be "a b" or \["a", "b"\], got 7$/],
     ['dropout above 1', (_j, m) => (m.dropout = 2), /model.dropout must be a number in \[0, 1\], got 2$/],
     ['an unknown model type', (_j, m) => (m.type = 'Magic'), /model.type "Magic" is not supported \(BPE, WordPiece, Unigram\)$/],
+    ['an unk_token outside the vocabulary', (_j, m) => (m.unk_token = '<nope>'), /model.unk_token "<nope>" is not in the vocabulary$/],
+    ['a pipeline stage without a type', (j) => (j.decoder = { decoders: [] }), /'decoder' must be null or an object with a 'type', got \{"decoders":\[\]\}$/],
+    ['a pipeline stage tokenizers.js does not know', (j) => (j.normalizer = { type: 'Magic' }), /cannot build the tokenizer: field 'normalizer': Unknown Normalizer type: Magic$/],
     ['an added token without content', (j) => (j.added_tokens = [{ id: 5 }]), /added_tokens\[0\] must be an object with an id and a content, got \{"id":5\}$/],
     ['an added token with a negative id', (j) => (j.added_tokens = [{ id: -3, content: '<x>' }]), /added_tokens\[0\] \("<x>"\): token id must be a non-negative integer, got -3$/],
   ])('refuses %s, naming the file and the field', (_what, edit, message) => {
@@ -71,6 +74,19 @@ describe('malformed tokenizer.json', () => {
   it('still loads the valid file unchanged', () => {
     const dir = withTokenizerJson(() => undefined);
     expect(loadTokenizer(dir).vocabSize).toBe(384);
+  });
+
+  it('reads absent pipeline stages and added tokens as none, as the Hugging Face library does', () => {
+    const full = loadTokenizer(withTokenizerJson(() => undefined));
+    const bare = loadTokenizer(withTokenizerJson((j) => delete j.added_tokens));
+    expect(bare.encode('the cat')).toEqual(full.encode('the cat'));
+    const noPost = loadTokenizer(withTokenizerJson((j) => delete j.post_processor));
+    expect(noPost.encode('the cat')).toEqual(full.encode('the cat'));
+  });
+
+  it('counts the id space, not the tokens: a sparse id makes the vocabulary that large', () => {
+    const tok = loadTokenizer(withTokenizerJson((_j, m) => ((m.vocab as Json)['▁sparse'] = 5000)));
+    expect(tok.vocabSize).toBe(5001);
   });
 });
 

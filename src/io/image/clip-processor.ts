@@ -72,7 +72,7 @@ function triple(cfg: Json, key: string, fallback: readonly [number, number, numb
  * defaults. Only BICUBIC resampling (`resample: 3`) is supported.
  */
 export function clipProcessorFromHf(json: unknown, source = 'preprocessor_config.json'): ClipProcessorConfig {
-  if (!isObj(json)) throw new ImageError(`${source}: expected a JSON object`);
+  if (!isObj(json)) throw new ImageError(`${source}: the top-level value must be a JSON object`);
   const resample = json.resample ?? 3;
   if (resample !== 3) throw new ImageError(`${source}: resample ${showValue(resample)} is not supported (3 = BICUBIC)`);
   const size = json.size ?? { shortest_edge: 224 };

@@ -73,20 +73,44 @@ function checkAddedTokens(v: unknown, file: string): void {
   });
 }
 
+/** The pipeline stages around the model; each is absent, null, or an object tagged with its `type`. */
+export const PIPELINE_SECTIONS = ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const;
+
+function checkSection(json: Json, key: string, file: string): void {
+  const v = json[key];
+  if (v === undefined || v === null) return;
+  if (!isObj(v) || typeof v.type !== 'string') throw new TokenizerError(`${file}: '${key}' must be null or an object with a 'type', got ${showValue(v)}`);
+}
+
+/**
+ * The object tokenizers.js is given: the Hugging Face library treats absent pipeline stages as none and absent
+ * added_tokens as empty, while tokenizers.js requires each key; fill them in as the library reads them.
+ */
+export function withDefaults(json: Json): Json {
+  const out: Record<string, unknown> = { ...json };
+  for (const key of PIPELINE_SECTIONS) if (out[key] === undefined) out[key] = null;
+  if (out.added_tokens === undefined || out.added_tokens === null) out.added_tokens = [];
+  return out;
+}
+
 /** Throws TokenizerError naming the file and the field of the first problem of a tokenizer.json object. */
-export function checkTokenizerJson(json: unknown, file: string): void {
-  if (!isObj(json)) throw new TokenizerError(`${file}: expected a JSON object`);
+export function checkTokenizerJson(json: unknown, file: string): asserts json is Json {
+  if (!isObj(json)) throw new TokenizerError(`${file}: the top-level value must be a JSON object`);
+  for (const key of PIPELINE_SECTIONS) checkSection(json, key, file);
   const model = json.model;
   if (!isObj(model)) throw new TokenizerError(`${file}: 'model' must be an object, got ${showValue(model)}`);
   // Without a type, the model is recognised by its fields, as both libraries do.
   const type = model.type ?? (Array.isArray(model.vocab) ? 'Unigram' : 'merges' in model ? 'BPE' : 'WordPiece');
   switch (type) {
     case 'BPE':
-      checkMerges(model, vocabMap(model.vocab, file), file);
+    case 'WordPiece': {
+      const vocab = vocabMap(model.vocab, file);
+      if (type === 'BPE') checkMerges(model, vocab, file);
+      // The library fails on the first unknown character instead (UnkTokenOutOfVocabulary); refuse the file once.
+      const unk = model.unk_token;
+      if (unk !== undefined && unk !== null && (typeof unk !== 'string' || !vocab.has(unk))) throw new TokenizerError(`${file}: model.unk_token ${showValue(unk)} is not in the vocabulary`);
       break;
-    case 'WordPiece':
-      vocabMap(model.vocab, file);
-      break;
+    }
     case 'Unigram':
       checkUnigram(model, file);
       break;
@@ -94,4 +118,16 @@ export function checkTokenizerJson(json: unknown, file: string): void {
       throw new TokenizerError(`${file}: model.type ${showValue(type)} is not supported (BPE, WordPiece, Unigram)`);
   }
   checkAddedTokens(json.added_tokens, file);
+}
+
+/**
+ * The size of the id space of a checked tokenizer.json: one more than the largest id of its vocabulary and added
+ * tokens (ids need not be dense, so the number of tokens can be smaller).
+ */
+export function idSpaceSize(json: Json): number {
+  const model = json.model as Json;
+  let size = Array.isArray(model.vocab) ? model.vocab.length : 0;
+  if (isObj(model.vocab)) for (const id of Object.values(model.vocab)) size = Math.max(size, (id as number) + 1);
+  if (Array.isArray(json.added_tokens)) for (const t of json.added_tokens) size = Math.max(size, ((t as Json).id as number) + 1);
+  return size;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from './errors.js';
 import { isDirectory, prefixed, readJsonFile, readRegularFile } from '../files.js';
-import { checkTokenId, checkTokenizerJson } from './tokenizer-json.js';
+import { checkTokenId, checkTokenizerJson, idSpaceSize, withDefaults } from './tokenizer-json.js';
 import { parseSentencePieceModel } from './sentencepiece-model.js';
 import { SentencePieceBpe } from './sentencepiece-bpe.js';
 import { showValue } from '../json.js';
@@ -36,7 +36,7 @@ const MAX_TOKENIZER_BYTES = 512 << 20;
 function readJson(path: string, maxBytes?: number): Json | undefined {
   if (!existsSync(path)) return undefined;
   const v = readJsonFile(path, prefixed(TokenizerError), { what: 'tokenizer file', ...(maxBytes !== undefined ? { maxBytes } : {}) });
-  if (!isObj(v)) throw new TokenizerError(`${path}: expected a JSON object`);
+  if (!isObj(v)) throw new TokenizerError(`${path}: the top-level value must be a JSON object`);
   return v;
 }
 
@@ -87,20 +87,28 @@ function wrapIds(ids: number[], s: TokenizerSettings, bos: number | undefined, e
   return [...(addBos && s.addBos && bos !== undefined ? [bos] : []), ...ids, ...(s.addEos && eos !== undefined ? [eos] : [])];
 }
 
+/** The section tokenizers.js names in its "Unknown X type" errors, as the file spells it ('decoder: '), or ''. */
+function sectionOf(message: string): string {
+  const m = /^Unknown (Normalizer|PreTokenizer|PostProcessor|Decoder|TokenizerModel) type/.exec(message);
+  const names: Record<string, string> = { Normalizer: 'normalizer', PreTokenizer: 'pre_tokenizer', PostProcessor: 'post_processor', Decoder: 'decoder', TokenizerModel: 'model.type' };
+  return m?.[1] !== undefined ? `field '${names[m[1]] ?? m[1]}': ` : '';
+}
+
 /** `tokenizer.json` through tokenizers.js; BOS/EOS come from tokenizer_config.json as LlamaTokenizerFast sets them. */
 function loadTokenizerJson(path: string, s: TokenizerSettings): Tokenizer {
   const json = readJson(path, MAX_TOKENIZER_BYTES);
   checkTokenizerJson(json, path);
   let hf: HfTokenizer;
   try {
-    hf = new HfTokenizer(json ?? {}, s.config);
+    hf = new HfTokenizer(withDefaults(json), s.config);
   } catch (e) {
-    throw new TokenizerError(`${path}: cannot build the tokenizer: ${(e as Error).message}`);
+    throw new TokenizerError(`${path}: cannot build the tokenizer: ${sectionOf((e as Error).message)}${(e as Error).message}`);
   }
   const id = (t: string | undefined): number | undefined => (t === undefined ? undefined : hf.token_to_id(t));
   const bos = id(s.bosToken);
   const eos = id(s.eosToken);
-  const vocabSize = hf.get_vocab(true).size;
+  // The id space, not the count of tokens: a model must have a row for every id the tokenizer can give.
+  const vocabSize = Math.max(idSpaceSize(json), hf.get_vocab(true).size);
   return {
     source: path,
     vocabSize,

@@ -52,7 +52,7 @@ describe('CLIP vision config import', () => {
     expect(() => clipVisionFromHf(withVision({ layer_norm_eps: 0 }), 'c.json')).toThrow(/field 'layer_norm_eps' must be a positive number, got 0/);
     expect(() => clipVisionFromHf(withVision({ model_type: 'siglip_vision_model' }), 'c.json')).toThrow(/c.json vision_config: model_type 'siglip_vision_model' is not a CLIP vision tower/);
     expect(() => clipVisionFromHf({ ...OPENAI_CLIP_336, torch_dtype: 'int8' }, 'c.json')).toThrow('c.json: unsupported torch_dtype "int8" (float32 | float16 | bfloat16)');
-    expect(() => clipVisionFromHf('x', 'c.json')).toThrow('c.json: expected a JSON object');
+    expect(() => clipVisionFromHf('x', 'c.json')).toThrow('c.json: the top-level value must be a JSON object');
   });
 
   it('maps mm_vision_select_layer to a hidden-state index', () => {
