@@ -150,7 +150,7 @@ describe('modc run --image', () => {
     expect(corrupt.err).toContain(bad);
     const bomb = await cli('run', '--checkpoint', pad, '--image', img, '--prompt', 'hi', '--max-image-pixels', '44');
     expect(bomb.code).toBe(1);
-    expect(bomb.err).toContain(`${img}: image size 9x5 (45 pixels) exceeds the limit of 44 pixels`);
+    expect(bomb.err).toContain(`${img}: PNG header (IHDR, byte offset 16): image size 9x5 (45 pixels) exceeds the limit of 44 pixels`);
     expect((await cli('run', '--checkpoint', pad, '--prompt', 'hi', '--max-image-pixels', '44')).err).toMatch(/--max-image-pixels goes with --image/);
     const noImage = await cli('run', '--checkpoint', pad, '--prompt', 'look: <image>');
     expect(noImage.code).toBe(1);

@@ -76,6 +76,8 @@ describe('sharded indexes', () => {
     const ck = join(dir, 'dir-shard');
     mkdirSync(join(ck, 'a.safetensors'), { recursive: true });
     writeFileSync(join(ck, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { w: 'a.safetensors' } }));
-    expect(() => SafetensorsStore.fromDir(ck)).toThrow(`${join(ck, 'a.safetensors')}: is a directory, expected a safetensors file`);
+    expect(() => SafetensorsStore.fromDir(ck)).toThrow(
+      `${join(ck, 'model.safetensors.index.json')}: tensor 'w': shard 'a.safetensors' (holding 1 tensors): ${join(ck, 'a.safetensors')}: is a directory, expected a safetensors file`,
+    );
   });
 });

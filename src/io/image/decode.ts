@@ -7,7 +7,7 @@ import { ImageError, type RgbImage } from './rgb.js';
 
 /** Decodes PNG or JPEG bytes; `source` (usually the file path) names the image in errors. */
 export function decodeImage(bytes: Uint8Array, source = '<image>', limits: ImageLimits = {}): RgbImage {
-  if (bytes.length === 0) throw new ImageError(`${source}: empty file`);
+  if (bytes.length === 0) throw new ImageError(`${source}: empty file: no image signature at byte offset 0`);
   if (isPng(bytes)) return decodePng(bytes, source, limits);
   if (isJpeg(bytes)) return decodeJpeg(bytes, source, limits);
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');

@@ -22,5 +22,5 @@ export function checkImageSize(width: number, height: number, source: string, wh
   const max = limits.maxPixels ?? MAX_IMAGE_PIXELS;
   const pixels = width * height;
   if (pixels > max)
-    throw new ImageError(`${source}: image size ${width}x${height} (${pixels} pixels) exceeds the limit of ${max} pixels, which guards against decompression bombs; raise the limit (maxPixels, modc --max-image-pixels) for an image you trust`);
+    throw new ImageError(`${source}: ${where}: image size ${width}x${height} (${pixels} pixels) exceeds the limit of ${max} pixels, which guards against decompression bombs; raise the limit (maxPixels, modc --max-image-pixels) for an image you trust`);
 }

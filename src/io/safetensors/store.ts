@@ -60,7 +60,7 @@ export class SafetensorsStore implements TensorStore {
         if (isAbsolute(shard) || rel === '' || rel.startsWith('..') || isAbsolute(rel))
           throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' escapes the checkpoint directory ${dir}`);
         if (!existsSync(path)) throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' (holding ${tensors.length} tensors) does not exist`);
-        const f = SafetensorsFile.open(path, scratch);
+        const f = openShard(indexPath, shard, tensors, path, scratch);
         files.push(f);
         const absent = tensors.filter((t) => !f.has(t));
         if (absent.length)
@@ -125,6 +125,17 @@ export class SafetensorsStore implements TensorStore {
   close(): void {
     for (const f of this.files) f.close();
     this.scratch.release();
+  }
+}
+
+/** Opens a shard; a path that cannot be opened as a file is reported as the index entry that names it. */
+function openShard(indexPath: string, shard: string, tensors: readonly string[], path: string, scratch: ScratchBuffer): SafetensorsFile {
+  try {
+    return SafetensorsFile.open(path, scratch);
+  } catch (e) {
+    if (e instanceof SafetensorsError && e.file === path && e.offset === undefined && e.tensor === undefined)
+      throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' (holding ${tensors.length} tensors): ${e.message}`);
+    throw e;
   }
 }
 
