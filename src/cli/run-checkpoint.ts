@@ -6,7 +6,6 @@
  */
 import {
   clipEncoder,
-  IMAGE_TOKEN_ID,
   imageToVisionEmbeddings,
   InputError,
   llavaImageCrops,
@@ -21,12 +20,10 @@ import {
   chatPrompt,
   type HostTensor,
   IMAGE_PLACEHOLDER,
-  isFloat,
   loadImage,
   loadTokenizer,
   makeTensor,
   progressBar,
-  SafetensorsFile,
   StreamDecoder,
   tensorEntry,
   type TensorEntry,
@@ -38,6 +35,7 @@ import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
 import type { Executor } from '../runtime/executor.js';
 import type { CommandIO } from './main.js';
 import { UsageError } from './args.js';
+import { checkGivenInputs, readInputsFile } from './inputs-file.js';
 
 export interface CheckpointRunOptions {
   readonly dir: string;
@@ -120,30 +118,6 @@ export async function runPrompt(o: CheckpointRunOptions & { prompt: string; temp
   return 0;
 }
 
-function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; visionEmbeds?: HostTensor } {
-  const f = SafetensorsFile.open(path);
-  try {
-    const known = new Set(['input_ids', 'image_features', 'vision_embeds']);
-    const extra = f.names().filter((n) => !known.has(n));
-    if (extra.length) throw new InputError(`${path}: unexpected tensors ${extra.map((n) => `'${n}'`).join(', ')} (expected input_ids and one of image_features / vision_embeds)`);
-    if (!f.has('input_ids')) throw new InputError(`${path}: no 'input_ids' tensor`);
-    const idsT = f.get('input_ids');
-    if (idsT.dtype !== 'i32' || idsT.shape.length !== 1) throw new InputError(`${path}: 'input_ids' must be an int32 (or int64) vector, got ${f.info('input_ids').stDtype} [${idsT.shape.join(', ')}]`);
-    const floatInput = (name: string): HostTensor | undefined => {
-      if (!f.has(name)) return undefined;
-      const t = f.get(name);
-      if (!isFloat(t.dtype) || t.shape.length !== 2) throw new InputError(`${path}: '${name}' must be a float matrix [N_v, width], got ${f.info(name).stDtype} [${t.shape.join(', ')}]`);
-      return t;
-    };
-    const imageFeatures = floatInput('image_features');
-    const visionEmbeds = floatInput('vision_embeds');
-    if (imageFeatures && visionEmbeds) throw new InputError(`${path}: give image_features or vision_embeds, not both`);
-    return { ids: Array.from(idsT.data), ...(imageFeatures ? { imageFeatures } : {}), ...(visionEmbeds ? { visionEmbeds } : {}) };
-  } finally {
-    f.close();
-  }
-}
-
 /**
  * `--inputs IN --out OUT`. OUT holds `logits` f32[S, vocab] (every prefill position), `routing.layer{l}` i32[k_l]
  * (kept vision-token indices of each MoD layer, ascending, counted from the first vision token) and, when
@@ -151,22 +125,17 @@ function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; 
  * token was chosen first, in which case M < N rows end with that EOS token (metadata `stop` says which).
  */
 export async function runInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void): Promise<number> {
-  const given = readInputs(o.inputs);
+  const given = readInputsFile(o.inputs);
   const ck = load(o, io);
+  checkGivenInputs(o.inputs, given, ck.spec, ck.projector !== undefined, o.maxNewTokens);
   const session = await GenerationSession.create(o.executor, ck, ck.weights);
   try {
     let vision = given.visionEmbeds;
-    if (given.imageFeatures) {
-      const mm = ck.spec.vision?.mmHiddenSize;
-      if (ck.projector === undefined || mm === undefined) throw new InputError(`${o.inputs}: image_features given, but model '${ck.spec.name}' has no projector`);
-      if (given.imageFeatures.shape[1] !== mm) throw new InputError(`${o.inputs}: image_features must be [N_v, ${mm}] (mm_hidden_size), got [${given.imageFeatures.shape.join(', ')}]`);
-      if (!given.ids.includes(IMAGE_TOKEN_ID)) throw new InputError(`${o.inputs}: vision input given but input_ids has no image position (${IMAGE_TOKEN_ID})`);
+    if (given.imageFeatures && ck.projector) {
       const feats: HostTensor = { ...given.imageFeatures, dtype: 'f32' };
       const projector = await o.executor.prepare(ck.projector, ck.weights);
       vision = (await projector.run({ image_features: feats })).vision_embeds;
       projector.dispose();
-    } else if (vision !== undefined && vision.shape[1] !== ck.spec.llm.hiddenSize) {
-      throw new InputError(`${o.inputs}: vision_embeds must be [N_v, ${ck.spec.llm.hiddenSize}] (the model's hidden size), got [${vision.shape.join(', ')}]`);
     }
     const spliced = spliceImage(ck.spec, given.ids, vision, o.maxNewTokens);
     const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds });

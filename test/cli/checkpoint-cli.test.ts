@@ -127,16 +127,16 @@ describe('modc run --checkpoint --inputs --out', () => {
   });
 
   const bad: [string, Record<string, HostTensor>, RegExp][] = [
-    ['vision input without -200', { input_ids: makeTensor('i32', [text.length], text), image_features: features }, /vision input given but input_ids has no image position \(-200\)/],
-    ['vision_embeds without -200', { input_ids: makeTensor('i32', [text.length], text), vision_embeds: makeTensor('f32', [3, 64]) }, /vision input given but input_ids has no image position \(-200\)/],
-    ['two -200s', { input_ids: makeTensor('i32', [5], [5, -200, 6, -200, 7]), image_features: features }, /input_ids holds 2 image positions \(-200\) at 1, 3; one image is supported/],
-    ['-200 without vision input', { input_ids: makeTensor('i32', [5], [5, 6, 7, -200, 8]) }, /input_ids has an image position \(-200\) at 3 but no vision input was given/],
-    ['wrong vision_embeds width', { input_ids: idsT, vision_embeds: makeTensor('f32', [3, 48]) }, /vision_embeds must be \[N_v, 64\] \(the model's hidden size\), got \[3, 48\]/],
-    ['wrong image_features width', { input_ids: idsT, image_features: makeTensor('f32', [3, 31]) }, /image_features must be \[N_v, 32\] \(mm_hidden_size\), got \[3, 31\]/],
-    ['both vision inputs', { input_ids: idsT, image_features: features, vision_embeds: makeTensor('f32', [3, 64]) }, /give image_features or vision_embeds, not both/],
-    ['an id outside the vocabulary', { input_ids: makeTensor('i32', [3], [5, 6, 999]) }, /input_ids\[2\] = 999 is outside the vocabulary \[0, 384\)/],
-    ['no input_ids', { tokens: makeTensor('i32', [3], [5, 6, 7]) }, /unexpected tensors 'tokens'/],
-    ['float input_ids', { input_ids: makeTensor('f32', [2], [1, 2]) }, /'input_ids' must be an int32 \(or int64\) vector, got F32 \[2\]/],
+    ['vision input without -200', { input_ids: makeTensor('i32', [text.length], text), image_features: features }, /bad-vision-input-without-200.safetensors: vision rows given but tensor 'input_ids' has no image position \(-200\)$/],
+    ['vision_embeds without -200', { input_ids: makeTensor('i32', [text.length], text), vision_embeds: makeTensor('f32', [3, 64]) }, /: vision rows given but tensor 'input_ids' has no image position \(-200\)$/],
+    ['two -200s', { input_ids: makeTensor('i32', [5], [5, -200, 6, -200, 7]), image_features: features }, /: tensor 'input_ids' holds 2 image positions \(-200\) at elements 1, 3; one image is supported$/],
+    ['-200 without vision input', { input_ids: makeTensor('i32', [5], [5, 6, 7, -200, 8]) }, /: tensor 'input_ids' has an image position \(-200\) at element 3 but no image_features or vision_embeds were given$/],
+    ['wrong vision_embeds width', { input_ids: idsT, vision_embeds: makeTensor('f32', [3, 48]) }, /tensor 'vision_embeds' must be \[N_v, 64\] \(the model's hidden size\), got \[3, 48\]/],
+    ['wrong image_features width', { input_ids: idsT, image_features: makeTensor('f32', [3, 31]) }, /tensor 'image_features' must be \[N_v, 32\] \(mm_hidden_size\), got \[3, 31\]/],
+    ['both vision inputs', { input_ids: idsT, image_features: features, vision_embeds: makeTensor('f32', [3, 64]) }, /give tensor 'image_features' or 'vision_embeds', not both/],
+    ['an id outside the vocabulary', { input_ids: makeTensor('i32', [3], [5, 6, 999]) }, /: tensor 'input_ids' element 2 = 999 is outside the vocabulary \[0, 384\)$/],
+    ['no input_ids', { tokens: makeTensor('i32', [3], [5, 6, 7]) }, /tensor 'tokens' is not an input: expected input_ids/],
+    ['float input_ids', { input_ids: makeTensor('f32', [2], [1, 2]) }, /: tensor 'input_ids' must be an int32 \(or int64\) vector, got F32 \[2\]$/],
   ];
   it.each(bad)('rejects %s', async (name, tensors, message) => {
     const inPath = inputsFile(`bad-${name.replace(/\W+/g, '-')}.safetensors`, tensors);

@@ -1,7 +1,7 @@
 /**
  * The safetensors fuzz property shared by the quick test and the long property run: a random corruption of a valid
  * file (bit flips, truncation, header edits, a rewritten length field) either reads back consistently or fails with
- * SafetensorsError; never another exception.
+ * SafetensorsError naming the file and the byte offset or tensor; never another exception.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -155,8 +155,10 @@ export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 're
     }
     return 'read';
   } catch (e) {
-    if (e instanceof SafetensorsError) return 'error';
-    throw e;
+    if (!(e instanceof SafetensorsError)) throw e;
+    // Every refusal names the file, and the byte offset or the tensor.
+    if (!e.message.startsWith(`${path}: `) || !/byte \d+|tensor '/.test(e.message)) throw new Error(`the message does not locate the problem: ${e.message}`);
+    return 'error';
   } finally {
     f?.close();
     rmSync(path, { force: true });

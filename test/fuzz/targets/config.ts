@@ -83,7 +83,7 @@ function configText(c: ConfigCase): Uint8Array {
 export const configTarget: FuzzTarget<ConfigCase> = {
   name: 'config.json',
   cases,
-  error: ConfigError,
+  errors: [ConfigError],
   file: (_c, dir) => join(dir, 'config.json'),
   // Config fields are snake_case names (hidden_size, mod_target_token_type): a message about one names it.
   located: (m) => LOCATION.test(m) || /\b[a-z]+(_[a-z0-9]+)+\b/.test(m),

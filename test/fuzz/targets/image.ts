@@ -54,7 +54,7 @@ const dim = fc.oneof(fc.constantFrom(0, 1, 2, 65535, 20000, 2 ** 31, 2 ** 32 - 1
 export const imageTarget: FuzzTarget<ImageCase> = {
   name: 'PNG/JPEG headers',
   cases: fc.record({ image: fc.nat(IMAGES.length - 1), window: fc.constantFrom(8, 40, 200, 1 << 20), bytes: corruptions, size: fc.option(fc.tuple(dim, dim), { freq: 3 }) }),
-  error: ImageError,
+  errors: [ImageError],
   file: (_c, dir) => join(dir, 'image'),
   located: (m) => LOCATION.test(m) || /first bytes|header|chunk/.test(m),
   run(c, dir) {

@@ -63,7 +63,7 @@ function write(dir: string, c: IndexCase): string {
 export const indexTarget: FuzzTarget<IndexCase> = {
   name: 'sharded index',
   cases: fc.record({ edits: fc.array(edit, { minLength: 1, maxLength: 3 }), bytes: fc.option(corruptions, { freq: 4 }) }),
-  error: SafetensorsError,
+  errors: [SafetensorsError],
   file: (_c, dir) => join(dir, 'checkpoint'),
   located: (m) => LOCATION.test(m) || /shard '|weight_map/.test(m),
   run(c, dir) {

@@ -3,6 +3,7 @@ import { fuzz, type FuzzOptions, type FuzzOutcomes, type FuzzTarget } from '../h
 import { configTarget } from './config.js';
 import { indexTarget } from './index-file.js';
 import { imageTarget } from './image.js';
+import { inputsTarget } from './inputs-file.js';
 import { irTarget } from './ir-text.js';
 import { tokenizerTarget } from './tokenizer.js';
 
@@ -15,4 +16,4 @@ function bind<C>(t: FuzzTarget<C>): BoundTarget {
   return { name: t.name, fuzz: (o) => fuzz(t, o) };
 }
 
-export const FUZZ_TARGETS: readonly BoundTarget[] = [bind(configTarget), bind(tokenizerTarget), bind(indexTarget), bind(irTarget), bind(imageTarget)];
+export const FUZZ_TARGETS: readonly BoundTarget[] = [bind(configTarget), bind(tokenizerTarget), bind(indexTarget), bind(irTarget), bind(imageTarget), bind(inputsTarget)];

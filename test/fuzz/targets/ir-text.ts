@@ -20,7 +20,7 @@ export interface IrCase {
 export const irTarget: FuzzTarget<IrCase> = {
   name: 'IR text',
   cases: fc.record({ text: fc.nat(TEXTS.length - 1), bytes: corruptions }),
-  error: ParseError,
+  errors: [ParseError],
   // The parser reads text, not files: its messages place the problem by line and column.
   file: () => '',
   located: (m) => / at line \d+, column \d+$/.test(m),

@@ -56,7 +56,7 @@ function fileText(c: TokenizerCase): Uint8Array {
 export const tokenizerTarget: FuzzTarget<TokenizerCase> = {
   name: 'tokenizer.json',
   cases: fc.record({ edits: fc.array(edit, { minLength: 1, maxLength: 3 }), bytes: fc.option(corruptions, { freq: 4 }) }),
-  error: TokenizerError,
+  errors: [TokenizerError],
   file: (_c, dir) => join(dir, 'tokenizer.json'),
   located: (m) => LOCATION.test(m) || /\bmodel(\.\w+)?\b|added_tokens/.test(m),
   run(c, dir) {
