@@ -233,26 +233,63 @@ function selectLayer(cfg: Json, key: string, source: string): number {
   return v;
 }
 
-function visionFromHf(cfg: Json, source: string, nested: boolean): VisionConfig {
+/** A vision tower's input size and patch size: they set how many vision tokens an image gives. */
+export interface TowerGeometry {
+  readonly imageSize: number;
+  readonly patchSize: number;
+}
+
+/** CLIP's tower names carry their geometry: `...-patch14-336` (336-pixel input), `...-patch14` (224). */
+function geometryFromName(name: string): TowerGeometry | undefined {
+  const m = /patch(\d+)(?:-(\d+))?$/.exec(name);
+  if (m === null) return undefined;
+  return { patchSize: Number(m[1]), imageSize: m[2] !== undefined ? Number(m[2]) : 224 };
+}
+
+/**
+ * Vision tokens of a typical image: one crop's patches, or for anyres the base image plus the largest tile grid
+ * the pinpoints allow (2880 = 5 x 576 for LLaVA-NeXT's 2x2 grid of 336-pixel tiles; 2x2 without pinpoints).
+ */
+function typicalVisionTokens(tower: TowerGeometry, anyres: boolean, pinpoints: readonly (readonly [number, number])[]): number {
+  const perCrop = Math.floor(tower.imageSize / tower.patchSize) ** 2;
+  if (!anyres) return perCrop;
+  const tiles = pinpoints.length ? Math.max(...pinpoints.map(([w, h]) => Math.floor(w / tower.imageSize) * Math.floor(h / tower.imageSize))) : 4;
+  return perCrop * (1 + tiles);
+}
+
+function visionFromHf(cfg: Json, source: string, nested: boolean, towerGeometry?: TowerGeometry): VisionConfig {
   const aspect = (nested ? (cfg.image_grid_pinpoints ? 'anyres' : 'pad') : cfg.image_aspect_ratio) ?? 'pad';
   if (typeof aspect !== 'string') throw new ConfigError(`${source}: image_aspect_ratio must be a string`);
   const anyres = aspect.startsWith('anyres');
   const visionCfg = isObj(cfg.vision_config) ? cfg.vision_config : undefined;
   const tower = nested ? String(visionCfg?._name_or_path ?? 'openai/clip-vit-large-patch14-336') : field(cfg, 'mm_vision_tower', isStr, 'a string', source, 'openai/clip-vit-large-patch14-336');
+  const gridPinpoints = pinpoints(cfg.image_grid_pinpoints, source);
+  // The tower's geometry: given (a local tower directory), in llava-hf's vision_config (CLIPVisionConfig's defaults
+  // when absent), or read from a CLIP tower name; LLaVA's own tower otherwise.
+  const where = `${source} vision_config`;
+  const geometry =
+    towerGeometry ??
+    (nested ? { imageSize: sizeField(visionCfg ?? {}, 'image_size', where, 224), patchSize: sizeField(visionCfg ?? {}, 'patch_size', where, 32) } : undefined) ??
+    geometryFromName(tower) ?? { imageSize: 336, patchSize: 14 };
   return {
     imageAspectRatio: aspect,
     visionTower: tower,
     mmHiddenSize: nested ? sizeField(visionCfg ?? {}, 'hidden_size', `${source} vision_config`, 1024) : sizeField(cfg, 'mm_hidden_size', source, 1024),
     projectorType: nested ? 'mlp2x_gelu' : field(cfg, 'mm_projector_type', isStr, 'a string', source, 'mlp2x_gelu'),
     selectLayer: selectLayer(cfg, nested ? 'vision_feature_layer' : 'mm_vision_select_layer', source),
-    gridPinpoints: pinpoints(cfg.image_grid_pinpoints, source),
+    gridPinpoints,
     patchMergeType: nested ? 'spatial_unpad' : field(cfg, 'mm_patch_merge_type', isStr, 'a string', source, 'flat'),
-    defaultVisionTokens: anyres ? 2880 : 576,
+    defaultVisionTokens: typicalVisionTokens(geometry, anyres, gridPinpoints),
   };
 }
 
+/** What a config.json alone cannot say: the geometry of a vision tower stored in its own directory. */
+export interface HfConfigContext {
+  readonly visionTower?: TowerGeometry;
+}
+
 /** Reads a Hugging Face config.json object. `source` names the file in error messages. */
-export function modelFromHfConfig(cfg: unknown, source = 'config.json', name?: string): ModelSpec {
+export function modelFromHfConfig(cfg: unknown, source = 'config.json', name?: string, context: HfConfigContext = {}): ModelSpec {
   if (!isObj(cfg)) throw new ConfigError(`${source}: the top-level value must be a JSON object`);
   const type = field(cfg, 'model_type', isStr, 'a string', source);
   const label = name ?? (typeof cfg._name_or_path === 'string' && cfg._name_or_path ? cfg._name_or_path : type);
@@ -260,7 +297,7 @@ export function modelFromHfConfig(cfg: unknown, source = 'config.json', name?: s
     case 'llama':
       return { name: label, description: 'Llama decoder', llm: llamaFromHf(cfg, source), defaultTextTokens: 64 };
     case 'llava_llama':
-      return { name: label, description: 'LLaVA (Vicuna language model)', llm: llamaFromHf(cfg, source), vision: visionFromHf(cfg, source, false), defaultTextTokens: 60 };
+      return { name: label, description: 'LLaVA (Vicuna language model)', llm: llamaFromHf(cfg, source), vision: visionFromHf(cfg, source, false, context.visionTower), defaultTextTokens: 60 };
     case 'pmod_llava_llama': {
       const llm = llamaFromHf(cfg, source);
       const mod = modFromHf(cfg, source);
@@ -269,7 +306,7 @@ export function modelFromHfConfig(cfg: unknown, source = 'config.json', name?: s
         description: `p-MoD LLaVA (${layerRatios(mod.schedule, llm.numLayers).filter((r) => r !== null).length} MoD layers of ${llm.numLayers})`,
         llm,
         mod,
-        vision: visionFromHf(cfg, source, false),
+        vision: visionFromHf(cfg, source, false, context.visionTower),
         defaultTextTokens: 60,
       };
     }
@@ -282,7 +319,7 @@ export function modelFromHfConfig(cfg: unknown, source = 'config.json', name?: s
         name: label,
         description: type === 'llava' ? 'LLaVA (HF layout)' : 'LLaVA-NeXT (HF layout)',
         llm: llamaFromHf(merged, `${source} text_config`),
-        vision: visionFromHf(cfg, source, true),
+        vision: visionFromHf(cfg, source, true, context.visionTower),
         defaultTextTokens: 60,
       };
     }

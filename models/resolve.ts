@@ -3,15 +3,27 @@
  * module under models/ that exports a ModelSpec as `default` or `model`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError, modelFromHfConfig, type ModelSpec } from './config.js';
+import { ConfigError, type HfConfigContext, modelFromHfConfig, type ModelSpec } from './config.js';
+import { clipVisionFromHf } from './vision/clip-config.js';
 import { isZooName, ZOO_NAMES, zooModel } from './zoo.js';
 import { prefixed, readJsonFile } from '../src/io/index.js';
 
+/** The geometry of a vision tower that `mm_vision_tower` names as a directory next to the config (as make-checkpoint writes). */
+function localTower(dir: string, json: unknown): HfConfigContext {
+  const name = typeof json === 'object' && json !== null ? (json as Record<string, unknown>).mm_vision_tower : undefined;
+  if (typeof name !== 'string' || name === '') return {};
+  const cfg = join(isAbsolute(name) ? name : resolve(dir, name), 'config.json');
+  if (!existsSync(cfg)) return {};
+  const clip = clipVisionFromHf(readJsonFile(cfg, prefixed(ConfigError), { what: 'config file' }), cfg);
+  return { visionTower: { imageSize: clip.imageSize, patchSize: clip.patchSize } };
+}
+
 function readConfig(file: string): ModelSpec {
   // A regular file (a FIFO would hang the read), of bounded size and nesting.
-  return modelFromHfConfig(readJsonFile(file, prefixed(ConfigError), { what: 'config file' }), file);
+  const json = readJsonFile(file, prefixed(ConfigError), { what: 'config file' });
+  return modelFromHfConfig(json, file, undefined, localTower(dirname(file), json));
 }
 
 function isModelSpec(v: unknown): v is ModelSpec {

@@ -2,7 +2,7 @@
  * `modc run`: runs a model end to end on a backend: a real checkpoint (`--checkpoint DIR`, see run-checkpoint.ts)
  * or a zoo / config model with seeded random weights and inputs.
  */
-import { buildLanguageModel, checkTokenCounts, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
+import { buildLanguageModel, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { checkOutputFile, FileError, prefixed } from '../io/index.js';
@@ -11,6 +11,7 @@ import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
 import { requireOne, runInputs, runPrompt } from './run-checkpoint.js';
+import { tokenCounts } from './token-counts.js';
 import type { SamplingOptions } from '../runtime/sampling.js';
 
 export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
@@ -142,11 +143,9 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   const misplaced = CHECKPOINT_ONLY.filter((o) => p.values[o] !== undefined);
   if (misplaced.length) throw new UsageError(`${misplaced.map((o) => `--${o}`).join(', ')} need --checkpoint DIR`);
   const spec = await resolveModel(onePositional(p, 'model'));
-  const nv = intOpt(p, 'vision-tokens', spec.vision?.defaultVisionTokens ?? 0);
-  const t = intOpt(p, 'text-tokens', spec.defaultTextTokens);
+  const { nv, t } = tokenCounts(p, spec);
   const seed = intOpt(p, 'seed', 0);
   const dtype: DType = choiceOpt(p, 'dtype', DTYPES.filter((d) => d === 'f32' || d === 'f16' || d === 'bf16'), spec.llm.weightDtype);
-  checkTokenCounts(spec, nv, t);
 
   const graph = buildLanguageModel(spec, { weightDtype: dtype, exportRouting: true });
   const bytes = graphWeights(graph).reduce((a, w) => a + byteSize({ dtype: 'f32', shape: w.attrs.shape.map((d) => (typeof d === 'number' ? d : 0)) }), 0);
