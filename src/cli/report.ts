@@ -3,7 +3,7 @@ import { buildLanguageModel, hasVisionInput, type ModelSpec, resolveModel, witho
 import { formatMemoryReport, type MemoryReport, summarize } from '../cost/memory-report.js';
 import { type MemoryPlan, pipeline, planMemory, runPasses } from '../passes/index.js';
 import { costReport, formatReport } from '../cost/index.js';
-import { choiceOpt, flag, onePositional, parse } from './args.js';
+import { choiceOpt, flag, onePositional, parse, refuseOptions } from './args.js';
 import { tokenCounts } from './token-counts.js';
 
 export const REPORT_HELP = `usage: modc report <model> [--vision-tokens N] [--text-tokens T] [--attention causal-half|full] [--json]
@@ -46,6 +46,8 @@ export async function reportCommand(argv: readonly string[], out: (s: string) =>
   const spec = await resolveModel(onePositional(p, 'model'));
   const { nv, t } = tokenCounts(p, spec);
   const attention = choiceOpt(p, 'attention', ['causal-half', 'full'] as const, 'causal-half');
+  // The memory report compiles the graphs; the attention counting convention is the FLOP table's.
+  if (flag(p, 'memory')) refuseOptions(p, ['attention'], 'with --memory', true);
   if (flag(p, 'memory')) {
     const r = memoryReport(spec, nv, t);
     out(flag(p, 'json') ? JSON.stringify(r, null, 2) : formatMemoryReport(r));

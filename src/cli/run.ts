@@ -5,14 +5,11 @@
 import { buildLanguageModel, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
-import { checkOutputFile, FileError, prefixed } from '../io/index.js';
-import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { randomWeights } from '../runtime/random.js';
-import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
+import { choiceOpt, flag, intOpt, onePositional, parse, refuseOptions, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
-import { requireOne, runInputs, runPrompt } from './run-checkpoint.js';
+import { runCheckpoint } from './run-checkpoint.js';
 import { tokenCounts } from './token-counts.js';
-import type { SamplingOptions } from '../runtime/sampling.js';
 
 export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
        modc run --checkpoint DIR --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
@@ -64,23 +61,8 @@ function argmax(t: HostTensor, row: number): { index: number; value: number } {
   return { index: best, value: t.data[row * v + best] ?? 0 };
 }
 
-function floatOpt(p: Parsed, name: string, fallback: number): number {
-  const v = strOpt(p, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
-  return n;
-}
-
-function samplingOptions(p: Parsed): SamplingOptions {
-  const temperature = floatOpt(p, 'temperature', 0);
-  const topP = floatOpt(p, 'top-p', 1);
-  if (temperature < 0) throw new UsageError(`--temperature must be >= 0, got ${temperature}`);
-  if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got ${topP}`);
-  return { temperature, topP, topK: intOpt(p, 'top-k', 0), seed: intOpt(p, 'seed', 0) };
-}
-
-const CHECKPOINT_ONLY = ['prompt', 'image', 'max-image-pixels', 'vision-tower', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
+/** Options of a run on random weights (without --checkpoint). */
+const RANDOM_OPTIONS = ['backend', 'vision-tokens', 'text-tokens', 'seed', 'dtype', 'max-weight-gib', 'json'];
 
 export async function runCommand(argv: readonly string[], out: (s: string) => void, io: CommandIO): Promise<number> {
   const p = parse(argv, {
@@ -104,44 +86,16 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     dtype: { type: 'string' },
     'max-weight-gib': { type: 'string' },
     json: { type: 'boolean' },
+    ids: { type: 'boolean' },
   });
   if (flag(p, 'help')) {
     out(RUN_HELP);
     return 0;
   }
-  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
-  const dir = strOpt(p, 'checkpoint');
-  if (dir !== undefined) {
-    if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);
-    const prompt = strOpt(p, 'prompt');
-    const inputs = strOpt(p, 'inputs');
-    const outPath = strOpt(p, 'out');
-    requireOne(prompt, inputs, outPath);
-    // Before anything is loaded or computed: a bad --out would otherwise fail only after all the work.
-    if (outPath !== undefined) checkOutputFile(outPath, prefixed(FileError));
-    const executor = await createExecutor(backend);
-    try {
-      const common = { dir, executor, sampling: samplingOptions(p), progress: flag(p, 'progress') };
-      if (inputs !== undefined && outPath !== undefined) {
-        if (strOpt(p, 'temperature') !== undefined) throw new UsageError('--inputs generates greedily; --temperature applies to --prompt');
-        if (strOpt(p, 'image') !== undefined) throw new UsageError('--image goes with --prompt; with --inputs give image_features or vision_embeds');
-        return await runInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, io, out);
-      }
-      const template = choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1');
-      const image = strOpt(p, 'image');
-      const visionTower = strOpt(p, 'vision-tower');
-      if (image === undefined && p.values['max-image-pixels'] !== undefined) throw new UsageError('--max-image-pixels goes with --image');
-      const maxImagePixels = intOpt(p, 'max-image-pixels', MAX_IMAGE_PIXELS, 1);
-      return await runPrompt(
-        { ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template, maxImagePixels, ...(image !== undefined ? { image } : {}), ...(visionTower !== undefined ? { visionTower } : {}) },
-        io,
-      );
-    } finally {
-      await executor.dispose();
-    }
-  }
-  const misplaced = CHECKPOINT_ONLY.filter((o) => p.values[o] !== undefined);
-  if (misplaced.length) throw new UsageError(`${misplaced.map((o) => `--${o}`).join(', ')} need --checkpoint DIR`);
+  const backend = strOpt(p, 'backend') ?? 'wasm';
+  if (!BACKEND_NAMES.includes(backend)) throw new UsageError(`--backend '${backend}' is not in this build; its backends are ${BACKEND_NAMES.join(', ')}`);
+  if (strOpt(p, 'checkpoint') !== undefined) return runCheckpoint(p, backend, io, out);
+  refuseOptions(p, RANDOM_OPTIONS, 'without --checkpoint DIR', false);
   const spec = await resolveModel(onePositional(p, 'model'));
   const { nv, t } = tokenCounts(p, spec);
   const seed = intOpt(p, 'seed', 0);

@@ -151,7 +151,7 @@ describe('modc run --image', () => {
     const bomb = await cli('run', '--checkpoint', pad, '--image', img, '--prompt', 'hi', '--max-image-pixels', '44');
     expect(bomb.code).toBe(1);
     expect(bomb.err).toContain(`${img}: PNG header (IHDR, byte offset 16): image size 9x5 (45 pixels) exceeds the limit of 44 pixels`);
-    expect((await cli('run', '--checkpoint', pad, '--prompt', 'hi', '--max-image-pixels', '44')).err).toMatch(/--max-image-pixels goes with --image/);
+    expect((await cli('run', '--checkpoint', pad, '--prompt', 'hi', '--max-image-pixels', '44')).err).toMatch(/--max-image-pixels does not apply without --image/);
     const noImage = await cli('run', '--checkpoint', pad, '--prompt', 'look: <image>');
     expect(noImage.code).toBe(1);
     expect(noImage.err).toMatch(/give the image with --image FILE/);

@@ -97,7 +97,7 @@ export const inputsTarget: FuzzTarget<InputsCase> = {
     const inputs = join(dir, 'in.safetensors');
     const out = join(dir, 'out.safetensors');
     writeFileSync(inputs, fileBytes(c));
-    const io = { write: () => undefined, progress: { write: () => undefined, isTTY: false } };
+    const io = { write: () => undefined, progress: { write: () => undefined, isTTY: false }, terminal: false };
     await runInputs({ dir: tinyCheckpoint(), executor: referenceExecutor(), maxNewTokens: c.maxNewTokens, sampling: { temperature: 0 }, progress: false, inputs, out }, io, () => undefined);
     if (!existsSync(out)) throw new Error(`${out} was not written`);
     const f = SafetensorsFile.open(out);
