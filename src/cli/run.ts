@@ -11,7 +11,8 @@ import type { CommandIO } from './main.js';
 import { runCheckpoint } from './run-checkpoint.js';
 import { tokenCounts } from './token-counts.js';
 
-export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
+export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N]
+                [--temperature T [--top-p P] [--top-k K] [--seed S]] [--ids | --json]
        modc run --checkpoint DIR --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
        modc run <model> [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
 
@@ -20,7 +21,12 @@ Llama/Vicuna, LLaVA-1.5, LLaVA-NeXT or p-MoD-LLaVA model. Weight loading shows a
 a terminal (or with --progress).
 
   --prompt TEXT       a question; it is wrapped in the vicuna_v1 chat template and the answer is streamed to
-                      stdout. <image> in the prompt marks where the image goes (default: before the question).
+                      stdout (control characters escaped when stdout is a terminal), then the time to the first
+                      token and the tokens/s after it go to stderr. <image> in the prompt marks where the image
+                      goes (default: before the question).
+  --ids               after the answer, print the prompt's and the answer's token ids
+  --json              print one JSON object instead: answer, stop, promptIds, answerIds, promptTokens,
+                      visionTokens, timeToFirstTokenMs, tokensPerSecond, totalMs
   --image FILE        a PNG or JPEG image: preprocessed as the model's config says (LLaVA-1.5 pad-to-square, or
                       LLaVA-NeXT anyres tiles with image_newline), encoded by the CLIP tower, projected
   --max-image-pixels N  refuse images of more pixels, before decoding (default 178956970, where Pillow refuses
@@ -38,10 +44,14 @@ a terminal (or with --progress).
                       metadata 'stop' says 'eos' or 'length'.
   --max-new-tokens N  tokens to generate (default 64 with --prompt, 0 with --inputs); stops early at EOS
   --temperature T     0 (default) is greedy; > 0 samples, then --top-k K (0 = all) and --top-p P (1 = all)
-  --seed S            seed of the sampler (and of the random weights without --checkpoint; default 0)
+  --seed S            seed of the sampler (with --temperature > 0) or of the random weights (without
+                      --checkpoint); default 0
   --progress          draw the loading progress bar even when stderr is not a terminal
   --backend NAME      wasm (default: WebAssembly SIMD, multi-threaded, compiled with the full pass pipeline) or
                       reference (the interpreter; the oracle of the other backends)
+
+Options that do not apply to the mode (e.g. --vision-tokens with --checkpoint, --seed when decoding greedily)
+are refused.
 
 Without --checkpoint, runs the prefill of <model> (zoo name, config.json, models/*.ts) on seeded random weights and
 a seeded random prompt (T text tokens around N_v vision embeddings) and prints the next-token prediction, the
