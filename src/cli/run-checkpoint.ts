@@ -5,7 +5,7 @@
  * implementations). Options that do not apply to the mode are refused.
  */
 import { spliceImage } from '../../models/index.js';
-import { checkOutputFile, FileError, type HostTensor, makeTensor, prefixed, tensorEntry, type TensorEntry, writeSafetensorsAsync } from '../index.js';
+import { checkOutputFile, FileError, type HostTensor, makeTensor, prefixed, statusLine, tensorEntry, type TensorEntry, writeSafetensorsAsync } from '../index.js';
 import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { GenerationSession } from '../runtime/session.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
@@ -105,7 +105,9 @@ export async function runInputs(o: CheckpointRunOptions & { inputs: string; out:
       projector.dispose();
     }
     const spliced = spliceImage(ck.spec, given.ids, vision, o.maxNewTokens);
-    const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds });
+    const running = statusLine(io.progress, `running ${spliced.length} tokens${o.maxNewTokens ? ` and ${o.maxNewTokens} new ones` : ''} (the first run compiles the plan)`);
+    const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds, onToken: (_id, step) => running.update(`token ${step + 1}`) });
+    running.done();
     const entries: TensorEntry[] = [tensorEntry('logits', res.prefill.logits)];
     const start = spliced.visionStart ?? 0;
     const routed = Object.keys(res.prefill.outputs)

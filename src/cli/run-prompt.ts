@@ -4,7 +4,7 @@
  * token ids on request (--ids), or everything as one JSON object (--json).
  */
 import { clipEncoder, IMAGE_TOKEN_ID, imageToVisionEmbeddings, InputError, llavaImageCrops, type LoadedCheckpoint, openVisionTower, readCheckpointConfig, readImageNewline, spliceImage } from '../../models/index.js';
-import { chatPrompt, type HostTensor, IMAGE_PLACEHOLDER, loadImage, loadTokenizer, progressBar, StreamDecoder, tokenizeWithImages } from '../index.js';
+import { chatPrompt, type HostTensor, IMAGE_PLACEHOLDER, loadImage, loadTokenizer, progressBar, statusLine, StreamDecoder, tokenizeWithImages } from '../index.js';
 import { GenerationSession } from '../runtime/session.js';
 import { Sampler } from '../runtime/sampling.js';
 import { type CheckpointRunOptions, loadCheckpoint } from './checkpoint-run.js';
@@ -102,6 +102,7 @@ export async function runPrompt(o: PromptRunOptions, io: CommandIO): Promise<num
   let first: number | undefined;
   let last = 0;
   const t0 = performance.now();
+  const prefill = statusLine(io.progress, `prefill of ${spliced.length} tokens (the first run compiles the plan)`);
   try {
     const res = await session.generate(spliced.inputs, {
       maxNewTokens: o.maxNewTokens,
@@ -109,12 +110,14 @@ export async function runPrompt(o: PromptRunOptions, io: CommandIO): Promise<num
       eosTokenIds: eos,
       onToken: (id) => {
         last = performance.now();
+        if (first === undefined) prefill.done();
         first ??= last;
         const piece = stream.push(id);
         answer += piece;
         if (piece && !o.json) io.write(show(piece));
       },
     });
+    prefill.done();
     const rest = stream.finish();
     answer += rest;
     const n = res.tokens.length;

@@ -9,6 +9,7 @@ import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, refuseOptions, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
 import { runCheckpoint } from './run-checkpoint.js';
+import { statusLine } from '../io/index.js';
 import { tokenCounts } from './token-counts.js';
 
 export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N]
@@ -122,9 +123,11 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   const inputs = randomLlavaInputs(spec, t, nv, seed);
   const t1 = performance.now();
   const executor = await createExecutor(backend);
-  const prepared = await executor.prepare(graph, weights);
   // The first run compiles the plan for these token counts (and uploads weights); the second is the prefill itself.
+  const compiling = statusLine(io.progress, `${backend}: preparing ${spec.name} and compiling the plan for ${nv + t} tokens`);
+  const prepared = await executor.prepare(graph, weights);
   await prepared.run(inputs);
+  compiling.done();
   const t2 = performance.now();
   const outputs = await prepared.run(inputs);
   const t3 = performance.now();
