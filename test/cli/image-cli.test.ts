@@ -16,26 +16,12 @@ import {
   readImageNewline,
   visionTokenCount,
 } from '../../models/index.js';
-import { main } from '../../src/cli/main.js';
 import { chatPrompt, type HostTensor, loadImage, loadTokenizer, makeTensor, referenceExecutor, SafetensorsFile, StreamDecoder, tensorEntry, tokenizeWithImages, writeSafetensors } from '../../src/index.js';
 import { TINY_TOWER_PINPOINTS, writeCheckpoint, writeVisionTower } from '../../scripts/make-checkpoint.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  streamed: string;
-  progress: string;
-}
-
-async function cli(...given: string[]): Promise<Run> {
-  // These tests check the interface against the reference backend's exact results.
-  const argv = given[0] === 'run' && !given.includes('--backend') ? [...given, '--backend', 'reference'] : given;
-  const [out, err, streamed, progress]: string[][] = [[], [], [], []];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), { write: (s) => streamed.push(s), progress: { write: (s: string) => progress.push(s), isTTY: false } });
-  return { code, out: out.join('\n'), err: err.join('\n'), streamed: streamed.join(''), progress: progress.join('') };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv, { reference: true });
 
 const root = tempDir('modc-image-');
 

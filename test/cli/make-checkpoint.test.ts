@@ -5,8 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { main } from '../../src/cli/main.js';
 import { makeCheckpointCli } from '../../scripts/make-checkpoint-cli.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 function make(...argv: string[]): { code: number; out: string; err: string } {
@@ -15,11 +15,7 @@ function make(...argv: string[]): { code: number; out: string; err: string } {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-async function modc(...argv: string[]): Promise<{ code: number; out: string; err: string; progress: string }> {
-  const [out, err, progress]: string[][] = [[], [], []];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), { write: (s) => out.push(s), progress: { write: (s: string) => progress.push(s), isTTY: false } });
-  return { code, out: out.join('\n'), err: err.join('\n'), progress: progress.join('') };
-}
+const modc = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 const root = tempDir('modc-make-');
 

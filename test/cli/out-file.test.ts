@@ -1,15 +1,10 @@
 /** `modc run --inputs IN --out OUT`: a bad OUT is refused before anything is loaded or computed, naming the path. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; err: string; progress: string }> {
-  const err: string[] = [];
-  const progress: string[] = [];
-  const code = await main(argv, () => undefined, (s) => err.push(s), { progress: { write: (s: string) => progress.push(s), isTTY: false } });
-  return { code, err: err.join('\n'), progress: progress.join('') };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 describe('modc run --out', () => {
   const dir = tempDir();

@@ -5,25 +5,13 @@
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { main } from '../../src/cli/main.js';
 import { escapeControls } from '../../src/cli/run-prompt.js';
 import { chatPrompt, loadTokenizer, SafetensorsFile, tensorEntry, tokenizeWithImages, writeSafetensors } from '../../src/index.js';
 import { writeCheckpoint } from '../../scripts/make-checkpoint.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  streamed: string;
-  progress: string;
-}
-
-async function cli(argv: string[], terminal = false): Promise<Run> {
-  const [out, err, streamed, progress]: string[][] = [[], [], [], []];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), { write: (s) => streamed.push(s), progress: { write: (s: string) => progress.push(s), isTTY: false }, terminal });
-  return { code, out: out.join('\n'), err: err.join('\n'), streamed: streamed.join(''), progress: progress.join('') };
-}
+const cli = (argv: string[], terminal = false): Promise<CliRun> => runCli(argv, { terminal });
 
 const root = tempDir('modc-usage-');
 const ck = join(root, 'llama');

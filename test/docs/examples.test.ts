@@ -3,18 +3,14 @@ import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
 import { writeCheckpoint } from '../../scripts/make-checkpoint.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (...p: string[]): string => readFileSync(join(root, ...p), 'utf8');
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; streamed: string; err: string }> {
-  const [out, streamed, err]: string[][] = [[], [], []];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), { write: (s) => streamed.push(s), progress: { write: () => undefined, isTTY: false }, terminal: false });
-  return { code, out: out.join('\n'), streamed: streamed.join(''), err: err.join('\n') };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 describe('docs examples', () => {
   it.each([

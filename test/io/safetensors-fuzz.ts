@@ -7,7 +7,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type DType, makeTensor } from '../../src/ir/index.js';
-import { encodeHeader, SafetensorsError, SafetensorsFile, tensorEntry, type TensorEntry } from '../../src/io/safetensors/index.js';
+import { SafetensorsError, SafetensorsFile, tensorEntry, type TensorEntry } from '../../src/io/safetensors/index.js';
+import { safetensorsBytes } from '../helpers/safetensors-raw.js';
 
 const DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'i32', 'u32', 'bool'];
 
@@ -68,21 +69,6 @@ function entries(specs: readonly TensorSpec[]): TensorEntry[] {
   });
 }
 
-function build(es: readonly TensorEntry[]): Uint8Array {
-  const header = encodeHeader(es);
-  const data = es.map((e) => (typeof e.bytes === 'function' ? e.bytes() : e.bytes));
-  const total = 8 + header.length + data.reduce((a, d) => a + d.length, 0);
-  const out = new Uint8Array(total);
-  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
-  out.set(header, 8);
-  let p = 8 + header.length;
-  for (const d of data) {
-    out.set(d, p);
-    p += d.length;
-  }
-  return out;
-}
-
 function corrupt(bytes: Uint8Array, cs: readonly Corruption[]): { bytes: Uint8Array; onlyData: number[] | undefined; dataStart: number } {
   const dataStart = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   let b = bytes.slice();
@@ -126,7 +112,7 @@ function corrupt(bytes: Uint8Array, cs: readonly Corruption[]): { bytes: Uint8Ar
  */
 export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 'read' {
   const es = entries(c.tensors);
-  const original = build(es);
+  const original = safetensorsBytes(es);
   const { bytes, onlyData, dataStart } = corrupt(original, c.corruptions);
   const path = join(dir, `fuzz${serial}.safetensors`);
   const cleanPath = join(dir, `clean${serial}.safetensors`);

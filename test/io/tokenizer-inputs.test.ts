@@ -9,6 +9,7 @@ import { fixtureSentencePiece, tokenizerJson, writeTokenizerFiles } from '../../
 import { tokenizeWithImages } from '../../src/io/prompt.js';
 import { loadTokenizer, TokenizerError } from '../../src/io/tokenizer/index.js';
 import { tempDir } from '../helpers/temp.js';
+import { thrown } from '../helpers/thrown.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,15 +22,7 @@ function withTokenizerJson(edit: (json: Json, model: Json) => void): string {
   return dir;
 }
 
-function loadError(dir: string): TokenizerError {
-  try {
-    loadTokenizer(dir);
-  } catch (e) {
-    if (e instanceof TokenizerError) return e;
-    throw e;
-  }
-  throw new Error(`${dir}: the tokenizer loaded`);
-}
+const loadError = (dir: string): TokenizerError => thrown(() => loadTokenizer(dir), TokenizerError);
 
 describe('malformed tokenizer.json', () => {
   it.each<[string, (json: Json, model: Json) => void, RegExp]>([

@@ -1,15 +1,8 @@
 /** The IR parser refuses deep nesting with an error naming line and column, never a stack overflow. */
 import { MAX_BRACKET_DEPTH, MAX_REGION_DEPTH, ParseError, parseGraph, printGraph, verifyGraph } from '../../src/ir/index.js';
+import { thrown } from '../helpers/thrown.js';
 
-function parseError(text: string): ParseError {
-  try {
-    parseGraph(text);
-  } catch (e) {
-    if (e instanceof ParseError) return e;
-    throw e;
-  }
-  throw new Error('the text parsed');
-}
+const parseError = (text: string): ParseError => thrown(() => parseGraph(text), ParseError);
 
 /** `depth` modRoute regions, each inside the previous one's body. */
 function nestedRegions(depth: number): string {

@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { InputError } from '../../../models/index.js';
 import { runInputs } from '../../../src/cli/run-checkpoint.js';
 import { makeTensor, referenceExecutor } from '../../../src/index.js';
-import { encodeHeader, SafetensorsError, SafetensorsFile, ST_DTYPES, type StDType, tensorEntry } from '../../../src/io/safetensors/index.js';
+import { SafetensorsError, SafetensorsFile, ST_DTYPES, type StDType, tensorEntry } from '../../../src/io/safetensors/index.js';
+import { safetensorsBytes } from '../../helpers/safetensors-raw.js';
 import { writeCheckpoint } from '../../../scripts/make-checkpoint.js';
 import { tempDir } from '../../helpers/temp.js';
 import { corrupt, type Corruption, corruptions, type FuzzTarget, LOCATION } from '../harness.js';
@@ -70,16 +71,7 @@ function entryOf(t: TensorCase): ReturnType<typeof tensorEntry> {
 function fileBytes(c: InputsCase): Uint8Array {
   const seen = new Set<string>();
   const entries = c.tensors.filter((t) => !seen.has(t.name) && seen.add(t.name)).map(entryOf);
-  const header = encodeHeader(entries);
-  const data = entries.map((e) => (typeof e.bytes === 'function' ? e.bytes() : e.bytes));
-  const out = new Uint8Array(8 + header.length + data.reduce((a, d) => a + d.length, 0));
-  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
-  out.set(header, 8);
-  let p = 8 + header.length;
-  for (const d of data) {
-    out.set(d, p);
-    p += d.length;
-  }
+  const out = safetensorsBytes(entries);
   return c.bytes === null ? out : corrupt(out, c.bytes);
 }
 
