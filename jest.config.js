@@ -10,10 +10,16 @@ export default {
     '^modc/testing$': '<rootDir>/src/testing/index.ts',
     '^modc/passes$': '<rootDir>/src/passes/index.ts',
     '^modc/models$': '<rootDir>/models/index.ts',
+    '^modc/kernel$': '<rootDir>/src/kernel/index.ts',
+    '^modc/runtime$': '<rootDir>/src/runtime/index.ts',
+    '^modc/wasm$': '<rootDir>/src/backends/wasm/index.ts',
   },
+  // Tests that compile whole models render tens of kernels with binaryen: seconds on a loaded 2-core machine.
+  testTimeout: 60_000,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // Each run has its own TMPDIR and fails if a test leaves files there (test/setup/temp-dir.js).
-  globalSetup: '<rootDir>/test/setup/global-setup.js',
-  globalTeardown: '<rootDir>/test/setup/global-teardown.js',
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  // Each run has its own TMPDIR and fails if a test leaves files there (test/global/temp-dir.js).
+  globalSetup: '<rootDir>/test/global/setup.js',
+  globalTeardown: '<rootDir>/test/global/teardown.js',
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.props\\.test\\.ts$'],
 };

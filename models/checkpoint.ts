@@ -71,8 +71,10 @@ export interface LoadedCheckpoint {
   readonly spec: ModelSpec;
   /** The graphs' weight dtype: the checkpoint's float dtype (f32 if it mixes 16-bit formats). */
   readonly weightDtype: DType;
-  /** Prefill graph exporting logits, routing and the per-layer KV cache. */
+  /** Prefill graph of generation: logits of the last position, routing, and the KV cache written into state. */
   readonly prefill: Graph;
+  /** The same with the logits of every position (`--inputs/--out`). */
+  readonly prefillAllLogits: Graph;
   readonly decode: Graph;
   /** The multimodal projector, for models with a vision side. */
   readonly projector: Graph | undefined;
@@ -119,9 +121,10 @@ export function readCheckpointConfig(dir: string): { spec: ModelSpec; config: Js
   return { spec, config, modelType: String(config.model_type) };
 }
 
-function graphsFor(spec: ModelSpec, wdt: DType): { prefill: Graph; decode: Graph; projector: Graph | undefined } {
+function graphsFor(spec: ModelSpec, wdt: DType): { prefill: Graph; prefillAllLogits: Graph; decode: Graph; projector: Graph | undefined } {
   return {
-    prefill: buildLanguageModel(spec, { weightDtype: wdt, exportKV: true, exportRouting: true }),
+    prefill: buildLanguageModel(spec, { weightDtype: wdt, kvState: true, lastLogits: true, exportRouting: true }),
+    prefillAllLogits: buildLanguageModel(spec, { weightDtype: wdt, kvState: true, exportRouting: true }),
     decode: buildDecodeStep(spec, { weightDtype: wdt }),
     projector: spec.vision ? buildProjector(spec, { weightDtype: wdt }) : undefined,
   };

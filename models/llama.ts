@@ -3,7 +3,7 @@
  * sequence at given positions; in a MoD layer they are the routable tokens. Weight names follow the Hugging Face
  * checkpoint layout exactly (method doc section 6), so a checkpoint binds by name.
  */
-import { add, type Dim, type DType, floorMul, type Graph, GraphBuilder, type Value } from '../src/index.js';
+import { add, type Dim, type DType, floorMul, type Graph, GraphBuilder, sub, type Value } from '../src/index.js';
 import { hasVisionInput, type LlamaConfig, type ModConfig, type ModelSpec } from './config.js';
 import { layerRatios } from './prd.js';
 
@@ -18,6 +18,15 @@ export interface LanguageModelOptions {
    * cached tokens as `kv.layer{l}.positions` (all S for dense layers; text + kept vision tokens for MoD layers).
    */
   exportKV?: boolean;
+  /**
+   * Write each layer's KV cache into device-resident state instead: inputs `cache.layer{l}.k` / `.v`
+   * f32[C{l}, Hkv, head_dim] and `cache.layer{l}.positions` i32[C{l}] (C{l}: a symbol, layer l's cache capacity,
+   * smaller in MoD layers) receive the layer's cached rows at offset 0 (cacheWrite) and are outputs of the same
+   * names (updated in place).
+   */
+  kvState?: boolean;
+  /** Compute logits for the last position only (`logits` f32[1, vocab]): the generation path's prefill. */
+  lastLogits?: boolean;
   /** Export each MoD layer's kept vision-token indices as `routing.layer{l}`. */
   exportRouting?: boolean;
   /** Export the final hidden states (after the last RMSNorm) as `hidden`. */
@@ -47,11 +56,17 @@ export interface PastKV {
 }
 
 /**
- * One Llama decoder layer on n tokens, split as h1 = x + Attn(RMSNorm(x)), u = MLP(RMSNorm(h1)). With `past`, the
- * new tokens attend to the cached tokens followed by themselves (causal over original positions); the returned
- * k / v are the new tokens' only, for the caller to append to the cache.
+ * The keys, values and positions the new tokens attend to, given their own post-RoPE keys and values: a KV cache
+ * the caller appends them to (the returned tensors hold the cached tokens followed by the new ones).
  */
-export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim, cfg: LlamaConfig, wp: string, wdt: DType, past?: PastKV): LayerOut {
+export type AttendTo = (k: Value, v: Value) => PastKV;
+
+/**
+ * One Llama decoder layer on n tokens, split as h1 = x + Attn(RMSNorm(x)), u = MLP(RMSNorm(h1)). With `attendTo`,
+ * the new tokens attend to what it returns (the cached tokens and themselves, causal over original positions);
+ * the returned k / v are the new tokens' only.
+ */
+export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim, cfg: LlamaConfig, wp: string, wdt: DType, attendTo?: AttendTo): LayerOut {
   const { hiddenSize: d, numHeads: h, numKvHeads: hkv, headDim: hd, intermediateSize: m } = cfg;
   const w = (name: string, shape: readonly Dim[]): Value => b.weight(`${wp}.${name}`, wdt, shape);
   const attn = b.scope('self_attn', () => {
@@ -61,9 +76,8 @@ export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim
     const v = b.reshape(b.linear(xn, w('self_attn.v_proj.weight', [hkv * hd, d]), undefined, 'v_proj'), [n, hkv, hd], 'v_heads');
     const qr = b.rope(q, positions, cfg.ropeTheta, hd, 'q_rope');
     const kr = b.rope(k, positions, cfg.ropeTheta, hd, 'k_rope');
-    const [kAll, vAll, posAll] = past
-      ? [b.concat([past.k, kr], 0, 'cat_k'), b.concat([past.v, v], 0, 'cat_v'), b.concat([past.positions, positions], 0, 'cat_positions')]
-      : [kr, v, positions];
+    const all = attendTo ? attendTo(kr, v) : { k: kr, v, positions };
+    const [kAll, vAll, posAll] = [all.k, all.v, all.positions];
     const o = b.attention(qr, kAll, vAll, positions, posAll, { scale: 1 / Math.sqrt(hd), causal: true }, 'attention');
     const out = b.linear(b.reshape(o, [n, h * hd], 'merge_heads'), w('self_attn.o_proj.weight', [d, h * hd]), undefined, 'o_proj');
     return { out, k: kr, v };
@@ -76,6 +90,33 @@ export function decoderLayer(b: GraphBuilder, x: Value, positions: Value, n: Dim
     return b.linear(b.mul(gate, up, 'gate_mul'), w('mlp.down_proj.weight', [d, m]), undefined, 'down_proj');
   });
   return { h1, u, k: attn.k, v: attn.v };
+}
+
+/** Name of the symbol holding layer l's KV-cache capacity (rows allocated). */
+export const capacitySymbol = (l: number): string => `C${l}`;
+
+/** Name of the state tensor holding part `part` of layer l's KV cache. */
+export const cacheStateName = (l: number, part: 'k' | 'v' | 'positions'): string => `cache.layer${l}.${part}`;
+
+/**
+ * Writes a layer's cached rows (post-RoPE keys, values, position ids) into its KV-cache state at `offset`: the
+ * state inputs [C{l}, ...] and the outputs of the same names. Returns the updated caches.
+ */
+export function writeCacheState(b: GraphBuilder, l: number, cfg: LlamaConfig, rows: PastKV, offset: Dim): PastKV {
+  const cap = b.sym(capacitySymbol(l));
+  const { numKvHeads: hkv, headDim: hd } = cfg;
+  const inK = b.input(cacheStateName(l, 'k'), 'f32', [cap, hkv, hd]);
+  const inV = b.input(cacheStateName(l, 'v'), 'f32', [cap, hkv, hd]);
+  const inP = b.input(cacheStateName(l, 'positions'), 'i32', [cap]);
+  const out = {
+    k: b.cacheWrite(inK, rows.k, offset, 'cache_k'),
+    v: b.cacheWrite(inV, rows.v, offset, 'cache_v'),
+    positions: b.cacheWrite(inP, rows.positions, offset, 'cache_positions'),
+  };
+  b.output(cacheStateName(l, 'k'), out.k);
+  b.output(cacheStateName(l, 'v'), out.v);
+  b.output(cacheStateName(l, 'positions'), out.positions);
+  return out;
 }
 
 function gateParams(mod: ModConfig): { alpha: number; bias: number } {
@@ -95,6 +136,7 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
   const maxPos = cfg.maxPositions;
   const symbols: Record<string, readonly [number, number]> = { T: [hasVision ? 0 : 1, opts.maxTextTokens ?? maxPos] };
   if (hasVision) symbols.N_v = [0, opts.maxVisionTokens ?? maxPos];
+  if (opts.kvState) for (let l = 0; l < cfg.numLayers; l++) symbols[capacitySymbol(l)] = [1, maxPos];
   const b = new GraphBuilder(spec.name, symbols);
   const T = b.sym('T');
   const nv: Dim = hasVision ? b.sym('N_v') : 0;
@@ -119,6 +161,7 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
       if (ratio === null || spec.mod === undefined || routable === undefined) {
         const out = decoderLayer(b, x, positions, s, cfg, layerPrefix(l, false), wdt);
         x = b.add(out.h1, out.u, 'mlp_residual');
+        if (opts.kvState) writeCacheState(b, l, cfg, { k: out.k, v: out.v, positions }, 0);
         if (opts.exportKV) {
           b.output(`kv.layer${l}.k`, out.k);
           b.output(`kv.layer${l}.v`, out.v);
@@ -140,13 +183,17 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
         (rb2, xk, pk) => {
           const kept = add(T, capacity);
           const out = decoderLayer(rb2, xk, pk, kept, cfg, layerPrefix(l, true), wdt);
-          const extras = opts.exportKV ? [{ name: 'k', value: out.k }, { name: 'v', value: out.v }, { name: 'positions', value: pk }] : [];
+          const extras = opts.exportKV || opts.kvState ? [{ name: 'k', value: out.k }, { name: 'v', value: out.v }, { name: 'positions', value: pk }] : [];
           return { h1: out.h1, u: out.u, extras };
         },
         'route',
       );
       x = res.y;
       if (opts.exportRouting) b.output(`routing.layer${l}`, res.kept);
+      if (opts.kvState) {
+        const [k, v, p] = res.extras;
+        if (k && v && p) writeCacheState(b, l, cfg, { k, v, positions: p }, 0);
+      }
       if (opts.exportKV) {
         const [k, v, p] = res.extras;
         if (k && v && p) {
@@ -157,6 +204,7 @@ export function buildLanguageModel(spec: ModelSpec, opts: LanguageModelOptions =
       }
     });
   });
+  if (opts.lastLogits) x = b.slice(x, 0, sub(s, 1), s, 'last_position');
   const hn = b.rmsnorm(x, b.weight('model.norm.weight', wdt, [d]), cfg.rmsNormEps, 'norm');
   if (opts.exportHidden) b.output('hidden', hn);
   const head = cfg.tieWordEmbeddings ? embedTable : b.weight('lm_head.weight', wdt, [cfg.vocabSize, d]);

@@ -10,4 +10,5 @@ export { referenceExecutor } from './backends/reference/index.js';
 export * from './io/index.js';
 export { GenerationSession, type GenerateOptions, type GenerateResult, type PrefillResult } from './runtime/session.js';
 export { argmax, Sampler, SamplingError, type SamplingOptions } from './runtime/sampling.js';
-export { KvCache, LayerCache } from './runtime/kvcache.js';
+export { ResidentCache } from './runtime/session.js';
+export type { ExecutorState, PrepareOptions, StateTensorSpec } from './runtime/executor.js';

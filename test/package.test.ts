@@ -14,7 +14,7 @@ const pkg = JSON.parse(read('package.json')) as {
   types: string;
   engines: { node: string };
   files: string[];
-  exports: Record<string, { types: string; default: string } | string>;
+  exports: Record<string, { types: string; import: string } | string>;
   typesVersions: Record<string, Record<string, string[]>>;
 };
 const tsconfig = JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string; rootDir: string; sourceMap?: boolean; declaration?: boolean }; include: string[] };
@@ -34,7 +34,7 @@ describe('package.json', () => {
     const dot = pkg.exports['.'];
     expect(typeof dot).toBe('object');
     if (typeof dot !== 'object') return;
-    expect(`./${pkg.main}`).toBe(dot.default);
+    expect(`./${pkg.main}`).toBe(dot.import);
     expect(`./${pkg.types}`).toBe(dot.types);
     expect(tsconfig.compilerOptions.declaration).toBe(true);
     expect(existsSync(join(root, sourceOf(pkg.main)))).toBe(true);
@@ -43,8 +43,8 @@ describe('package.json', () => {
   it('gives every subpath its types, in exports and for moduleResolution node (typesVersions)', () => {
     for (const [sub, entry] of Object.entries(pkg.exports)) {
       if (typeof entry === 'string') continue;
-      expect(existsSync(join(root, sourceOf(entry.default)))).toBe(true);
-      expect(sourceOf(entry.types)).toBe(sourceOf(entry.default));
+      expect(existsSync(join(root, sourceOf(entry.import)))).toBe(true);
+      expect(sourceOf(entry.types)).toBe(sourceOf(entry.import));
       if (sub !== '.') expect(pkg.typesVersions['*']?.[sub.slice(2)]).toEqual([entry.types.replace(/^\.\//, '')]);
     }
   });

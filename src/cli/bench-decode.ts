@@ -4,7 +4,7 @@
  * shorter; the per-layer matmuls are the same.
  */
 import { buildDecodeStep, buildLanguageModel, randomLlavaInputs, withoutRouting, type ModelSpec } from '../../models/index.js';
-import { WasmExecutor } from '../backends/wasm/executor.js';
+import { wasmExecutor, type WasmExecutor } from '../backends/wasm/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { GenerationSession } from '../runtime/session.js';
 import { flag, intOpt, parse } from './args.js';
@@ -16,18 +16,22 @@ export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--visi
       JSON: { dense: { msPerToken, steps }, pmod: { msPerToken, steps }, timeRatio, cacheTokens }`;
 
 async function decodeTimes(spec: ModelSpec, exec: WasmExecutor, nv: number, t: number, tokens: number): Promise<{ steps: number[]; cache: number }> {
-  const prefill = buildLanguageModel(spec, { exportKV: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
+  const prefill = buildLanguageModel(spec, { kvState: true, lastLogits: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
   const decode = buildDecodeStep(spec);
   const session = await GenerationSession.create(exec, { prefill, decode }, randomWeights(prefill, 1));
   try {
     const pre = await session.prefill(randomLlavaInputs(spec, t, nv, 1), tokens);
-    const steps: number[] = [];
-    for (let i = 0; i < tokens; i++) {
-      const t0 = performance.now();
-      await session.decodeStep(pre.cache, [1 + (i % 7)], pre.length + i);
-      steps.push(performance.now() - t0);
+    try {
+      const steps: number[] = [];
+      for (let i = 0; i < tokens; i++) {
+        const t0 = performance.now();
+        await session.decodeStep(pre.cache, [1 + (i % 7)], pre.length + i);
+        steps.push(performance.now() - t0);
+      }
+      return { steps, cache: pre.cache.lengths().reduce((a, b) => a + b, 0) };
+    } finally {
+      pre.cache.dispose();
     }
-    return { steps, cache: pre.cache.lengths().reduce((a, b) => a + b, 0) };
   } finally {
     session.dispose();
   }
@@ -54,7 +58,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const t = intOpt(p, 'text-tokens', 64, 1);
   const tokens = intOpt(p, 'tokens', 24, 4);
   const spec = benchModel(d, layers, intOpt(p, 'vocab', 8192, 16));
-  const exec = new WasmExecutor({ threads: intOpt(p, 'threads', 2, 1) });
+  const exec = wasmExecutor({ threads: intOpt(p, 'threads', 2, 1) });
   try {
     const dense = await decodeTimes(withoutRouting(spec), exec, nv, t, tokens);
     const pmod = await decodeTimes(spec, exec, nv, t, tokens);

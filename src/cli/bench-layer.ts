@@ -4,7 +4,7 @@
  * full sequence and at the p-MoD layer's kept tokens (the routing, gather and combine are modc-only).
  */
 import { decoderLayer } from '../../models/index.js';
-import { WasmExecutor } from '../backends/wasm/executor.js';
+import { wasmExecutor } from '../backends/wasm/index.js';
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { add, buildGraph, floorMul, type Graph, type HostTensor, makeTensor } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
@@ -80,7 +80,8 @@ export async function layerBench(argv: readonly string[], out: (s: string) => vo
   const results: Record<string, { ms: number } | { unavailable: string }> = {};
   let denseY: HostTensor | undefined;
   let maxAbsDiff: number | undefined;
-  const exec = new WasmExecutor({ threads });
+  const profile = process.env.MODC_WASM_PROFILE === '1' ? new Map<string, number>() : undefined;
+  const exec = wasmExecutor({ threads, ...(profile ? { profile } : {}) });
   try {
     for (const [name, g, ins] of [
       ['modc-wasm dense', dense, { x, positions: posT }],
@@ -92,7 +93,7 @@ export async function layerBench(argv: readonly string[], out: (s: string) => vo
       if (g === dense) denseY = (await prepared.run(ins, symbols)).y;
       prepared.dispose();
     }
-    if (exec.profile) for (const [k, ms] of [...exec.profile].sort((a, b) => b[1] - a[1])) process.stderr.write(`${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
+    if (profile) for (const [k, ms] of [...profile].sort((a, b) => b[1] - a[1])) process.stderr.write(`${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
   } finally {
     await exec.dispose();
   }

@@ -3,7 +3,7 @@
  * routing on the wasm backend, next to their FLOP ratio (whole graph, from the cost model).
  */
 import { buildLanguageModel, randomLlavaInputs, TINY_PMOD, withoutRouting, type ModelSpec } from '../../models/index.js';
-import { WasmExecutor } from '../backends/wasm/executor.js';
+import { wasmExecutor } from '../backends/wasm/index.js';
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { graphCosts } from '../cost/flops.js';
 import { costReport } from '../cost/report.js';
@@ -78,7 +78,8 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
   const gMod = buildLanguageModel(spec, { maxVisionTokens: 4096, maxTextTokens: 4096 });
   const gDense = buildLanguageModel(dense, { maxVisionTokens: 4096, maxTextTokens: 4096 });
   const inputs = randomLlavaInputs(spec, t, nv, 1);
-  const exec = new WasmExecutor({ threads });
+  const profile = process.env.MODC_WASM_PROFILE === '1' ? new Map<string, number>() : undefined;
+  const exec = wasmExecutor({ threads, ...(profile ? { profile } : {}) });
   // Both models are prepared (weights resident, plans compiled by a first run), then timed alternately, so a
   // change in machine load during the benchmark affects both alike.
   const prepare = async (g: Graph, seed: number): Promise<{ run: () => Promise<void>; firstRunMs: number; dispose: () => void }> => {
@@ -93,16 +94,16 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     const mod = await prepare(gMod, 1);
     const dense0 = await prepare(gDense, 1);
     const times: { pmod: number[]; dense: number[] } = { pmod: [], dense: [] };
-    exec.profile?.clear();
+    profile?.clear();
     for (let r = 0; r < repeat; r++)
       for (const [key, m] of [['dense', dense0], ['pmod', mod]] as const) {
         const t0 = performance.now();
         await m.run();
         times[key].push(performance.now() - t0);
       }
-    if (exec.profile) {
+    if (profile) {
       process.stderr.write(`per-kernel time over ${repeat} runs of each graph:\n`);
-      for (const [k, ms] of [...exec.profile].sort((a, b) => b[1] - a[1]).slice(0, 16)) process.stderr.write(`  ${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
+      for (const [k, ms] of [...profile].sort((a, b) => b[1] - a[1]).slice(0, 16)) process.stderr.write(`  ${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
     }
     mod.dispose();
     dense0.dispose();

@@ -5,7 +5,7 @@
  */
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { WasmGemm } from '../backends/wasm/gemm.js';
-import { flag, intOpt, parse, UsageError } from './args.js';
+import { flag, intOpt, parse, strOpt, UsageError } from './args.js';
 import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
 import { decodeBench, DECODE_HELP } from './bench-decode.js';
@@ -15,7 +15,7 @@ import type { CommandIO } from './main.js';
 
 export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer> [options]
 
-  modc bench matmul --m M --k K --n N [--threads T] [--repeat R] [--json]
+  modc bench matmul --m M --k K --n N [--threads T] [--repeat R] [--engines modc-wasm,onnxruntime-web,...] [--json]
       f32 matmul C = A @ B: GFLOP/s of modc-wasm and of the WebAssembly peers (onnxruntime-web, jax-js,
       tfjs-wasm) in the same process; a peer that cannot run here is listed as unavailable with the reason.
 ${PREFILL_HELP}
@@ -61,7 +61,7 @@ async function loadPeers(): Promise<PeerModule | string> {
   }
 }
 
-export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined): Promise<MatmulResult[]> {
+export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined, only?: readonly string[]): Promise<MatmulResult[]> {
   const results: MatmulResult[] = [];
   const flops = 2 * m * k * n;
   const a = seeded(m * k, 1);
@@ -81,7 +81,7 @@ export async function matmulBench(m: number, k: number, n: number, threads: numb
     await gemm.dispose();
   }
   const peers = await loadPeers();
-  const engines = typeof peers === 'string' ? ['onnxruntime-web', 'jax-js', 'tfjs-wasm'] : peers.MATMUL_PEERS.map((p) => p.engine);
+  const engines = (typeof peers === 'string' ? ['onnxruntime-web', 'jax-js', 'tfjs-wasm'] : peers.MATMUL_PEERS.map((p) => p.engine)).filter((e) => only === undefined || only.includes(e));
   for (const engine of engines) {
     const peer = typeof peers === 'string' ? undefined : peers.MATMUL_PEERS.find((p) => p.engine === engine);
     const why = typeof peers === 'string' ? peers : peer?.threads(threads);
@@ -128,7 +128,7 @@ async function benchSubcommand(sub: string, rest: readonly string[], out: (s: st
   if (sub === 'layer') return layerBench(rest, out);
   if (sub === 'decode') return decodeBench(rest, out);
   if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, decode, layer)`);
-  const p = parse(rest, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, json: { type: 'boolean' } });
+  const p = parse(rest, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, engines: { type: 'string' }, json: { type: 'boolean' } });
   if (flag(p, 'help')) {
     out(BENCH_HELP);
     return 0;
@@ -137,7 +137,8 @@ async function benchSubcommand(sub: string, rest: readonly string[], out: (s: st
   const threads = intOpt(p, 'threads', 1, 1);
   const repeat = intOpt(p, 'repeat', m * k * n > 1e9 ? 5 : 9, 1);
   const fma = relaxedSimdAvailable();
-  const results = await matmulBench(m, k, n, threads, repeat, log);
+  const engines = strOpt(p, 'engines')?.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  const results = await matmulBench(m, k, n, threads, repeat, log, engines);
   if (flag(p, 'json')) out(JSON.stringify({ relaxedSimd: fma, repeat, results }, null, 2));
   else out(`f32 matmul, median of ${repeat} runs, relaxed-SIMD FMA ${fma ? 'on' : 'off'}\n${formatMatmul(results)}`);
   return 0;

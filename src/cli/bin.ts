@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** Entry point of the installed `modc` binary. */
+import { setVerifyByDefault } from '../passes/pass.js';
 import { main } from './main.js';
+
+setVerifyByDefault(process.env.MODC_VERIFY === '1');
 
 /** Resolves once everything written to `stream` so far has reached the OS (a pipe may still hold it queued). */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {

@@ -1,5 +1,6 @@
 /** The `modc` command: dispatches to subcommands; errors go to stderr with a non-zero exit code. */
 import { benchCommand, BENCH_HELP } from './bench.js';
+import { compileCommand, COMPILE_HELP } from './compile.js';
 import { irCommand, IR_HELP } from './ir.js';
 import { reportCommand, REPORT_HELP } from './report.js';
 import { runCommand, RUN_HELP } from './run.js';
@@ -24,6 +25,7 @@ type Command = (argv: readonly string[], out: (s: string) => void, io: CommandIO
 const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   report: { run: reportCommand, help: REPORT_HELP },
   ir: { run: irCommand, help: IR_HELP },
+  compile: { run: compileCommand, help: COMPILE_HELP },
   run: { run: runCommand, help: RUN_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };
@@ -47,6 +49,7 @@ modc compiles Mixture-of-Depths multimodal LLMs (p-MoD) to fast kernels.
 commands:
   report   per-layer FLOPs, vision tokens kept and KV cache of a model vs its dense baseline
   ir       print a model's graph IR
+  compile  compile a model for a backend's target and print its lowered program or kernels
   run      run a model end to end
   bench    performance: matmul vs WebAssembly peers, p-MoD vs dense prefill, one layer vs onnxruntime-web
 

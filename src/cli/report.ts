@@ -1,7 +1,10 @@
 /** `modc report`: the per-layer FLOPs / k_l / KV-cache table of a model against its dense baseline. */
 import { buildLanguageModel, hasVisionInput, type ModelSpec, resolveModel, withoutRouting } from '../../models/index.js';
-import { formatMemoryReport, type MemoryReport, summarize } from '../cost/memory-report.js';
-import { type MemoryPlan, pipeline, planMemory, runPasses } from '../passes/index.js';
+import { wasmTarget } from '../backends/wasm/target.js';
+import { formatMemoryReport, type MemoryReport, type MemorySummary } from '../cost/memory-report.js';
+import { compile } from '../runtime/compile.js';
+import { programMemory } from '../runtime/memory-plan.js';
+import { prefillCacheLengths } from '../runtime/session.js';
 import { costReport, formatReport } from '../cost/index.js';
 import { choiceOpt, flag, onePositional, parse, refuseOptions } from './args.js';
 import { tokenCounts } from './token-counts.js';
@@ -16,19 +19,27 @@ tokens processed, FLOPs and KV-cache entries, with totals and ratios.
                       LLaVA-1.5, 2880 for LLaVA-NeXT's 2x2 grid, 4 for make-checkpoint's tiny tower)
   --text-tokens T     text tokens (default: the model's typical prompt)
   --attention MODE    count attention as its causal half (c = 2, default) or in full (c = 4)
-  --memory            compile both models (full pipeline, specialised) and compare their planned peak memory
+  --memory            compile both models for the Wasm target and compare the memory the runner allocates
   --json              print JSON: { layers[], totals, assumptions } (with --memory: the memory report)`;
 
-function compiledPlan(spec: ModelSpec, nv: number, t: number): MemoryPlan {
-  const bindings: Record<string, number> = hasVisionInput(spec) ? { N_v: nv, T: t } : { T: t };
-  const g = runPasses(buildLanguageModel(spec, { exportKV: true }), pipeline('full', { bindings }));
-  return planMemory(g, bindings);
+/** The generation path's prefill compiled for the Wasm target, each layer's cache sized to its cached rows. */
+function compiledMemory(spec: ModelSpec, nv: number, t: number): MemorySummary {
+  const env: Record<string, number> = hasVisionInput(spec) ? { N_v: nv, T: t } : { T: t };
+  const g = buildLanguageModel(spec, { kvState: true, lastLogits: true });
+  prefillCacheLengths(g, spec.llm.numLayers, env).forEach((c, l) => (env[`C${l}`] = Math.max(1, c)));
+  const program = compile(g, wasmTarget({ threads: 1 }), env);
+  const state = new Set(program.inputs.map((i) => i.name).filter((n) => n.startsWith('cache.')));
+  const m = programMemory(program, state);
+  return { slotBytes: m.slotBytes, peakLiveBytes: m.peakLiveBytes, slots: m.slots, kvCacheBytes: m.stateBytes, inputBytes: m.inputBytes, weightBytes: m.weightBytes };
 }
 
 export function memoryReport(spec: ModelSpec, nv: number, t: number): MemoryReport {
-  const pmod = summarize(compiledPlan(spec, nv, t));
-  const dense = summarize(compiledPlan(withoutRouting(spec), nv, t));
-  return { model: spec.name, visionTokens: nv, textTokens: t, pmod, dense, peakRatio: pmod.arenaBytes / dense.arenaBytes, kvRatio: pmod.kvCacheBytes / dense.kvCacheBytes };
+  const pmod = compiledMemory(spec, nv, t);
+  const dense = compiledMemory(withoutRouting(spec), nv, t);
+  return {
+    model: spec.name, target: 'wasm', visionTokens: nv, textTokens: t, pmod, dense,
+    peakRatio: (pmod.slotBytes + pmod.kvCacheBytes) / (dense.slotBytes + dense.kvCacheBytes), kvRatio: pmod.kvCacheBytes / dense.kvCacheBytes,
+  };
 }
 
 export async function reportCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {

@@ -95,7 +95,7 @@ export async function runInputs(o: CheckpointRunOptions & { inputs: string; out:
   const given = readInputsFile(o.inputs);
   const ck = loadCheckpoint(o, io);
   checkGivenInputs(o.inputs, given, ck.spec, ck.projector !== undefined, o.maxNewTokens);
-  const session = await GenerationSession.create(o.executor, ck, ck.weights);
+  const session = await GenerationSession.create(o.executor, { prefill: ck.prefillAllLogits, decode: ck.decode }, ck.weights);
   try {
     let vision = given.visionEmbeds;
     if (given.imageFeatures && ck.projector) {

@@ -74,6 +74,7 @@ export const COST_RULES: { readonly [K in OpKind]: CostRule<K> } = {
   topk: free,
   gatherRows: free,
   scatterRows: free,
+  cacheWrite: free,
   modRoute: (ins, _outs, n, ctx) => {
     const d = last(ins[0]);
     const routable = evalDim(n.attrs.routableCount, ctx.env);

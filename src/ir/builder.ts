@@ -211,6 +211,10 @@ export class GraphBuilder {
   scatterRows(base: Value, idx: Value, src: Value, name?: string): Value {
     return this.one('scatterRows', [base, idx, src], {}, name);
   }
+  /** The cache with rows [offset, offset + N) replaced by `rows` (a KV-cache append; in place on devices). */
+  cacheWrite(cache: Value, rows: Value, offset: Dim, name?: string): Value {
+    return this.one('cacheWrite', [cache, rows], { offset }, name);
+  }
 
   /**
    * A p-MoD routed layer. `body` builds the layer on the kept tokens inside a fresh region builder that

@@ -15,3 +15,5 @@ export * from './tensor.js';
 export * from './expr.js';
 export * from './scalar.js';
 export * from './bind.js';
+export * from './numerics.js';
+export * from './hash.js';

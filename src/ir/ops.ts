@@ -67,6 +67,12 @@ export interface OpAttrs {
   /** (base [N, ...], idx i32 [k], src [k, ...]) -> base with rows idx replaced by src. */
   scatterRows: Record<string, never>;
   /**
+   * (cache [C, ...], rows [N, ...]) -> cache with rows [offset, offset + N) replaced by `rows`: a KV-cache append.
+   * `offset` may be a symbol that stays dynamic at compile time (the cache length of a decode step). Backends
+   * write in place when the cache operand has no other use (a device-resident state buffer).
+   */
+  cacheWrite: { offset: Dim };
+  /**
    * p-MoD routing region (method section 3). Inputs (x [S, d], positions i32 [S], routable bool [S],
    * routerWeight [1, d], routerBias [1]). The body maps (x_kept [K, d], positions_kept i32 [K]) to
    * (h1 [K, d], u [K, d], ...extras [K, ...]) with K = S - routableCount + capacity.
@@ -150,6 +156,7 @@ export const ATTR_SCHEMA: { readonly [K in OpKind]: { readonly [A in keyof OpAtt
   topk: { k: 'dim', order: { enum: TOPK_ORDERS } },
   gatherRows: {},
   scatterRows: {},
+  cacheWrite: { offset: 'dim' },
   modRoute: {
     capacity: 'dim',
     routableCount: 'dim',

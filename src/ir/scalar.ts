@@ -32,6 +32,13 @@ export function erf(x: number): number {
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
+/** float -> i32 / u32 per the numerics policy: truncate toward zero, saturate at the type's range, NaN gives 0. */
+export function floatToInt(v: number, unsigned: boolean): number {
+  if (Number.isNaN(v)) return 0;
+  const [lo, hi] = unsigned ? [0, 4294967295] : [-2147483648, 2147483647];
+  return Math.min(hi, Math.max(lo, Math.trunc(v)));
+}
+
 export const UNARY: { readonly [F in UnaryFn]: (x: number) => number } = {
   neg: (x) => -x,
   abs: Math.abs,

@@ -17,6 +17,8 @@ export interface HostTensor {
 export interface TensorStore {
   has(name: string): boolean;
   get(name: string): HostTensor;
+  /** A tensor's dtype and shape without reading its data (checkpoint headers), where the store can. */
+  describe?(name: string): { readonly dtype: DType; readonly shape: readonly number[] };
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -72,6 +74,10 @@ export class MapStore implements TensorStore {
     const t = this.map.get(name);
     if (t === undefined) throw new RangeError(`no tensor named '${name}'`);
     return t;
+  }
+  describe(name: string): { dtype: DType; shape: readonly number[] } {
+    const t = this.get(name);
+    return { dtype: t.dtype, shape: t.shape };
   }
   set(name: string, t: HostTensor): void {
     this.map.set(name, t);

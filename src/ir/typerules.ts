@@ -345,6 +345,18 @@ export const TYPE_RULES: { readonly [K in OpKind]: TypeRule<K> } = {
       return [{ dtype: x.dtype, shape: [at(idx.shape, 0), ...x.shape.slice(1)] }];
     },
   },
+  cacheWrite: {
+    arity: [2, 2],
+    infer: (ins, a) => {
+      const [cache, rows] = [at(ins, 0), at(ins, 1)];
+      requireSameDType(cache, rows, 'cacheWrite');
+      if (cache.shape.length < 1 || cache.shape.length !== rows.shape.length) fail(`cacheWrite: rank mismatch ${typeText(cache)} vs ${typeText(rows)}`);
+      cache.shape.slice(1).forEach((d, i) => requireDimEq(d, at(rows.shape, i + 1), `cacheWrite row shape dim ${i + 1}`));
+      const [c, n] = [at(cache.shape, 0), at(rows.shape, 0)];
+      if (isConst(c) && isConst(n) && isConst(a.offset) && a.offset + n > c) fail(`cacheWrite: rows [${a.offset}, ${a.offset + n}) beyond the cache's ${c} rows`);
+      return [cache];
+    },
+  },
   scatterRows: {
     arity: [3, 3],
     infer: (ins) => {

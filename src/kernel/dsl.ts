@@ -62,6 +62,7 @@ export function cmp(fn: KCmpFn, a: Ex, b: Ex): KNode {
 export const lt = (a: Ex, b: Ex): KNode => cmp('lt', a, b);
 export const select = (c: KNode, a: KNode, b: KNode): KNode => mk('select', a.type, [c, a, b], undefined);
 export const cast = (x: KNode, to: ScalarType): KNode => (x.type === to ? x : mk('cast', to, [x], undefined));
+export const bitcast = (x: KNode, to: ScalarType | VectorType): KNode => (x.type === to ? x : mk('bitcast', to, [x], undefined));
 export const splat = (x: KNode, to: VectorType = 'f32x4'): KNode => mk('splat', to, [x], undefined);
 export const lane = (x: KNode, i: number): KNode => mk('lane', x.type === 'f32x4' ? 'f32' : 'i32', [x], i);
 export const fma = (a: KNode, b: KNode, c: KNode): KNode => mk('fma', c.type, [a, b, c], undefined);

@@ -12,3 +12,6 @@ export * from './builders/attention.js';
 export * from './builders/route.js';
 export * from './builders/reduce.js';
 export * from './builders/elementwise.js';
+export { exprText, kernelText } from './print.js';
+export * from './target.js';
+export * from './rewrite.js';

@@ -12,9 +12,21 @@ export type VectorType = (typeof VECTOR_TYPES)[number];
 /** 'void' is the type of statements. */
 export type KType = ScalarType | VectorType | 'void';
 
-/** Element types a buffer or array can hold. Every element is 4 bytes, so index arithmetic is uniform. */
-export const ELEM_TYPES = ['f32', 'i32', 'u32'] as const;
+/**
+ * Storage types a buffer can hold. Indices count elements, never bytes. Loads widen: f16 / bf16 elements load as
+ * f32 (exactly), u8 elements as i32 or u32 (zero-extended); stores narrow: an f32 stored into f16 / bf16 rounds to
+ * nearest even (f16 overflow gives infinity, NaN stays NaN), an integer stored into u8 keeps its low 8 bits.
+ * Workgroup-shared and private arrays hold 4-byte types only.
+ */
+export const ELEM_TYPES = ['f32', 'i32', 'u32', 'f16', 'bf16', 'u8'] as const;
 export type ElemType = (typeof ELEM_TYPES)[number];
+/** The 4-byte element types: what shared and private arrays hold. */
+export const WORD_TYPES = ['f32', 'i32', 'u32'] as const;
+export type WordType = (typeof WORD_TYPES)[number];
+
+export const elemBytes = (e: ElemType): 1 | 2 | 4 => (e === 'u8' ? 1 : e === 'f16' || e === 'bf16' ? 2 : 4);
+/** The register type an element loads as (u8 loads as i32 unless read as u32). */
+export const elemValueType = (e: ElemType): 'f32' | 'i32' | 'u32' => (e === 'f16' || e === 'bf16' ? 'f32' : e === 'u8' ? 'i32' : e);
 
 export const ADDRESS_SPACES = ['global', 'shared', 'private'] as const;
 export type AddressSpace = (typeof ADDRESS_SPACES)[number];
@@ -29,6 +41,11 @@ export const K_UNARY = [
   'neg', 'abs', 'sqrt', 'recip', 'exp', 'log', 'tanh', 'sin', 'cos', 'erf', 'floor', 'not',
   /** Rounds an f32 to the nearest f16 / bf16 value (ties to even), still held in an f32: storage-type emulation. */
   'round_f16', 'round_bf16',
+  /**
+   * The identity, which no compiler may see through: compensated sums (TwoSum) fence their intermediates with it
+   * so that algebraic folding (`(a + b) - a` to `b`, as Mesa's GLSL compiler does) cannot cancel the error terms.
+   */
+  'opaque',
 ] as const;
 export type KUnaryFn = (typeof K_UNARY)[number];
 
@@ -41,7 +58,7 @@ export type KCmpFn = (typeof K_CMP)[number];
 /**
  * Every node kind. Expressions: const, param (a uniform scalar argument), gid / lid / ngroups (workgroup id,
  * thread id within the workgroup, grid size; arg = axis), var (a private scalar), load, unary, binary, cmp,
- * select, cast, splat, lane, fma. Statements: block, decl, assign, store, range, if, barrier.
+ * select, cast, bitcast, splat, lane, fma. Statements: block, decl, assign, store, range, if, barrier.
  */
 export interface KOpArgs {
   const: number;
@@ -57,8 +74,13 @@ export interface KOpArgs {
   cmp: KCmpFn;
   /** src [cond, ifTrue, ifFalse]. */
   select: undefined;
-  /** src [x]: converts to the node's type (float -> int truncates toward zero). */
+  /**
+   * src [x]: converts to the node's type. float -> int truncates toward zero and saturates (NaN gives 0);
+   * int -> float rounds to nearest even.
+   */
   cast: undefined;
+  /** src [x]: reinterprets the bits of x as the node's type of the same width (f32 <-> i32 / u32, f32x4 <-> i32x4). */
+  bitcast: undefined;
   splat: undefined;
   lane: number;
   /** src [a, b, c]: a * b + c; a renderer may fuse (relaxed-SIMD FMA) or round twice (mul then add). */
@@ -80,7 +102,7 @@ export interface KOpArgs {
 export type KOp = keyof KOpArgs;
 
 export const K_OPS = [
-  'const', 'param', 'gid', 'lid', 'ngroups', 'var', 'load', 'unary', 'binary', 'cmp', 'select', 'cast', 'splat',
+  'const', 'param', 'gid', 'lid', 'ngroups', 'var', 'load', 'unary', 'binary', 'cmp', 'select', 'cast', 'bitcast', 'splat',
   'lane', 'fma', 'block', 'decl', 'assign', 'store', 'range', 'if', 'barrier',
 ] as const satisfies readonly KOp[];
 
@@ -105,7 +127,7 @@ export interface ScalarParamDecl {
 }
 export interface ArrayDecl {
   readonly name: string;
-  readonly elem: ElemType;
+  readonly elem: WordType;
   readonly length: number;
 }
 

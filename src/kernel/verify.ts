@@ -3,7 +3,7 @@
  * only to writable buffers, constant indices into private arrays, and barriers only in uniform control flow
  * (never under an `if`, only inside loops whose bounds every thread of the workgroup agrees on).
  */
-import { isVector, type Kernel, type KNode, type KType, laneType, STATEMENT_OPS } from './ir.js';
+import { type ElemType, isVector, type Kernel, type KNode, type KType, laneType, STATEMENT_OPS, WORD_TYPES } from './ir.js';
 
 export class KernelError extends Error {
   override name = 'KernelError';
@@ -14,6 +14,17 @@ interface Scope {
 }
 
 const INT_BINARY = new Set(['rem', 'and', 'or', 'xor', 'shl', 'shr']);
+
+/** The register (lane) types a value of each storage type is loaded as and stored from. */
+const ACCESS_TYPES: Readonly<Record<ElemType, readonly string[]>> = {
+  f32: ['f32'],
+  f16: ['f32'],
+  bf16: ['f32'],
+  i32: ['i32', 'u32'],
+  u32: ['u32', 'i32'],
+  u8: ['i32', 'u32'],
+};
+const BITCAST_PAIRS = new Set(['f32:i32', 'f32:u32', 'i32:f32', 'u32:f32', 'i32:u32', 'u32:i32', 'f32x4:i32x4', 'i32x4:f32x4']);
 
 /** Returns every problem found (empty if the kernel is well formed). */
 export function verifyKernel(k: Kernel): string[] {
@@ -27,7 +38,10 @@ export function verifyKernel(k: Kernel): string[] {
     if (names.has(d.name)) err('declarations', `'${d.name}' is declared twice`);
     names.add(d.name);
   }
-  for (const a of [...k.shared, ...k.privates]) if (!Number.isInteger(a.length) || a.length < 1) err(`array '${a.name}'`, `length ${a.length} is not positive`);
+  for (const a of [...k.shared, ...k.privates]) {
+    if (!Number.isInteger(a.length) || a.length < 1) err(`array '${a.name}'`, `length ${a.length} is not positive`);
+    if (!(WORD_TYPES as readonly string[]).includes(a.elem)) err(`array '${a.name}'`, `element type ${a.elem} is not a 4-byte type (only buffers hold 16- and 8-bit types)`);
+  }
   const buffers = new Map(k.buffers.map((b) => [b.name, b]));
   const params = new Map(k.params.map((p) => [p.name, p]));
   const shared = new Map(k.shared.map((s) => [s.name, s]));
@@ -73,7 +87,7 @@ export function verifyKernel(k: Kernel): string[] {
         const elem = memElem(n.arg.space, n.arg.name, where);
         if (elem !== undefined) {
           const want = isVector(n.type) ? laneType(n.type) : n.type;
-          if (want !== elem && !(elem === 'u32' && want === 'i32')) err(where, `loads ${n.type} from ${n.arg.space} '${n.arg.name}' of ${elem}`);
+          if (!ACCESS_TYPES[elem].includes(want)) err(where, `loads ${n.type} from ${n.arg.space} '${n.arg.name}' of ${elem}`);
         }
         return n.arg.space === 'global' && allUniform;
       }
@@ -83,7 +97,7 @@ export function verifyKernel(k: Kernel): string[] {
         return allUniform;
       case 'binary':
         same(n, [0, 1], where);
-        if (INT_BINARY.has(n.arg) && n.type !== 'i32' && n.type !== 'u32' && !(n.type === 'bool' && n.arg !== 'rem' && n.arg !== 'shl' && n.arg !== 'shr'))
+        if (INT_BINARY.has(n.arg) && n.type !== 'i32' && n.type !== 'u32' && !(n.type === 'bool' && n.arg !== 'rem' && n.arg !== 'shl' && n.arg !== 'shr') && !(n.type === 'i32x4' && (n.arg === 'and' || n.arg === 'or' || n.arg === 'xor')))
           err(where, `${n.arg} needs integer operands, got ${n.type}`);
         if (n.type === 'bool' && !INT_BINARY.has(n.arg)) err(where, `${n.arg} on bool`);
         return allUniform;
@@ -97,6 +111,9 @@ export function verifyKernel(k: Kernel): string[] {
         return allUniform;
       case 'cast':
         if (n.src.length !== 1 || isVector(n.type) || (s0 !== undefined && isVector(s0.type))) err(where, 'cast takes one scalar to a scalar');
+        return allUniform;
+      case 'bitcast':
+        if (s0 === undefined || !BITCAST_PAIRS.has(`${s0.type}:${n.type}`)) err(where, `bitcast from ${s0?.type} to ${n.type} (needs types of the same width)`);
         return allUniform;
       case 'splat':
         if (!isVector(n.type) || s0 === undefined || s0.type !== laneType(n.type)) err(where, `splat of ${s0?.type} to ${n.type}`);
@@ -117,7 +134,7 @@ export function verifyKernel(k: Kernel): string[] {
     for (const i of idx) if (n.src[i]?.type !== n.type) err(where, `operand ${i} is ${n.src[i]?.type}, result is ${n.type}`);
   };
 
-  const memElem = (space: string, name: string, where: string): string | undefined => {
+  const memElem = (space: string, name: string, where: string): ElemType | undefined => {
     const d = space === 'global' ? buffers.get(name) : space === 'shared' ? shared.get(name) : privates.get(name);
     if (d === undefined) {
       err(where, `no ${space} memory named '${name}'`);
@@ -175,7 +192,7 @@ export function verifyKernel(k: Kernel): string[] {
         expr(val, scope, where);
         const elem = memElem(n.arg.space, n.arg.name, where);
         const want = isVector(val.type) ? laneType(val.type) : val.type;
-        if (elem !== undefined && want !== elem && !(elem === 'u32' && want === 'i32')) err(where, `stores ${val.type} into ${n.arg.space} '${n.arg.name}' of ${elem}`);
+        if (elem !== undefined && !ACCESS_TYPES[elem].includes(want)) err(where, `stores ${val.type} into ${n.arg.space} '${n.arg.name}' of ${elem}`);
         if (n.arg.space === 'global' && buffers.get(n.arg.name)?.access === 'read') err(where, `buffer '${n.arg.name}' is read-only`);
         return;
       }

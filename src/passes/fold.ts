@@ -5,7 +5,7 @@
  * the value it replaces.
  */
 import { type Graph, type Node, type NodeOf, shapeEq, type TensorType, typeEq, type ValueRef } from '../ir/index.js';
-import { BINARY, COMPARE, UNARY } from '../ir/index.js';
+import { BINARY, COMPARE, floatToInt, UNARY } from '../ir/index.js';
 import type { Pass } from './pass.js';
 import { mapRegions, type Rewriter, rewrite } from './rewrite.js';
 
@@ -13,7 +13,7 @@ type Full = NodeOf<'full'>;
 
 function castValue(v: number, to: TensorType['dtype']): number {
   if (to === 'bool') return v !== 0 ? 1 : 0;
-  if (to === 'i32' || to === 'u32') return Number.isFinite(v) ? Math.trunc(v) : 0;
+  if (to === 'i32' || to === 'u32') return floatToInt(v, to === 'u32');
   return v;
 }
 

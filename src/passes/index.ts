@@ -1,4 +1,4 @@
-/** Compiler passes, the pass manager, named pipelines, memory planning and graph statistics. */
+/** Compiler passes, the pass manager, named pipelines and graph statistics. */
 export * from './pass.js';
 export * from './pipelines.js';
 export * from './rewrite.js';
@@ -12,5 +12,4 @@ export { fuseStringCombine, stringFusionPass } from './string-fusion.js';
 export { eliminateCommonSubexpressions, csePass } from './cse.js';
 export { eliminateDeadCode, dcePass } from './dce.js';
 export { foldConstants, foldPass } from './fold.js';
-export * from './memory.js';
 export * from './stats.js';

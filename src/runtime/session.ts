@@ -1,19 +1,21 @@
 /**
- * Generation on any backend behind the Executor contract: one prefill (which exports each layer's KV cache with
- * the position ids of the cached tokens), then decode steps in which new tokens attend to each layer's own cache at
- * their true absolute positions (prefill length + step). Both graphs are prepared once, with symbolic lengths.
+ * Generation on any backend behind the Executor contract, with the KV cache resident in the backend: the prefill
+ * writes every layer's cached rows into state tensors of a fixed capacity, each decode step appends one row per
+ * layer in place and attends to the valid prefix. Cache lengths differ per layer (a p-MoD layer caches only the
+ * text tokens and the vision tokens it kept) and are dynamic symbols of the decode graph, so one compiled decode
+ * plan serves every step; only the logits of the new token come back to the host.
  */
-import { ExecutionError, type Graph, type HostTensor, type TensorStore } from '../ir/index.js';
-import type { Executor, PreparedGraph, TensorMap } from './executor.js';
-import { KvCache, LayerCache } from './kvcache.js';
+import { dimSymbols, evalDim, ExecutionError, type Graph, type HostTensor, type TensorStore } from '../ir/index.js';
+import type { Executor, ExecutorState, PreparedGraph, StateTensorSpec, TensorMap } from './executor.js';
 import type { Sampler } from './sampling.js';
 
 export interface PrefillResult {
-  /** Logits of every prefill position [S, vocab]. */
+  /** Logits of the last prefill position [1, vocab] (or of every position with a graph built that way). */
   readonly logits: HostTensor;
-  /** Every output of the prefill graph (routing.layer{l}, ...). */
+  /** Every other output of the prefill graph (routing.layer{l}, ...). */
   readonly outputs: Readonly<Record<string, HostTensor>>;
-  readonly cache: KvCache;
+  /** The KV cache: state tensors on the backend and the number of valid rows of each layer. */
+  readonly cache: ResidentCache;
   /** Tokens in the prefill sequence S: the first generated token's position. */
   readonly length: number;
 }
@@ -36,6 +38,46 @@ export interface GenerateResult {
   readonly stop: 'eos' | 'length';
 }
 
+/** A KV cache held by a backend: per layer a capacity of rows and how many are valid. */
+export class ResidentCache {
+  constructor(
+    readonly state: ExecutorState,
+    /** Rows allocated per layer (a MoD layer caches fewer tokens, so it gets fewer). */
+    readonly capacities: readonly number[],
+    private readonly valid: number[],
+  ) {}
+
+  /** Rows that can still be appended to every layer. */
+  get free(): number {
+    return Math.min(...this.capacities.map((c, l) => c - (this.valid[l] ?? 0)));
+  }
+
+  /** Valid rows per layer. */
+  lengths(): number[] {
+    return [...this.valid];
+  }
+
+  advance(n: number): void {
+    for (let l = 0; l < this.valid.length; l++) this.valid[l] = (this.valid[l] ?? 0) + n;
+  }
+
+  /** A layer's cached keys, values and positions (its valid rows) copied to the host. */
+  async layer(l: number): Promise<{ k: HostTensor; v: HostTensor; positions: number[] }> {
+    const len = this.valid[l] ?? 0;
+    const rows = (t: HostTensor): HostTensor => {
+      const width = t.data.length / Math.max(1, t.shape[0] ?? 1);
+      return { dtype: t.dtype, shape: [len, ...t.shape.slice(1)], data: t.data.subarray(0, len * width) };
+    };
+    const [k, v, p] = await Promise.all(['k', 'v', 'positions'].map((part) => this.state.read(`cache.layer${l}.${part}`)));
+    if (k === undefined || v === undefined || p === undefined) throw new ExecutionError(`no cache of layer ${l}`);
+    return { k: rows(k), v: rows(v), positions: Array.from(p.data.subarray(0, len)) };
+  }
+
+  dispose(): void {
+    this.state.dispose();
+  }
+}
+
 function out(outputs: Readonly<Record<string, HostTensor>>, name: string, graph: string): HostTensor {
   const t = outputs[name];
   if (t === undefined) throw new ExecutionError(`graph '${graph}' did not produce output '${name}'`);
@@ -47,90 +89,132 @@ function row(t: HostTensor, r: number): Float32Array {
   return Float32Array.from(t.data.subarray(r * v, (r + 1) * v));
 }
 
+const CACHE_INPUT = /^cache\.layer(\d+)\.(k|v|positions)$/;
+
+/** The cache state inputs of a graph (name, dtype, shape dims), by layer. */
+function cacheInputs(g: Graph): { name: string; node: Graph['nodes'][number] }[] {
+  return g.nodes.filter((n) => n.op === 'input' && CACHE_INPUT.test(n.attrs.name)).map((n) => ({ name: n.op === 'input' ? n.attrs.name : '', node: n }));
+}
+
+/**
+ * Rows each layer of a prefill graph caches: the row count of the cacheWrite feeding `cache.layer{l}.k`, at the
+ * given symbol values (S for dense layers, text + k_l for MoD layers).
+ */
+export function prefillCacheLengths(g: Graph, numLayers: number, env: Readonly<Record<string, number>>): number[] {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  return Array.from({ length: numLayers }, (_, l) => {
+    const o = g.outputs.find((x) => x.name === `cache.layer${l}.k`);
+    const w = o === undefined ? undefined : byId.get(o.value.node);
+    const rowsRef = w?.op === 'cacheWrite' ? w.inputs[1] : undefined;
+    const rowsNode = rowsRef === undefined ? undefined : byId.get(rowsRef.node);
+    const dim = rowsNode?.outputs[rowsRef?.output ?? 0]?.shape[0];
+    if (dim === undefined) throw new ExecutionError(`prefill graph '${g.name}': the cache of layer ${l} is not written by a cacheWrite`);
+    const missing = [...dimSymbols(dim)].filter((s) => env[s] === undefined);
+    if (missing.length) throw new ExecutionError(`prefill graph '${g.name}': the cache length of layer ${l} needs ${missing.join(', ')}`);
+    return evalDim(dim, env);
+  });
+}
+
 export class GenerationSession {
   private constructor(
+    private readonly executor: Executor,
     private readonly prefillGraph: PreparedGraph,
     private readonly decodeGraph: PreparedGraph,
     readonly numLayers: number,
-    /** Cache lengths handed to the decode graph are rounded up to a multiple of this (see LayerCache.tensors). */
-    readonly cacheBlock: number,
+    /** Cache capacities are rounded up to a multiple of this, so nearby prompt lengths share compiled plans. */
+    readonly capacityBlock: number,
   ) {}
 
   /**
-   * Prepares the prefill graph (outputs `logits`, `kv.layer{l}.k|v|positions`) and the decode graph (inputs
-   * `input_ids`, `positions`, `cache.layer{l}.k|v|positions`; outputs `logits`, `kv.layer{l}.k|v`).
+   * Prepares the prefill graph (built with `kvState`: cache state inputs of capacity Cap, written at offset 0) and
+   * the decode graph (buildDecodeStep: the cache lengths L{l} are dynamic symbols).
    */
-  static async create(executor: Executor, graphs: { prefill: Graph; decode: Graph }, weights: TensorStore, opts: { cacheBlock?: number } = {}): Promise<GenerationSession> {
-    const layers = graphs.prefill.outputs.filter((o) => /^kv\.layer\d+\.k$/.test(o.name)).length;
-    if (layers === 0) throw new ExecutionError(`prefill graph '${graphs.prefill.name}' exports no KV cache (build it with exportKV)`);
-    for (let l = 0; l < layers; l++) {
+  static async create(executor: Executor, graphs: { prefill: Graph; decode: Graph }, weights: TensorStore, opts: { capacityBlock?: number } = {}): Promise<GenerationSession> {
+    const layers = new Set(cacheInputs(graphs.prefill).map((c) => c.name.replace(CACHE_INPUT, '$1'))).size;
+    if (layers === 0) throw new ExecutionError(`prefill graph '${graphs.prefill.name}' has no KV-cache state (build it with kvState)`);
+    for (let l = 0; l < layers; l++)
       for (const s of ['k', 'v', 'positions']) {
-        if (!graphs.prefill.outputs.some((o) => o.name === `kv.layer${l}.${s}`)) throw new ExecutionError(`prefill graph '${graphs.prefill.name}' lacks output 'kv.layer${l}.${s}'`);
-        if (!graphs.decode.nodes.some((n) => n.op === 'input' && n.attrs.name === `cache.layer${l}.${s}`)) throw new ExecutionError(`decode graph '${graphs.decode.name}' lacks input 'cache.layer${l}.${s}'`);
+        const name = `cache.layer${l}.${s}`;
+        if (!graphs.prefill.outputs.some((o) => o.name === name)) throw new ExecutionError(`prefill graph '${graphs.prefill.name}' does not write '${name}'`);
+        if (!graphs.decode.outputs.some((o) => o.name === name)) throw new ExecutionError(`decode graph '${graphs.decode.name}' does not write '${name}'`);
       }
-    }
+    const dynamic = graphs.decode.symbols.map((s) => s.name).filter((s) => /^L\d+$/.test(s));
     const prefill = await executor.prepare(graphs.prefill, weights);
-    const decode = await executor.prepare(graphs.decode, weights);
-    return new GenerationSession(prefill, decode, layers, opts.cacheBlock ?? 64);
+    const decode = await executor.prepare(graphs.decode, weights, { dynamic });
+    return new GenerationSession(executor, prefill, decode, layers, opts.capacityBlock ?? 64);
   }
 
+  /** The cache state tensors at the given per-layer capacities (the shapes of the prefill graph's cache inputs). */
+  private stateSpecs(caps: Readonly<Record<string, number>>): StateTensorSpec[] {
+    return cacheInputs(this.prefillGraph.graph).map(({ name, node }) => {
+      if (node.op !== 'input') throw new ExecutionError('internal: not an input');
+      return { name, dtype: node.attrs.dtype, shape: node.attrs.shape.map((d) => evalDim(d, caps)) };
+    });
+  }
+
+  /** Prefill with room for `reserve` more tokens in every layer's cache. */
   async prefill(inputs: TensorMap, reserve = 0): Promise<PrefillResult> {
-    const name = this.prefillGraph.graph.name;
-    const outputs = await this.prefillGraph.run(inputs);
-    const logits = out(outputs, 'logits', name);
-    const layers: LayerCache[] = [];
-    for (let l = 0; l < this.numLayers; l++) {
-      const k = out(outputs, `kv.layer${l}.k`, name);
-      const v = out(outputs, `kv.layer${l}.v`, name);
-      const pos = out(outputs, `kv.layer${l}.positions`, name);
-      const cache = new LayerCache(k.shape[1] ?? 0, k.shape[2] ?? 0, (k.shape[0] ?? 0) + reserve);
-      cache.append(k, v, pos.data);
-      layers.push(cache);
+    const ids = inputs.input_ids;
+    if (ids === undefined) throw new ExecutionError('prefill needs input_ids');
+    const s = ids.shape[0] ?? 0;
+    const nv = inputs.vision_embeds?.shape[0] ?? 0;
+    // Each layer gets the rows it caches at prefill plus the reserve, rounded up to a block (so nearby prompt
+    // lengths share compiled plans): MoD layers, which cache fewer tokens, get smaller caches.
+    const lengths = prefillCacheLengths(this.prefillGraph.graph, this.numLayers, { T: s - nv, N_v: nv });
+    const caps: Record<string, number> = {};
+    lengths.forEach((len, l) => (caps[`C${l}`] = Math.ceil(Math.max(1, len + reserve) / this.capacityBlock) * this.capacityBlock));
+    const state = await this.executor.createState(this.stateSpecs(caps));
+    try {
+      const outputs = await this.prefillGraph.run(inputs, {}, state);
+      const name = this.prefillGraph.graph.name;
+      const logits = out(outputs, 'logits', name);
+      const rest = Object.fromEntries(Object.entries(outputs).filter(([k]) => k !== 'logits'));
+      return { logits, outputs: rest, cache: new ResidentCache(state, lengths.map((_, l) => caps[`C${l}`] ?? 0), lengths), length: s };
+    } catch (e) {
+      state.dispose();
+      throw e;
     }
-    return { logits, outputs, cache: new KvCache(layers), length: logits.shape[0] ?? 0 };
   }
 
-  /** Runs new tokens at positions first, first+1, ... through every layer; appends their K/V; returns their logits. */
-  async decodeStep(cache: KvCache, ids: readonly number[], first: number): Promise<HostTensor> {
-    const positions = Int32Array.from(ids, (_, i) => first + i);
+  /** Runs new tokens at positions first, first+1, ... through every layer, appending to the cache; their logits. */
+  async decodeStep(cache: ResidentCache, ids: readonly number[], first: number): Promise<HostTensor> {
+    const lengths = cache.lengths();
+    if (ids.length > cache.free) throw new ExecutionError(`the KV cache has room for ${cache.free} more rows; ${ids.length} do not fit (reserve them at prefill)`);
     const inputs: Record<string, HostTensor> = {
       input_ids: { dtype: 'i32', shape: [ids.length], data: Int32Array.from(ids) },
-      positions: { dtype: 'i32', shape: [ids.length], data: positions },
+      positions: { dtype: 'i32', shape: [ids.length], data: Int32Array.from(ids, (_, i) => first + i) },
     };
-    const symbols = this.decodeGraph.graph.symbols;
-    cache.layers.forEach((layer, l) => {
-      const limit = symbols.find((s) => s.name === `C${l}`)?.max ?? Number.POSITIVE_INFINITY;
-      const t = layer.tensors(this.cacheBlock, limit);
-      inputs[`cache.layer${l}.k`] = t.k;
-      inputs[`cache.layer${l}.v`] = t.v;
-      inputs[`cache.layer${l}.positions`] = t.positions;
-    });
-    const name = this.decodeGraph.graph.name;
-    const outputs = await this.decodeGraph.run(inputs);
-    cache.layers.forEach((layer, l) => layer.append(out(outputs, `kv.layer${l}.k`, name), out(outputs, `kv.layer${l}.v`, name), positions));
-    return out(outputs, 'logits', name);
+    const symbols: Record<string, number> = {};
+    lengths.forEach((len, l) => (symbols[`L${l}`] = len));
+    const outputs = await this.decodeGraph.run(inputs, symbols, cache.state);
+    cache.advance(ids.length);
+    return out(outputs, 'logits', this.decodeGraph.graph.name);
   }
 
   async generate(inputs: TensorMap, opts: GenerateOptions): Promise<GenerateResult> {
     if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) throw new RangeError(`maxNewTokens must be an integer >= 0, got ${opts.maxNewTokens}`);
     const prefill = await this.prefill(inputs, opts.maxNewTokens);
-    const tokens: number[] = [];
-    const rows: Float32Array[] = [];
-    let current = row(prefill.logits, prefill.length - 1);
-    let stop: GenerateResult['stop'] = 'length';
-    for (let step = 0; step < opts.maxNewTokens; step++) {
-      const id = opts.sampler.pick(current);
-      tokens.push(id);
-      rows.push(current);
-      opts.onToken?.(id, step);
-      if (opts.eosTokenIds.includes(id)) {
-        stop = 'eos';
-        break;
+    try {
+      const tokens: number[] = [];
+      const rows: Float32Array[] = [];
+      let current = row(prefill.logits, (prefill.logits.shape[0] ?? 1) - 1);
+      let stop: GenerateResult['stop'] = 'length';
+      for (let step = 0; step < opts.maxNewTokens; step++) {
+        const id = opts.sampler.pick(current);
+        tokens.push(id);
+        rows.push(current);
+        opts.onToken?.(id, step);
+        if (opts.eosTokenIds.includes(id)) {
+          stop = 'eos';
+          break;
+        }
+        if (step + 1 === opts.maxNewTokens) break; // the last token needs no forward pass
+        current = row(await this.decodeStep(prefill.cache, [id], prefill.length + step), 0);
       }
-      if (step + 1 === opts.maxNewTokens) break; // the last token needs no forward pass
-      current = row(await this.decodeStep(prefill.cache, [id], prefill.length + step), 0);
+      return { prefill, tokens, logits: rows, stop };
+    } finally {
+      prefill.cache.dispose();
     }
-    return { prefill, tokens, logits: rows, stop };
   }
 
   dispose(): void {

@@ -3,8 +3,8 @@
  * shrinkable plan of steps. Every op kind a user graph can hold appears (only the fused ops, which passes produce,
  * do not): elementwise trees over every unary and binary function (the ones with a restricted domain are fed
  * values inside it), linears with biases and free matmuls, RMSNorm and LayerNorm, RoPE, fused and decomposed
- * attention, concat and slice, casts, reductions, top-k with gather and scatter, embeddings, compare / logical /
- * where, modRoute regions with random N_v, capacities, routable masks and score ties, duplicates, dead code and
+ * attention, concat and slice, casts, reductions, top-k with gather and scatter, embeddings, cache writes,
+ * compare / logical / where, modRoute regions with random N_v, capacities, routable masks and score ties, duplicates, dead code and
  * identities. The plan shrinks, so a failing property is reported on a small graph.
  */
 import fc from 'fast-check';
@@ -64,7 +64,8 @@ export type Step =
   | { readonly k: 'embed'; readonly src: number }
   | { readonly k: 'matmul'; readonly src: number; readonly transposeB: boolean }
   | { readonly k: 'cast'; readonly src: number; readonly via: 'f16' | 'bf16' }
-  | { readonly k: 'logical'; readonly a: number; readonly b: number; readonly cmp: CompareFn; readonly fn: LogicalFn };
+  | { readonly k: 'logical'; readonly a: number; readonly b: number; readonly cmp: CompareFn; readonly fn: LogicalFn }
+  | { readonly k: 'cacheWrite'; readonly a: number; readonly b: number; readonly middle: boolean };
 
 export interface GraphPlan {
   readonly T: number;
@@ -127,6 +128,7 @@ function stepArb(depth: number, opts: Required<ArbGraphOptions>): fc.Arbitrary<S
     fc.record({ k: fc.constant('matmul' as const), src, transposeB: fc.boolean() }),
     fc.record({ k: fc.constant('cast' as const), src, via: fc.constantFrom('f16' as const, 'bf16' as const) }),
     fc.record({ k: fc.constant('logical' as const), a: src, b: src, cmp: fc.constantFrom(...COMPARE_FNS), fn: fc.constantFrom(...LOGICAL_FNS) }),
+    fc.record({ k: fc.constant('cacheWrite' as const), a: src, b: src, middle: fc.boolean() }),
   ];
   if (opts.attention) leaf.push(fc.record({ k: fc.constant('attention' as const), src, decomposed: fc.boolean(), causal: fc.boolean() }));
   const step = fc.oneof({ arbitrary: fc.oneof(...leaf), weight: 3 }, { arbitrary: fc.oneof(...more), weight: 1 });
@@ -325,6 +327,11 @@ class PlanBuilder {
         const m1 = b.compare(s.cmp, x, b.full(0, 'f32', [], this.name('zero')), this.name('cmp'));
         const m2 = b.compare('gt', y, x, this.name('cmp'));
         return b.where(b.logical(s.fn, m1, m2, this.name(s.fn)), x, y, this.name('where'));
+      }
+      case 'cacheWrite': {
+        // One row of another value written over row 0, or over row floor(n / 2) (always inside: n >= 1).
+        const row = b.slice(pick(s.b), 0, 0, 1, this.name('row'));
+        return b.cacheWrite(x, row, s.middle ? floorMul(n, 0.5) : 0, this.name('cachewrite'));
       }
       default:
         return b.unary('tanh', x, this.name('u'));

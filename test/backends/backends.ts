@@ -1,9 +1,14 @@
 /**
- * The backends the conformance suite runs on. Adding a backend is one entry: a factory, the cases it skips
- * (with the reason) and its tolerances per dtype. The reference interpreter is the oracle for every entry.
+ * The backends the conformance suite runs on: every entry of the backend registry (src/backends/registry.ts),
+ * with the cases it skips (with the reason) and its tolerances per dtype. The reference interpreter is the
+ * oracle for every entry.
  */
 import { referenceExecutor } from '../../src/backends/reference/index.js';
-import { wasmExecutor } from '../../src/backends/wasm/index.js';
+import { BACKENDS as REGISTRY, ptxSchedules } from '../../src/backends/registry.js';
+import { PtxEmuDevice } from '../../src/backends/cuda-ptx/index.js';
+import { DeviceExecutor } from '../../src/runtime/device-executor.js';
+import { wasmExecutor, wasmTarget } from '../../src/backends/wasm/index.js';
+import type { Target } from '../../src/kernel/target.js';
 import type { DType, HostTensor } from '../../src/ir/index.js';
 import type { Executor } from '../../src/runtime/executor.js';
 
@@ -15,8 +20,12 @@ export interface Tolerance {
 export interface BackendEntry {
   readonly name: string;
   readonly create: () => Executor;
+  /** Why the backend cannot run here (no driver, no adapter); its cases are then skipped with one line. */
+  readonly unavailable?: () => Promise<string | undefined>;
   /** case name -> why it is skipped on this backend. */
   readonly skip: Readonly<Record<string, string>>;
+  /** Whether the backend computes elementwise functions in f64 like the reference (else 'exact' cases get its f32 tolerance). */
+  readonly f64: boolean;
   /** Tolerance for results that the backend computes in a different order than the reference (matmul, attention). */
   readonly reordered: Readonly<Record<DType, Tolerance>>;
 }
@@ -27,22 +36,77 @@ const F32_REORDERED: Tolerance = { abs: 1e-5, rel: 1e-5 };
 const F16_REORDERED: Tolerance = { abs: 1e-3, rel: 2 ** -10 };
 const BF16_REORDERED: Tolerance = { abs: 1e-2, rel: 2 ** -7 };
 
+/**
+ * The GPU schedules (flash attention, one workgroup per row, one element per thread, the 32-lane router and the
+ * multi-thread select) on the Wasm device, f64 disabled as on WebGPU: the lowering of every GPU target is
+ * checked here against the reference, on any machine.
+ */
+const base = wasmTarget({ threads: 2 });
+export const GPU_SCHEDULES_ON_WASM: Target = {
+  ...base,
+  name: 'wasm-gpu-schedules',
+  device: 'GPU schedules on wasm32 (test target)',
+  limits: { ...base.limits, maxThreadsPerWorkgroup: 256 },
+  caps: { ...base.caps, f64: false, f64Math: false, aliasedBindings: false },
+  schedules: {
+    ...base.schedules,
+    attention: { kind: 'flash', queryBlock: 4, keyBlock: 16, threads: 32 },
+    rows: { kind: 'workgroup', threads: 32 },
+    elementwise: { kind: 'thread', threads: 64, vector: true },
+    route: { kind: 'gpu', threads: 64 },
+  },
+};
+
 export const BACKENDS: readonly BackendEntry[] = [
   {
     name: 'reference',
     create: referenceExecutor,
+    f64: true,
     skip: {},
     reordered: { f32: EXACT, f16: EXACT, bf16: EXACT, i32: EXACT, u32: EXACT, bool: EXACT },
   },
   {
     name: 'wasm',
     create: () => wasmExecutor({ threads: 2 }),
+    f64: true,
     skip: {
       'scatterRows rejects duplicate targets': 'the wasm scatter kernel does not detect duplicate row indices (rows are written in parallel)',
     },
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
   },
+  {
+    name: 'ptx-emu',
+    create: () => new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() })),
+    f64: false,
+    skip: {
+      'scatterRows rejects duplicate targets': 'the scatter kernel does not detect duplicate row indices (rows are written in parallel)',
+    },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
+  {
+    name: 'cuda',
+    create: () => {
+      throw new Error('the cuda backend runs only where an NVIDIA driver is installed');
+    },
+    f64: false,
+    skip: {},
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+    unavailable: () => REGISTRY.find((b) => b.name === 'cuda')?.unavailable() ?? Promise.resolve('not registered'),
+  },
+  {
+    name: 'wasm-gpu-schedules',
+    create: () => wasmExecutor({ threads: 2, target: GPU_SCHEDULES_ON_WASM }),
+    f64: false,
+    skip: {
+      'scatterRows rejects duplicate targets': 'the scatter kernel does not detect duplicate row indices (rows are written in parallel)',
+    },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
 ];
+
+// Every registered backend has an entry here (a new backend must state its skips and tolerances).
+const missing = REGISTRY.map((b) => b.name).filter((n) => !BACKENDS.some((e) => e.name === n));
+if (missing.length) throw new Error(`test/backends/backends.ts has no entry for registered backend(s) ${missing.join(', ')}`);
 
 /** Compares a backend result with the reference: same dtype and shape, values within tolerance (NaN == NaN). */
 export function mismatch(got: HostTensor | undefined, want: HostTensor | undefined, tol: Tolerance): string | undefined {
@@ -57,3 +121,15 @@ export function mismatch(got: HostTensor | undefined, want: HostTensor | undefin
   }
   return undefined;
 }
+
+/** The entries that can run on this machine; each one that cannot is named once with what it lacks. */
+async function runnable(): Promise<readonly BackendEntry[]> {
+  const out: BackendEntry[] = [];
+  for (const b of BACKENDS) {
+    const missing = await b.unavailable?.();
+    if (missing === undefined) out.push(b);
+    else process.stdout.write(`skipping backend ${b.name}: ${missing}\n`);
+  }
+  return out;
+}
+export const AVAILABLE: readonly BackendEntry[] = await runnable();

@@ -93,6 +93,13 @@ function shapeCases(): OpCase[] {
       b.output('g', b.gatherRows(x, idx));
       b.output('s', b.scatterRows(x, idx, src));
     }),
+    opCase('cacheWrite appends rows at an offset', [['cache', 'f32', [6, 2, 3], randn([6, 2, 3])], ['rows', 'f32', [2, 2, 3], randn([2, 2, 3])]], (b, [cache, rows]) => {
+      b.output('c', b.cacheWrite(cache, rows, 3));
+    }),
+    opCase('cacheWrite keeps the old cache when it is read again', [['cache', 'i32', [5], [1, 2, 3, 4, 5]], ['rows', 'i32', [1], [9]]], (b, [cache, rows]) => {
+      b.output('c', b.cacheWrite(cache, rows, 0));
+      b.output('old', b.add(cache, cache));
+    }),
   ];
 }
 
@@ -218,4 +225,4 @@ export function conformanceCases(): OpCase[] {
   ];
 }
 
-export const ALL_OP_KINDS_COVERED = ['input', 'weight', 'full', 'iota', 'embedding', 'linear', 'matmul', 'unary', 'binary', 'compare', 'logical', 'where', 'cast', 'reduce', 'rmsnorm', 'layernorm', 'softmax', 'rope', 'reshape', 'transpose', 'concat', 'slice', 'attention', 'topk', 'gatherRows', 'scatterRows', 'modRoute', 'fusedRoute', 'stringCombine', 'fusedElementwise', 'fusedLinear'];
+export const ALL_OP_KINDS_COVERED = ['input', 'weight', 'full', 'iota', 'embedding', 'linear', 'matmul', 'unary', 'binary', 'compare', 'logical', 'where', 'cast', 'reduce', 'rmsnorm', 'layernorm', 'softmax', 'rope', 'reshape', 'transpose', 'concat', 'slice', 'attention', 'topk', 'gatherRows', 'scatterRows', 'cacheWrite', 'modRoute', 'fusedRoute', 'stringCombine', 'fusedElementwise', 'fusedLinear'];

@@ -1,10 +1,11 @@
 /** The Wasm executor's contract details: plan cache, memory limit errors, relaxed-SIMD probe, CLI registration. */
 import { buildLanguageModel, randomLlavaInputs, TINY_PMOD } from '../../models/index.js';
-import { relaxedSimdAvailable, WasmExecutor, WasmMemoryError } from '../../src/backends/wasm/index.js';
+import { relaxedSimdAvailable, wasmExecutor, wasmTarget } from '../../src/backends/wasm/index.js';
 import { BACKEND_NAMES } from '../../src/cli/backends.js';
 import { buildGraph, type HostTensor, makeTensor, type TensorStore } from '../../src/ir/index.js';
 import { lowerToProgram, planKey } from '../../src/passes/lower/index.js';
-import { programText } from '../../src/runtime/plan.js';
+import { programText } from '../../src/kernel/program.js';
+import { DeviceMemoryError } from '../../src/runtime/runner.js';
 import { randomWeights } from '../../src/runtime/random.js';
 
 describe('wasm executor', () => {
@@ -21,16 +22,19 @@ describe('wasm executor', () => {
   it('refuses weights that cannot fit in 4 GiB with a clear error', async () => {
     const g = buildGraph('huge', {}, (b) => {
       const x = b.input('x', 'f32', [1, 16384]);
-      b.output('y', b.linear(x, b.weight('big.weight', 'f16', [70000, 16384])));
+      b.output('y', b.linear(x, b.weight('big.weight', 'f16', [140000, 16384])));
     });
+    // get() must not be called: the check comes from dtypes and shapes alone, before any weight is read.
     const store: TensorStore = {
       has: () => true,
-      get: (): HostTensor => ({ dtype: 'f16', shape: [70000, 16384], data: new Float32Array(0) }),
+      get: (): HostTensor => {
+        throw new Error('a weight was read before the memory check');
+      },
     };
-    const exec = new WasmExecutor({ threads: 1 });
+    const exec = wasmExecutor({ threads: 1 });
     try {
-      await expect(exec.prepare(g, store)).rejects.toThrow(WasmMemoryError);
-      await expect(exec.prepare(g, store)).rejects.toThrow(/4\.27 GiB of weights as f32; wasm32 memory holds at most 4 GiB/);
+      await expect(exec.prepare(g, store)).rejects.toThrow(DeviceMemoryError);
+      await expect(exec.prepare(g, store)).rejects.toThrow(/needs 4\.27 GiB of weights \(in their stored dtypes\).*holds 4\.00 GiB/);
     } finally {
       await exec.dispose();
     }
@@ -38,7 +42,7 @@ describe('wasm executor', () => {
 
   it('names a missing weight', async () => {
     const g = buildGraph('w', {}, (b) => b.output('y', b.linear(b.input('x', 'f32', [2, 4]), b.weight('proj.weight', 'f32', [3, 4]))));
-    const exec = new WasmExecutor({ threads: 1 });
+    const exec = wasmExecutor({ threads: 1 });
     try {
       await expect(exec.prepare(g, { has: () => false, get: () => makeTensor('f32', [1]) })).rejects.toThrow(/weight 'proj.weight' is not in the weight store/);
     } finally {
@@ -48,8 +52,9 @@ describe('wasm executor', () => {
 
   it('lowers a program per symbol values: the plan is data keyed by graph hash and symbols', () => {
     const g = buildLanguageModel(TINY_PMOD, { exportRouting: true });
-    const p16 = lowerToProgram(g, { T: 16, N_v: 32 });
-    const p8 = lowerToProgram(g, { T: 16, N_v: 8 });
+    const target = wasmTarget({ threads: 1 });
+    const p16 = lowerToProgram(g, { T: 16, N_v: 32 }, { target });
+    const p8 = lowerToProgram(g, { T: 16, N_v: 8 }, { target });
     expect(planKey(g, { T: 16, N_v: 32 })).not.toBe(planKey(g, { T: 16, N_v: 8 }));
     expect(planKey(g, { N_v: 32, T: 16 })).toBe(planKey(g, { T: 16, N_v: 32 }));
     // Every temporary allocated is freed once, except the outputs.
@@ -61,13 +66,14 @@ describe('wasm executor', () => {
     // Linear weights are packed once; the router, norms and the embedding stay plain.
     expect(p16.weights.filter((w) => w.layout.kind === 'packed').length).toBe(TINY_PMOD.llm.numLayers * 7 + 1);
     expect(programText(p8)).toMatch(/dispatch route_scores_64/);
-    expect(programText(p8)).toMatch(/dispatch string_combine_64/);
+    expect(programText(p8)).toMatch(/dispatch route_select_/);
+    expect(programText(p8)).toMatch(/dispatch string_scatter_64/);
   });
 
   it('caches plans and gives identical results on repeated runs', async () => {
     const g = buildLanguageModel(TINY_PMOD, { exportRouting: true });
     const w = randomWeights(g, 1);
-    const exec = new WasmExecutor({ threads: 2 });
+    const exec = wasmExecutor({ threads: 2 });
     try {
       const prepared = await exec.prepare(g, w);
       const a = await prepared.run(randomLlavaInputs(TINY_PMOD, 8, 12, 1));

@@ -1,12 +1,10 @@
 /**
  * Kernel-level tests of the Wasm renderer and of the kernel builders: workgroups of several threads with
- * shared memory and barriers, 16-bit rounding, the route kernels against `routeTokens` / `topkIndices` exactly,
+ * shared memory and barriers, 16-bit rounding,
  * the matmul with every prologue / epilogue option, FMA on and off, threads 1 vs 2 bit-identical.
  */
-import { routeTokens, topkIndices } from '../../src/backends/reference/index.js';
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { CPU_TILING, matmulGrid, matmulKernel, type MatmulSpec, packB, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
-import { compactKernel, routeRankKernel, routeScoreKernel, tokenGrid } from '../../src/kernel/builders/route.js';
 import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/elementwise.js';
 import { attentionGrid, attentionKernel, ropeTableKernel } from '../../src/kernel/builders/attention.js';
 import { ropeInvFreq } from '../../src/kernel/builders/reduce.js';
@@ -163,68 +161,14 @@ describe('attention with RoPE applied on the fly', () => {
     runner.run(ropeTableKernel(rotaryDim), { pos, invFreq: ropeInvFreq(10000, rotaryDim), cos, sin }, { rows: sq }, [1, 1, 1]);
     const spec = { sq, sk: sq, heads: h, kvHeads: hkv, headDim: d, valueDim: d, scale: 0.25, causal, queryBlock: 4, rope: { rotaryDim } };
     const out = new Float32Array(sq * h * d);
-    runner2.run(attentionKernel(spec), { q, k, v: vv, qPos: pos, kPos: pos, qCos: cos, qSin: sin, kCos: cos, kSin: sin, out }, {}, attentionGrid(spec));
+    runner2.run(attentionKernel(spec), { q, k, v: vv, qPos: pos, kPos: pos, qCos: cos, qSin: sin, kCos: cos, kSin: sin, out }, { kvLen: spec.sk }, attentionGrid(spec));
     let worst = 0;
     want?.data.forEach((w, i) => (worst = Math.max(worst, Math.abs((out[i] ?? 0) - w))));
     expect(worst).toBeLessThan(1e-5);
   });
 });
 
-describe('route kernels', () => {
-  it('router scores and TanhNorm weights are bit-equal to the reference', () => {
-    const rng = new Rng(9);
-    const [s, d] = [37, 48];
-    const x = Float32Array.from({ length: s * d }, () => rng.normal());
-    const rw = Float32Array.from({ length: d }, () => rng.normal() * 0.2);
-    const rb = Float32Array.of(Math.fround(0.013));
-    const scores = new Float32Array(s);
-    const weights = new Float32Array(s);
-    runner.run(routeScoreKernel(d, 0.2, 1), { x, rw, rb, scores, weights }, { S: s }, tokenGrid(s));
-    const mask = makeTensor('bool', [s], Array.from({ length: s }, (_, t) => (t % 3 === 0 ? 0 : 1)));
-    const want = routeTokens(makeTensor('f32', [s, d], x), mask, makeTensor('f32', [1, d], rw), makeTensor('f32', [1], rb), 5, 0.2, 1, (m) => {
-      throw new Error(m);
-    });
-    expect(Array.from(scores)).toEqual(Array.from(want.scores));
-    expect(Array.from(weights)).toEqual(Array.from(want.weights));
-  });
-
-  it('threshold selection + compaction equals topkIndices on ties and NaNs', () => {
-    const rng = new Rng(17);
-    for (let trial = 0; trial < 40; trial++) {
-      const n = 1 + rng.int(60);
-      // Few distinct values: many ties; some NaNs.
-      const scores = Float32Array.from({ length: n }, () => (rng.next() < 0.1 ? Number.NaN : rng.int(5) - 2));
-      const mask = Int32Array.from({ length: n }, () => (rng.next() < 0.7 ? 1 : 0));
-      const cand = mask.reduce((a, b) => a + b, 0);
-      const k = rng.int(cand + 1);
-      const keep = new Int32Array(n);
-      const rank = new Int32Array(n);
-      runner2.run(routeRankKernel(n, true, true), { scores, mask, keep, rank }, { S: n, k }, tokenGrid(n));
-      const kept = new Int32Array(n);
-      const keptPos = new Int32Array(n);
-      const keptCand = new Int32Array(Math.max(1, k));
-      const slot = new Int32Array(n);
-      const status = new Int32Array(1);
-      const pos = Int32Array.from({ length: n }, (_, i) => 100 + i);
-      runner.run(compactKernel(n, true), { keep, mask, pos, kept, keptPos, keptCand, slot, status }, { expected: cand, code: 7 }, [1, 1, 1]);
-      const want = topkIndices(scores, mask, k, 'index');
-      expect(Array.from(keptCand.subarray(0, k))).toEqual(want);
-      const all = Array.from({ length: n }, (_, t) => t).filter((t) => !mask[t] || want.includes(t));
-      expect(Array.from(kept.subarray(0, all.length))).toEqual(all);
-      expect(Array.from(keptPos.subarray(0, all.length))).toEqual(all.map((t) => 100 + t));
-      all.forEach((t, j) => expect(slot[t]).toBe(j));
-      expect(status[0]).toBe(0);
-    }
-  });
-
-  it('compaction reports a routable mask that does not hold the declared count', () => {
-    const n = 4;
-    const status = new Int32Array(1);
-    const z = (): Int32Array => new Int32Array(n);
-    runner.run(compactKernel(n, true), { keep: Int32Array.of(1, 1, 0, 1), mask: Int32Array.of(0, 1, 1, 0), pos: z(), kept: z(), keptPos: z(), keptCand: z(), slot: z(), status }, { expected: 3, code: 7 }, [1, 1, 1]);
-    expect(status[0]).toBe(7);
-  });
-});
+// The route kernels are tested in test/kernel/route.test.ts (canonical scores, select + compaction).
 
 describe('matmul kernel', () => {
   const rng = new Rng(5);

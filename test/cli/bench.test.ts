@@ -37,6 +37,5 @@ describe('modc bench / run on wasm', () => {
     expect(w.backend).toBe('wasm');
     expect(w.routing).toEqual(ref.routing);
     expect(w.nextToken).toBe(ref.nextToken);
-    // Compiling the wasm kernels takes seconds when other test files share the two cores.
   }, 60_000);
 });

@@ -1,13 +1,11 @@
 /** Structure after the full pipeline, PRD specialisation vectors, the pass manager, and a wrong pass caught. */
 import { produce } from 'immer';
-import { buildLanguageModel, layerCapacities, layerRatios, TINY_PMOD, withoutRouting, zooModel } from '../../models/index.js';
+import { buildLanguageModel, layerCapacities, layerRatios, TINY_PMOD, zooModel } from '../../models/index.js';
 import { printGraph, type Graph, type NodeOf, VerifyError } from '../../src/ir/index.js';
 import {
-  findPlanConflict,
   graphStats,
   type Pass,
   pipeline,
-  planMemory,
   routeFusionPass,
   runPasses,
   specializeCached,
@@ -71,30 +69,6 @@ describe('the full pipeline on the tiny p-MoD model', () => {
     expect(stats.kernelsPerLayer).toEqual({ 0: 10, 1: 10, 2: 11, 3: 11, 4: 11, 5: 11, 6: 11, 7: 11 });
     expect(stats.ops.rmsnorm).toBeUndefined();
     expect(stats.ops.linear).toBeUndefined();
-  });
-});
-
-describe('memory planning', () => {
-  it('never overlaps two live buffers and respects the live-bytes lower bound', () => {
-    const g = runPasses(buildLanguageModel(TINY_PMOD, { exportKV: true }), pipeline('full', { bindings: { N_v: 32, T: 16 } }));
-    const plan = planMemory(g, {});
-    expect(findPlanConflict(plan)).toBeUndefined();
-    expect(plan.arenaBytes).toBeGreaterThanOrEqual(plan.peakLiveBytes);
-    expect(plan.buffers.length).toBeGreaterThan(50);
-  });
-
-  it('shows the p-MoD saving for LLaVA-1.5-7B at N_v = 576', () => {
-    const plan = (spec: ReturnType<typeof zooModel>): ReturnType<typeof planMemory> =>
-      planMemory(runPasses(buildLanguageModel(spec, { exportKV: true }), pipeline('full', { bindings: { N_v: 576, T: 60 } })), {});
-    const spec = zooModel('pmod-llava-1.5-7b');
-    const [pmod, dense] = [plan(spec), plan(withoutRouting(spec))];
-    // KV cache: text + k_l tokens per MoD layer; K and V of 32 heads x 128 dims in f32, plus the cached tokens'
-    // positions (i32, 256-byte aligned): one buffer per MoD layer, one shared by all dense layers (position_ids).
-    const kv = (tokens: number): number => tokens * 2 * 4096 * 4;
-    const pos = (tokens: number): number => Math.ceil((tokens * 4) / 256) * 256;
-    expect(pmod.kvCacheBytes).toBe(8 * kv(636) + pos(636) + K_576.reduce((a, k) => a + kv(60 + k) + pos(60 + k), 0));
-    expect(dense.kvCacheBytes).toBe(32 * kv(636) + pos(636));
-    expect(pmod.arenaBytes).toBeLessThan(0.7 * dense.arenaBytes);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   type TensorData,
 } from '../../ir/index.js';
 import { copyRows, forEachBroadcast, stridesOf, transposeData } from './layout.js';
-import { BINARY, BINARY_INT, COMPARE, LOGICAL, UNARY } from '../../ir/index.js';
+import { BINARY, BINARY_INT, COMPARE, floatToInt, LOGICAL, UNARY } from '../../ir/index.js';
 import { compileExpr, fusedLinearReference } from './fused.js';
 import { fusedRouteReference, modRouteReference, stringCombineReference } from './route.js';
 import { topkIndices } from './topk.js';
@@ -176,7 +176,7 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
     const toInt = a.to === 'i32' || a.to === 'u32';
     for (let i = 0; i < out.length; i++) {
       const v = x.data[i] ?? 0;
-      out[i] = a.to === 'bool' ? (v !== 0 ? 1 : 0) : toInt && isFloat(x.dtype) ? (Number.isFinite(v) ? Math.trunc(v) : 0) : v;
+      out[i] = a.to === 'bool' ? (v !== 0 ? 1 : 0) : toInt && isFloat(x.dtype) ? floatToInt(v, a.to === 'u32') : v;
     }
     return [tensor(a.to, x.shape, out)];
   },
@@ -372,6 +372,16 @@ export const KERNELS: { readonly [K in OpKind]: Kernel<K> } = {
       copyRows(out, i * row, src.data, r * row, row);
     });
     return [tensor(base.dtype, base.shape, out)];
+  },
+  cacheWrite: (ins, a, ctx) => {
+    const [cache, rows] = [arg(ins, 0, ctx), arg(ins, 1, ctx)];
+    const [c, n] = [cache.shape[0] ?? 0, rows.shape[0] ?? 0];
+    const off = ctx.dim(a.offset);
+    if (off < 0 || off + n > c) ctx.fail(`rows [${off}, ${off + n}) are outside the cache's ${c} rows`);
+    const width = sizeOf(cache.shape.slice(1));
+    const out = cache.data.slice();
+    copyRows(out, off * width, rows.data, 0, n * width);
+    return [tensor(cache.dtype, cache.shape, out)];
   },
   modRoute: (ins, a, ctx) => modRouteReference(ins, a, ctx),
   fusedRoute: (ins, a, ctx) => fusedRouteReference(ins, a, ctx),

@@ -3,7 +3,7 @@
  * router score, TanhNorm weight, deterministic top-k over routable tokens, the layer body on the kept tokens in
  * sequence order with their original positions, then the STRing combine back into the full sequence.
  */
-import { allocData, type Dim, type HostTensor, type OpAttrs, type TensorData } from '../../ir/index.js';
+import { allocData, type Dim, type HostTensor, type OpAttrs, routerScore, type TensorData } from '../../ir/index.js';
 import type { KernelContext } from './kernels.js';
 import { topkIndices } from './topk.js';
 
@@ -14,7 +14,7 @@ export function countTrue(mask: HostTensor): number {
 }
 
 export interface RoutingDecision {
-  /** Router logits z_t (float32) for every token. */
+  /** Router logits z_t (float32, the canonical algorithm of src/ir/numerics.ts) for every token. */
   readonly scores: Float32Array;
   /** TanhNorm weights w_t = alpha * tanh(z_t) + bias (float32) for every token. */
   readonly weights: Float32Array;
@@ -40,9 +40,8 @@ export function routeTokens(
   const weights = new Float32Array(s);
   const b = routerBias.data[0] ?? 0;
   for (let t = 0; t < s; t++) {
-    let z = 0;
-    for (let i = 0; i < d; i++) z += (x.data[t * d + i] ?? 0) * (routerWeight.data[i] ?? 0);
-    scores[t] = z + b;
+    // The canonical float32 score (docs/kernel-ir.md): every backend computes this exact value.
+    scores[t] = routerScore(x.data, t * d, routerWeight.data, d, b);
     weights[t] = alpha * Math.tanh(scores[t] ?? 0) + bias;
   }
   const nRoutable = countTrue(routable);

@@ -9,7 +9,8 @@ import { KernelCompiler } from './module.js';
 import { WorkerPool } from './pool.js';
 import { argBlockLayout } from './render.js';
 
-export type HostArray = Float32Array | Int32Array;
+/** Host data of a buffer: 4-byte typed arrays, or the raw storage of narrow types (Uint16Array for f16/bf16 bits, Uint8Array). */
+export type HostArray = Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
 export class KernelRunner {
   private readonly heap: WasmHeap;
@@ -41,9 +42,9 @@ export class KernelRunner {
       kernel.buffers.forEach((b, i) => {
         const host = buffers[b.name];
         if (host === undefined) throw new Error(`kernel '${kernel.name}': buffer '${b.name}' not given`);
-        const ptr = this.heap.alloc(host.length * 4, b.name);
+        const ptr = this.heap.alloc(Math.max(4, host.byteLength), b.name);
         ptrs.push(ptr);
-        (host instanceof Float32Array ? this.heap.f32(ptr, host.length) : this.heap.i32(ptr, host.length)).set(host);
+        this.heap.bytes(ptr, host.byteLength).set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength));
         words[layout.bufferOffset(i) / 4] = ptr;
       });
       kernel.params.forEach((p, i) => {
@@ -57,7 +58,7 @@ export class KernelRunner {
         const host = buffers[b.name];
         const ptr = ptrs[i];
         if (host === undefined || ptr === undefined) return;
-        host.set(host instanceof Float32Array ? this.heap.f32(ptr, host.length) : this.heap.i32(ptr, host.length));
+        new Uint8Array(host.buffer, host.byteOffset, host.byteLength).set(this.heap.bytes(ptr, host.byteLength));
       });
     } finally {
       for (const p of ptrs) this.heap.release(p);

@@ -97,6 +97,10 @@ export class WasmHeap {
   f32(ptr: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer as ArrayBuffer, ptr, n);
   }
+  /** A byte view of `bytes` bytes at ptr (any storage type). */
+  bytes(ptr: number, bytes: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer as ArrayBuffer, ptr, bytes);
+  }
   i32(ptr: number, n: number): Int32Array {
     return new Int32Array(this.memory.buffer as ArrayBuffer, ptr, n);
   }

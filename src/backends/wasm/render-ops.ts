@@ -107,6 +107,9 @@ function scalarUnary(fn: KUnaryFn, t: KType, x: Expr, r: FunctionRenderer): Expr
         return t === 'f32' ? roundF16(r, x) : m.f64.promote(roundF16(r, m.f32.demote(x)));
       case 'round_bf16':
         return t === 'f32' ? roundBf16(r, x) : m.f64.promote(roundBf16(r, m.f32.demote(x)));
+      case 'opaque':
+        // Wasm engines never fold float arithmetic algebraically: the identity is enough.
+        return x;
       default:
         throw new Error(`unary ${fn} is not defined on ${t}`);
     }
@@ -142,6 +145,8 @@ export function unaryRule(n: KNodeOf<'unary'>, x: Expr, r: FunctionRenderer): Ex
         return m.f32x4.div(m.f32x4.splat(m.f32.const(1)), x);
       case 'exp':
         return expF32(r, x, true);
+      case 'opaque':
+        return x;
       default: {
         // No vector instruction: apply the scalar rule lane by lane.
         const s = share(r, B.v128, x);
@@ -185,11 +190,13 @@ function intBinary(fn: KBinaryFn, unsigned: boolean, a: Expr, b: Expr, r: Functi
       // Division by zero gives 0 and INT_MIN / -1 wraps, like the reference (Wasm would trap on both).
       const sa = share(r, B.i32, a);
       const sb = share(r, B.i32, b);
-      const safeB = I.or(sb.get(), I.eqz(sb.get()));
       const wraps = unsigned ? I.const(0) : I.and(I.eq(sa.get(), I.const(-2147483648)), I.eq(sb.get(), I.const(-1)));
+      // A divisor of 1 where the result is chosen by the selects below: select evaluates both arms, and
+      // Wasm traps on x / 0 and on INT_MIN / -1.
+      const safeB = m.select(I.or(I.eqz(sb.get()), wraps), I.const(1), sb.get());
       const q =
         fn === 'div'
-          ? m.select(wraps, sa.get(), unsigned ? I.div_u(sa.get(), safeB) : I.div_s(sa.get(), safeB))
+          ? unsigned ? I.div_u(sa.get(), safeB) : I.div_s(sa.get(), safeB)
           : m.select(wraps, I.const(0), unsigned ? I.rem_u(sa.get(), safeB) : I.rem_s(sa.get(), safeB));
       return m.block(null, [sa.set, sb.set, m.select(I.eqz(sb.get()), I.const(0), q)], B.i32);
     }
@@ -275,12 +282,10 @@ export function castRule(from: KType, to: KType, x: Expr, r: FunctionRenderer): 
     return from === 'i32' ? m.f64.convert_s.i32(x) : m.f64.convert_u.i32(x);
   }
   if (to === 'i32' || to === 'u32') {
-    // Non-finite floats convert to 0, like the reference; finite ones truncate toward zero (saturating).
-    if (from !== 'f32' && from !== 'f64') throw new Error(`cast ${from} -> ${to}`);
-    const s = share(r, B.f64, from === 'f32' ? m.f64.promote(x) : x);
-    const finite = m.f64.eq(m.f64.sub(s.get(), s.get()), m.f64.const(0));
-    const t = to === 'i32' ? m.i32.trunc_s_sat.f64(s.get()) : m.i32.trunc_u_sat.f64(s.get());
-    return m.block(null, [s.set, m.select(finite, t, m.i32.const(0))], B.i32);
+    // Truncate toward zero, saturating (infinities too); NaN gives 0: the numerics policy, Wasm's trunc_sat.
+    if (from === 'f32') return to === 'i32' ? m.i32.trunc_s_sat.f32(x) : m.i32.trunc_u_sat.f32(x);
+    if (from === 'f64') return to === 'i32' ? m.i32.trunc_s_sat.f64(x) : m.i32.trunc_u_sat.f64(x);
+    throw new Error(`cast ${from} -> ${to}`);
   }
   throw new Error(`cast ${from} -> ${to}`);
 }

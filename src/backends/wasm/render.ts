@@ -8,6 +8,8 @@
 import binaryen from 'binaryen';
 import {
   type ArrayDecl,
+  elemBytes,
+  type ElemType,
   isVector,
   type Kernel,
   type KNode,
@@ -20,6 +22,7 @@ import { checkKernel } from '../../kernel/verify.js';
 import { type DeviceLimits, type KernelRenderer, limitProblems } from '../../kernel/renderer.js';
 import { MATH_IMPORTS, type MathImport } from './math.js';
 import { binaryRule, castRule, cmpRule, unaryRule } from './render-ops.js';
+import { loadNarrow, storeNarrow, storeNarrowVector } from './storage.js';
 
 type Expr = binaryen.ExpressionRef;
 
@@ -268,9 +271,17 @@ class FunctionRenderer {
     }
   }
 
+  /** Storage type of a buffer (shared and private arrays hold 4-byte types). */
+  private elemOf(ref: MemRef): ElemType {
+    if (ref.space !== 'global') return 'f32';
+    return this.k.buffers.find((b) => b.name === ref.name)?.elem ?? 'f32';
+  }
+
   /** Address of element `index` of a memory ref; a constant addend of the index folds into the memarg offset. */
   private address(ref: MemRef, index: KNode): { ptr: Expr; offset: number } {
     const m = this.m;
+    const bytes = elemBytes(this.elemOf(ref));
+    const shift = bytes === 4 ? 2 : bytes === 2 ? 1 : 0;
     let base = index;
     let c = 0;
     if (index.op === 'binary' && index.arg === 'add' && index.src[1]?.op === 'const' && (index.src[1].arg as number) >= 0) {
@@ -280,11 +291,11 @@ class FunctionRenderer {
       c = index.arg;
       base = { op: 'const', type: 'i32', src: [], arg: 0 };
     }
-    const scaled = base.op === 'const' && base.arg === 0 ? m.i32.const(0) : m.i32.shl(this.expr(base), m.i32.const(2));
+    const scaled = base.op === 'const' && base.arg === 0 ? m.i32.const(0) : shift === 0 ? this.expr(base) : m.i32.shl(this.expr(base), m.i32.const(shift));
     if (ref.space === 'global') {
       const l = this.bufLocal.get(ref.name);
       if (l === undefined) throw new Error(`kernel '${this.k.name}': unknown buffer '${ref.name}'`);
-      return { ptr: m.i32.add(m.local.get(l, B.i32), scaled), offset: c * 4 };
+      return { ptr: m.i32.add(m.local.get(l, B.i32), scaled), offset: c * bytes };
     }
     if (ref.space === 'shared') {
       const off = this.sharedOffset.get(ref.name) ?? 0;
@@ -340,6 +351,9 @@ class FunctionRenderer {
           return m.local.set(locals[0] ?? 0, this.expr(val));
         }
         const { ptr, offset } = this.address(n.arg, idx);
+        const elem = this.elemOf(n.arg);
+        if (elemBytes(elem) < 4)
+          return isVector(val.type) ? storeNarrowVector(this, elem, val.type, ptr, offset, this.expr(val)) : storeNarrow(this, elem, ptr, offset, this.expr(val));
         return this.storeTyped(val.type, ptr, offset, this.expr(val));
       }
       case 'range': {
@@ -404,10 +418,14 @@ class FunctionRenderer {
       return m.local.get(locals[0] ?? 0, wasmType(n.type));
     }
     const { ptr, offset } = this.address(n.arg, idx);
+    const elem = this.elemOf(n.arg);
+    if (elemBytes(elem) < 4) return loadNarrow(this, elem, n.type, ptr, offset);
     return this.loadTyped(n.type, ptr, offset);
   }
   /** splat(load x) as one v128.load32_splat. */
   loadSplat(n: KNodeOf<'load'>): Expr {
+    const elem = this.elemOf(n.arg);
+    if (elemBytes(elem) < 4) return n.type === 'f32' ? this.m.f32x4.splat(this.loadExpr(n)) : this.m.i32x4.splat(this.loadExpr(n));
     const { ptr, offset } = this.address(n.arg, n.src[0] as KNode);
     return this.m.v128.load32_splat(offset, 4, ptr);
   }
@@ -449,6 +467,13 @@ const EXPR_RULES: { readonly [O in KOp]: Rule<O> } = {
     return r.mod.select(r.expr(c), r.expr(a), r.expr(b));
   },
   cast: (n, r) => castRule((n.src[0] as KNode).type, n.type, r.expr(n.src[0] as KNode), r),
+  bitcast: (n, r) => {
+    const x = n.src[0] as KNode;
+    const e = r.expr(x);
+    if (x.type === 'f32' && n.type !== 'f32') return r.mod.i32.reinterpret(e);
+    if (n.type === 'f32' && x.type !== 'f32') return r.mod.f32.reinterpret(e);
+    return e; // i32 <-> u32 and f32x4 <-> i32x4 share one Wasm type
+  },
   splat: (n, r) => {
     const x = n.src[0] as KNode;
     if (x.op === 'load' && x.arg.space !== 'private') return r.loadSplat(x);

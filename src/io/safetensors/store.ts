@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import type { HostTensor, TensorStore } from '../../ir/index.js';
-import { SafetensorsError } from './format.js';
+import type { DType, HostTensor, TensorStore } from '../../ir/index.js';
+import { SafetensorsError, ST_TO_DTYPE } from './format.js';
 import type { TensorInfo } from './header.js';
 import { SafetensorsFile, ScratchBuffer } from './reader.js';
 import { isDirectory, readJsonFile } from '../files.js';
@@ -105,6 +105,12 @@ export class SafetensorsStore implements TensorStore {
     const f = this.where.get(name);
     if (f === undefined) throw new SafetensorsError({ file: this.source, tensor: name }, 'no such tensor in the checkpoint');
     return { ...f.info(name), file: f.path };
+  }
+
+  /** dtype and shape from the header: nothing is read. */
+  describe(name: string): { dtype: DType; shape: readonly number[] } {
+    const t = this.info(name);
+    return { dtype: ST_TO_DTYPE[t.stDtype], shape: t.shape };
   }
 
   get(name: string): HostTensor {

@@ -6,6 +6,7 @@
 import { add, assign, binary, block, cast, cmp, decl, div, f32, fma, gid, global, i32, iff, lane, load, max, min, mul, param, range, select, shared, splat, store, sub, unary, v } from '../dsl.js';
 import type { Kernel, KNode } from '../ir.js';
 
+/** Param kvLen (at most sk) bounds the keys visited: the valid rows of a KV cache allocated at its capacity sk. */
 export interface AttentionSpec {
   readonly sq: number;
   readonly sk: number;
@@ -68,15 +69,19 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
   // Two queries per step: every key / value vector loaded feeds both (fewer loads per FMA, 8 accumulators).
   const QS = [0, 1];
   const qAt = (qi: number, c: KNode): KNode => (rope ? load(shared(`qr${qi}`), c, 'f32x4') : load(global('q'), add(v(`qo${qi}`), c), 'f32x4'));
-  const kAt = (u: number, c: KNode): KNode => (rope ? load(shared('kr'), add(mul(min(add(v('j'), u), sk - 1), d), c), 'f32x4') : load(global('k'), add(v(`ko${u}`), c), 'f32x4'));
-  const visibleTo = (qi: number, j: KNode): KNode => (s.causal ? cmp('le', load(global('kPos'), min(j, sk - 1), 'i32'), v(`qp${qi}`)) : cmp('lt', j, sk));
-  const inRangeFor = (qi: number, j: KNode): KNode => binary('and', cmp('lt', j, sk), visibleTo(qi, j));
+  // Keys [0, kvLen) are visited (kvLen <= sk, the static capacity): one plan serves every cache length.
+  const kvLen = param('kvLen');
+  const kvLast = v('kvLast');
+  const kvPad = mul(div(add(kvLen, 3), 4), 4);
+  const kAt = (u: number, c: KNode): KNode => (rope ? load(shared('kr'), add(mul(min(add(v('j'), u), kvLast), d), c), 'f32x4') : load(global('k'), add(v(`ko${u}`), c), 'f32x4'));
+  const visibleTo = (qi: number, j: KNode): KNode => (s.causal ? cmp('le', load(global('kPos'), min(j, kvLast), 'i32'), v(`qp${qi}`)) : cmp('lt', j, kvLen));
+  const inRangeFor = (qi: number, j: KNode): KNode => binary('and', cmp('lt', j, kvLen), visibleTo(qi, j));
   const anyOf = (xs: readonly KNode[]): KNode => xs.reduce((a, b) => binary('or', a, b));
-  const scorePass = range('j', 0, skPad, [
+  const scorePass = range('j', 0, kvPad, [
     ...QS.flatMap((qi) => keys.map((u) => decl(`vis${qi}_${u}`, inRangeFor(qi, add(v('j'), u))))),
     iff(anyOf(QS.flatMap((qi) => keys.map((u) => v(`vis${qi}_${u}`, 'bool')))), [
       // Rows past the end are clamped to the last key (their scores are masked below).
-      ...keys.map((u) => decl(`ko${u}`, mul(add(mul(min(add(v('j'), u), sk - 1), hkv), v('kh')), d))),
+      ...keys.map((u) => decl(`ko${u}`, mul(add(mul(min(add(v('j'), u), kvLast), hkv), v('kh')), d))),
       ...QS.flatMap((qi) => keys.map((u) => decl(`dp${qi}_${u}`, splat(f32(0))))),
       range('c', 0, qv * 4, [
         ...QS.map((qi) => decl(`qc${qi}`, qAt(qi, v('c')))),
@@ -94,7 +99,7 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
   const expPass = (qi: number): KNode[] => [
     decl(`l4_${qi}`, splat(f32(0))),
     decl(`m4_${qi}`, splat(select(cmp('gt', v(`m${qi}`, 'f32'), f32(Number.NEGATIVE_INFINITY)), v(`m${qi}`, 'f32'), f32(0)))),
-    range('j', 0, skPad, [
+    range('j', 0, kvPad, [
       decl('p4', unary('exp', binary('sub', load(shared(`sc${qi}`), v('j'), 'f32x4'), f4(`m4_${qi}`)))),
       store(shared(`sc${qi}`), v('j'), f4('p4')),
       assign(`l4_${qi}`, binary('add', f4(`l4_${qi}`), f4('p4'))),
@@ -108,7 +113,7 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
     const cols = Array.from({ length: Math.min(4, vv - g * 4) }, (_, i) => g * 4 + i);
     valuePass.push(
       ...QS.flatMap((qi) => cols.map((c) => decl(`o${qi}_${c}`, splat(f32(0))))),
-      range('j', 0, sk, [
+      range('j', 0, kvLen, [
         iff(anyOf(QS.map((qi) => visibleTo(qi, v('j')))), [
           ...QS.map((qi) => decl(`pv${qi}`, splat(load(shared(`sc${qi}`), v('j'))))),
           decl('vo', mul(add(mul(v('j'), hkv), v('kh')), dv)),
@@ -136,8 +141,8 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
     ...valuePass,
   ], 2);
   // The workgroup's KV head, and with fused RoPE its rotated keys, once before the queries.
-  const prologue: KNode[] = [decl('kh', div(gid(1), group))];
-  if (rope) prologue.push(range('j', 0, sk, rotate('k', mul(add(mul(v('j'), hkv), v('kh')), d), 'kr', mul(v('j'), d), 'kCos', 'kSin', v('j'))));
+  const prologue: KNode[] = [decl('kh', div(gid(1), group)), decl('kvLast', max(sub(kvLen, 1), 0))];
+  if (rope) prologue.push(range('j', 0, kvLen, rotate('k', mul(add(mul(v('j'), hkv), v('kh')), d), 'kr', mul(v('j'), d), 'kCos', 'kSin', v('j'))));
   const tables = rope ? ['qCos', 'qSin', 'kCos', 'kSin'].map((name) => ({ name, elem: 'f32' as const, access: 'read' as const })) : [];
   return {
     name: `attention_r_${s.sq}x${sk}_${h}x${hkv}x${d}x${dv}_${s.causal ? 'c' : 'f'}${rope ? `_rope${rope.rotaryDim}` : ''}`,
@@ -150,7 +155,7 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
       ...tables,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
-    params: [],
+    params: [{ name: 'kvLen', type: 'i32' }],
     shared: [
       { name: 'sc0', elem: 'f32', length: Math.max(4, skPad) },
       { name: 'sc1', elem: 'f32', length: Math.max(4, skPad) },
@@ -213,7 +218,7 @@ function attentionGeneralKernel(s: AttentionSpec): Kernel {
     decl('qp', load(global('qPos'), v('i'), 'i32')),
     decl('kh', div(gid(1), group)),
     decl('m', f32(Number.NEGATIVE_INFINITY)),
-    range('j', 0, sk, [
+    range('j', 0, param('kvLen'), [
       iff(
         visible(v('j')),
         [decl('ko', mul(add(mul(v('j'), hkv), v('kh')), d)), ...dot, decl('sc', mul(v('dot', 'f32'), f32(s.scale))), store(shared('sc'), v('j'), v('sc', 'f32')), assign('m', max(v('m', 'f32'), v('sc', 'f32')))],
@@ -224,7 +229,7 @@ function attentionGeneralKernel(s: AttentionSpec): Kernel {
     range('c', 0, dv, store(shared('acc'), v('c'), vecV ? splat(f32(0)) : f32(0)), accStep),
     decl('l', f32(0)),
     iff(cmp('gt', v('m', 'f32'), f32(Number.NEGATIVE_INFINITY)), [
-      range('j', 0, sk, [
+      range('j', 0, param('kvLen'), [
         iff(visible(v('j')), [
           decl('p', unary('exp', sub(load(shared('sc'), v('j')), v('m', 'f32')))),
           assign('l', add(v('l', 'f32'), v('p', 'f32'))),
@@ -247,7 +252,7 @@ function attentionGeneralKernel(s: AttentionSpec): Kernel {
       { name: 'kPos', elem: 'i32', access: 'read' },
       { name: 'out', elem: 'f32', access: 'write' },
     ],
-    params: [],
+    params: [{ name: 'kvLen', type: 'i32' }],
     shared: [
       { name: 'sc', elem: 'f32', length: Math.max(1, sk) },
       { name: 'acc', elem: 'f32', length: Math.max(4, dv) },

@@ -9,7 +9,7 @@ import {
   add, assign, binary, block, cmp, decl, div, f32, fma, gid, global, i32, iff, lane, load, lt, min, mul, param, range, shared,
   splat, store, sub, unary, v,
 } from '../dsl.js';
-import type { BufferDecl, Kernel, KNode, KUnaryFn, KBinaryFn } from '../ir.js';
+import type { BufferDecl, ElemType, Kernel, KNode, KUnaryFn, KBinaryFn } from '../ir.js';
 
 /** Packed-panel layout of B: panel p holds columns [p*nr, p*nr+nr) as K rows of nr values (zero padded). */
 export interface PackedLayout {
@@ -74,13 +74,18 @@ export interface MatmulTiling {
   readonly aVector?: boolean;
 }
 
+/**
+ * One step of a matmul epilogue, applied to the accumulator in order. Operand buffers are f32 unless `elem`
+ * says otherwise (a bias is a checkpoint weight, often bf16). `mapped` operands are indexed by the output row
+ * cRows[row] (the full-sequence row of a scattered output) instead of the computed row.
+ */
 export type MatmulEpilogue =
-  /** + bias[col] */
-  | { readonly kind: 'bias'; readonly buffer: string }
-  /** * s[row] (or s[rowMap[row]]): the p-MoD STRing weight, or a per-row RMSNorm factor. */
+  /** + bias[col] (col counts within this matmul's N columns) */
+  | { readonly kind: 'bias'; readonly buffer: string; readonly elem?: ElemType }
+  /** * s[row] (or s[cRows[row]]): the p-MoD STRing weight, or a per-row RMSNorm factor. */
   | { readonly kind: 'rowScale'; readonly buffer: string; readonly mapped: boolean }
   | { readonly kind: 'unary'; readonly fn: KUnaryFn }
-  /** acc (op) other[row, col], other [M, N] (or indexed by rowMap[row] when mapped). */
+  /** acc (op) other[row, col], other laid out like C ([rows, ldc], columns from cCol0), row cRows[row] when mapped. */
   | { readonly kind: 'binary'; readonly fn: KBinaryFn; readonly buffer: string; readonly mapped: boolean; readonly operandFirst: boolean };
 
 export interface MatmulSpec {
@@ -88,6 +93,14 @@ export interface MatmulSpec {
   readonly k: number;
   readonly n: number;
   readonly tiling: MatmulTiling;
+  /** Storage type of the packed B (the weight's checkpoint dtype); default f32. */
+  readonly bElem?: ElemType;
+  /**
+   * C (and 'binary' epilogue operands) are [rows, ldc] with this matmul's N columns starting at cCol0: a weight
+   * split along N (larger than one binding) writes its column block of the full output. Defaults: ldc = n, 0.
+   */
+  readonly ldc?: number;
+  readonly cCol0?: number;
   /** RMSNorm of A rows (the norm weight is folded into packed B): acc *= rsqrt(mean(a^2) + eps). */
   readonly rmsnormEps?: number;
   /** A rows come from a[aRows[row]] (gather of the kept tokens). */
@@ -121,14 +134,17 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const panel0 = mul(gid(1), panels);
   const buffers: BufferDecl[] = [
     { name: 'a', elem: 'f32', access: 'read' },
-    { name: 'b', elem: 'f32', access: 'read' },
+    { name: 'b', elem: spec.bElem ?? 'f32', access: 'read' },
     { name: 'c', elem: 'f32', access: spec.epilogue.some((e) => e.kind === 'binary' && e.buffer === 'c') ? 'readwrite' : 'write' },
   ];
   if (spec.gatherA) buffers.push({ name: 'aRows', elem: 'i32', access: 'read' });
-  if (spec.scatterC) buffers.push({ name: 'cRows', elem: 'i32', access: 'read' });
+  // cRows is the output row map: C rows are scattered by it (scatterC), and `mapped` epilogue operands read by it.
+  if (spec.scatterC || spec.epilogue.some((e) => (e.kind === 'rowScale' || e.kind === 'binary') && e.mapped)) buffers.push({ name: 'cRows', elem: 'i32', access: 'read' });
   for (const e of spec.epilogue)
     if ((e.kind === 'bias' || e.kind === 'rowScale' || e.kind === 'binary') && !buffers.some((b) => b.name === e.buffer))
-      buffers.push({ name: e.buffer, elem: 'f32', access: 'read' });
+      buffers.push({ name: e.buffer, elem: e.kind === 'bias' ? (e.elem ?? 'f32') : 'f32', access: 'read' });
+  const ldc = spec.ldc ?? N;
+  const cCol0 = spec.cCol0 ?? 0;
   if (spec.rmsnormEps !== undefined && spec.epilogue.some((e) => e.kind === 'rowScale' && !e.mapped && e.buffer === 'invRms')) throw new Error('reserved name invRms');
 
   const tileLen = mc * panels * nr;
@@ -201,12 +217,12 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     const out: KNode[] = [];
     for (let r = 0; r < mr; r++) {
       const row = add(add(row0, ri), r);
-      const body: KNode[] = [decl(`orow${r}`, mul(cRow(row), N)), decl(`srow${r}`, row)];
+      const body: KNode[] = [decl(`orow${r}`, add(mul(cRow(row), ldc), cCol0)), decl(`srow${r}`, row)];
       for (let c = 0; c < nrVec; c++) {
         const col = add(mul(add(panel0, pi), nr), c * 4);
         let x: KNode = v(accName(r, c), 'f32x4');
         if (spec.rmsnormEps !== undefined) x = binary('mul', x, splat(load(shared('invRms'), add(ri, r))));
-        for (const e of spec.epilogue) x = applyEpilogue(e, x, v(`srow${r}`), col, N);
+        for (const e of spec.epilogue) x = applyEpilogue(e, x, v(`srow${r}`), col, ldc, cCol0);
         const idx = add(v(`orow${r}`), col);
         body.push(decl(`o${r}_${c}`, x));
         // Full vectors store at once; the ragged last panel stores lane by lane.
@@ -256,7 +272,7 @@ function select4(c: KNode, a: KNode, b: KNode): KNode {
   return { op: 'select', type: 'f32x4', src: [c, a, b], arg: undefined };
 }
 
-function applyEpilogue(e: MatmulEpilogue, x: KNode, row: KNode, col: KNode, n: number): KNode {
+function applyEpilogue(e: MatmulEpilogue, x: KNode, row: KNode, col: KNode, ldc: number, cCol0: number): KNode {
   switch (e.kind) {
     case 'bias':
       return binary('add', x, load(global(e.buffer), col, 'f32x4'));
@@ -268,7 +284,7 @@ function applyEpilogue(e: MatmulEpilogue, x: KNode, row: KNode, col: KNode, n: n
       return unary(e.fn, x);
     case 'binary': {
       const r = e.mapped ? load(global('cRows'), row, 'i32') : row;
-      const other = load(global(e.buffer), add(mul(r, n), col), 'f32x4');
+      const other = load(global(e.buffer), add(add(mul(r, ldc), cCol0), col), 'f32x4');
       return e.operandFirst ? binary(e.fn, other, x) : binary(e.fn, x, other);
     }
   }

@@ -4,15 +4,15 @@
  * a workgroup handles a block of rows.
  */
 import { add, assign, block, cast, decl, div, gid, global, load, max as kmax, min, mul, param, range, store, sub, unary, v, binary, cmp, select } from '../dsl.js';
-import type { Kernel, KNode } from '../ir.js';
+import type { ElemType, Kernel, KNode } from '../ir.js';
 
 const f64 = (x: number): KNode => ({ op: 'const', type: 'f64', src: [], arg: x });
 const toF64 = (x: KNode): KNode => cast(x, 'f64');
 export const ROWS_PER_GROUP = 8;
 export const rowGrid = (rows: number, per = ROWS_PER_GROUP): [number, number, number] => [Math.max(1, Math.ceil(rows / per)), 1, 1];
 
-function rowKernel(name: string, buffers: Kernel['buffers'], perRow: (base: KNode) => KNode[]): Kernel {
-  const r0 = mul(gid(0), ROWS_PER_GROUP);
+function rowKernel(name: string, buffers: Kernel['buffers'], perRow: (base: KNode) => KNode[], per = ROWS_PER_GROUP): Kernel {
+  const r0 = mul(gid(0), per);
   return {
     name,
     buffers,
@@ -20,7 +20,7 @@ function rowKernel(name: string, buffers: Kernel['buffers'], perRow: (base: KNod
     shared: [],
     privates: [],
     threads: 1,
-    body: range('r', r0, min(add(r0, ROWS_PER_GROUP), param('rows')), perRow(v('r'))),
+    body: range('r', r0, min(add(r0, per), param('rows')), perRow(v('r'))),
   };
 }
 
@@ -30,15 +30,31 @@ const io = (extra: string[] = []): Kernel['buffers'] => [
   { name: 'out', elem: 'f32', access: 'write' },
 ];
 
+export interface RmsnormOptions {
+  /** Storage type of the norm weight (a checkpoint weight). */
+  readonly wElem?: ElemType;
+  /** Row r of x is x[xRows[r]] (the kept tokens of a route, read in place). */
+  readonly gather?: boolean;
+  readonly rowsPerGroup?: number;
+}
+
 /** Llama RMSNorm: inv = f32(1 / sqrt(f32(sum(x^2) / d) + eps)); out = f32(x * inv) * w. */
-export function rmsnormKernel(d: number, eps: number): Kernel {
-  return rowKernel(`rmsnorm_${d}`, io(['w']), (r) => [
-    decl('base', mul(r, d)),
+export function rmsnormKernel(d: number, eps: number, opts: RmsnormOptions = {}): Kernel {
+  const buffers: Kernel['buffers'] = [
+    { name: 'x', elem: 'f32', access: 'read' },
+    ...(opts.gather ? [{ name: 'xRows', elem: 'i32' as const, access: 'read' as const }] : []),
+    { name: 'w', elem: opts.wElem ?? 'f32', access: 'read' },
+    { name: 'out', elem: 'f32', access: 'write' },
+  ];
+  const name = `rmsnorm_${d}${opts.gather ? '_g' : ''}${opts.wElem && opts.wElem !== 'f32' ? `_${opts.wElem}` : ''}`;
+  return rowKernel(name, buffers, (r) => [
+    decl('base', mul(opts.gather ? load(global('xRows'), r, 'i32') : r, d)),
+    decl('obase', mul(r, d)),
     decl('ss', f64(0)),
     range('i', 0, d, [decl('x', toF64(load(global('x'), add(v('base'), v('i'))))), assign('ss', add(v('ss', 'f64'), mul(v('x', 'f64'), v('x', 'f64'))))]),
     decl('inv', cast(div(f64(1), unary('sqrt', add(toF64(cast(div(v('ss', 'f64'), f64(d)), 'f32')), f64(eps)))), 'f32')),
-    range('i', 0, d, store(global('out'), add(v('base'), v('i')), mul(mul(load(global('x'), add(v('base'), v('i'))), v('inv', 'f32')), load(global('w'), v('i'))))),
-  ]);
+    range('i', 0, d, store(global('out'), add(v('obase'), v('i')), mul(mul(load(global('x'), add(v('base'), v('i'))), v('inv', 'f32')), load(global('w'), v('i'))))),
+  ], opts.rowsPerGroup);
 }
 
 /**
@@ -54,9 +70,15 @@ export function invRmsKernel(d: number, eps: number): Kernel {
   ]);
 }
 
-export function layernormKernel(d: number, eps: number): Kernel {
+export function layernormKernel(d: number, eps: number, wElem: ElemType = 'f32', bElem: ElemType = 'f32'): Kernel {
   const x = (): KNode => toF64(load(global('x'), add(v('base'), v('i'))));
-  return rowKernel(`layernorm_${d}`, io(['w', 'b']), (r) => [
+  const buffers: Kernel['buffers'] = [
+    { name: 'x', elem: 'f32', access: 'read' },
+    { name: 'w', elem: wElem, access: 'read' },
+    { name: 'b', elem: bElem, access: 'read' },
+    { name: 'out', elem: 'f32', access: 'write' },
+  ];
+  return rowKernel(`layernorm_${d}${wElem !== 'f32' ? `_${wElem}` : ''}`, buffers, (r) => [
     decl('base', mul(r, d)),
     decl('mean', f64(0)),
     range('i', 0, d, assign('mean', add(v('mean', 'f64'), x()))),

@@ -34,6 +34,27 @@ export const UNARY_F64: { readonly [F in UnaryFn]: (x: KNode) => KNode } = {
   square: (x) => mul(x, x),
 };
 
+/** Each graph unary function in float32 (targets without f64: WGSL, and PTX by choice). */
+export const UNARY_F32: { readonly [F in UnaryFn]: (x: KNode) => KNode } = {
+  neg: (x) => unary('neg', x),
+  abs: (x) => unary('abs', x),
+  exp: (x) => unary('exp', x),
+  log: (x) => unary('log', x),
+  sqrt: (x) => unary('sqrt', x),
+  rsqrt: (x) => div(f32c(1), unary('sqrt', x)),
+  recip: (x) => div(f32c(1), x),
+  tanh: (x) => unary('tanh', x),
+  sigmoid: (x) => div(f32c(1), add(f32c(1), unary('exp', unary('neg', x)))),
+  relu: (x) => select(cmp('gt', x, f32c(0)), x, f32c(0)),
+  silu: (x) => div(x, add(f32c(1), unary('exp', unary('neg', x)))),
+  gelu_tanh: (x) => mul(mul(f32c(0.5), x), add(f32c(1), unary('tanh', mul(f32c(GELU_C), add(x, mul(f32c(0.044715), mul(x, mul(x, x)))))))),
+  gelu_erf: (x) => mul(mul(f32c(0.5), x), add(f32c(1), unary('erf', mul(x, f32c(Math.SQRT1_2))))),
+  quick_gelu: (x) => div(x, add(f32c(1), unary('exp', mul(f32c(-1.702), x)))),
+  sin: (x) => unary('sin', x),
+  cos: (x) => unary('cos', x),
+  square: (x) => mul(x, x),
+};
+
 const c32 = (x: KNode, v: number): KNode => (x.type === 'f32x4' ? splat(f32c(v)) : f32c(v));
 
 /**
@@ -57,18 +78,19 @@ export const UNARY_APPROX: ReadonlySet<UnaryFn> = new Set<UnaryFn>(['exp', 'sigm
 
 const BASIC: Partial<Record<BinaryFn, KBinaryFn>> = { add: 'add', sub: 'sub', mul: 'mul', div: 'div', max: 'max', min: 'min' };
 
-export function floatBinary(fn: BinaryFn, a: KNode, b: KNode): KNode {
+export function floatBinary(fn: BinaryFn, a: KNode, b: KNode, f64: boolean): KNode {
   const k = BASIC[fn];
   if (k !== undefined) return binary(k, a, b);
-  return cast(binary('pow', cast(a, 'f64'), cast(b, 'f64')), 'f32');
+  return f64 ? cast(binary('pow', cast(a, 'f64'), cast(b, 'f64')), 'f32') : binary('pow', a, b);
 }
 export const vectorBinary = (fn: BinaryFn): ((a: KNode, b: KNode) => KNode) | undefined => {
   const k = BASIC[fn];
   return k === undefined ? undefined : (a, b) => binary(k, a, b);
 };
 
-export function intBinary(fn: BinaryFn, a: KNode, b: KNode): KNode {
-  if (fn === 'pow') return cast(binary('pow', cast(a, 'f64'), cast(b, 'f64')), a.type === 'u32' ? 'u32' : 'i32');
+export function intBinary(fn: BinaryFn, a: KNode, b: KNode, f64: boolean): KNode {
+  const ft = f64 ? 'f64' : 'f32';
+  if (fn === 'pow') return cast(binary('pow', cast(a, ft), cast(b, ft)), a.type === 'u32' ? 'u32' : 'i32');
   return binary(fn, a, b);
 }
 

@@ -1,30 +1,34 @@
 /**
- * Lowering of linear layers onto the matmul builder: Linear weights are packed once (with an RMSNorm weight folded
- * into the packed rows when the norm is the prologue), the epilogue expression becomes the builder's epilogue
- * chain where it has that shape (bias, residual, a product with another tensor; operands that are expressions
- * are computed first), else one elementwise kernel after the matmul. A STRing combine scatters the result back
- * into the residual stream.
+ * Lowering of linear layers onto the matmul family of the Target: graph weights stay in their checkpoint dtype
+ * (packed in panels for the CPU matmul, row-major for GPUs), split along N into several buffers when one would
+ * exceed a binding; an RMSNorm prologue is one normalisation kernel per normalised tensor (shared by the q, k, v
+ * or gate, up projections that read it); the epilogue expression becomes the builder's epilogue chain where it
+ * has that shape (bias, residual, a product with another tensor), else one elementwise kernel after the matmul.
+ * With `combine = string` the result is scattered into the residual stream by the route's row map inside the
+ * matmul's epilogue: u is never written.
  */
 import { arg as argE, type EwExpr, fusedLinearLayout, type OpAttrs } from '../../ir/index.js';
-import { broadcastStrides, elementwiseGrid, elementwiseKernel, type ElementwiseInput } from '../../kernel/builders/elementwise.js';
-import { matmulGrid, matmulKernel, type MatmulEpilogue } from '../../kernel/builders/matmul.js';
-import { batchedMatmulKernel, invRmsKernel, rmsnormKernel, rowGrid } from '../../kernel/builders/reduce.js';
-import type { KBinaryFn, KNode } from '../../kernel/ir.js';
-import { elemOf, LoweringError, type LValue, numel } from './context.js';
+import { broadcastStrides, type ElementwiseInput } from '../../kernel/builders/elementwise.js';
+import { matmulGrid, matmulKernel, type MatmulEpilogue, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import { binary } from '../../kernel/dsl.js';
-import { combine, exprScalarBody, exprVectorBody } from './fused.js';
-import { arg, newValue, type RuleContext } from './rule-context.js';
+import type { KBinaryFn, KNode } from '../../kernel/ir.js';
+import { elemBytes } from '../../kernel/ir.js';
+import { LoweringError, type LValue, numel } from './context.js';
+import { bmmOp, elementwiseOp, rmsnormOp } from './families.js';
+import { exprScalarBody, exprVectorBody } from './fused.js';
+import { combine } from './route.js';
+import { arg, materialize, newValue, type RuleContext } from './rule-context.js';
 
-/** Runs `expr` over `ins` (broadcast) into a new f32 buffer of `shape`. */
+/** Runs `expr` over `ins` (broadcast) into a new f32 buffer of `shape` (or into `into`). */
 function evaluate(rc: RuleContext, expr: EwExpr, ins: readonly LValue[], shape: readonly number[], label: string, into?: LValue): LValue {
   const n = numel(shape);
   const out: LValue = into ?? { shape, dtype: 'f32', ref: rc.ctx.temp(Math.max(1, n), 'f32', `${rc.where} ${label}`) };
-  const inputs: ElementwiseInput[] = ins.map((x, j) => ({ buffer: `in${j}`, elem: elemOf(x.dtype), strides: broadcastStrides(x.shape, shape) }));
+  const vals = ins.map((x) => materialize(rc, x));
+  const inputs: ElementwiseInput[] = vals.map((x, j) => ({ buffer: `in${j}`, elem: rc.ctx.elem(rc.ctx.buf(x)), strides: broadcastStrides(x.shape, shape) }));
   const vec = exprVectorBody(expr);
-  const k = elementwiseKernel({ name: 'ew_epilogue', shape, inputs, out: 'f32', body: exprScalarBody(expr), ...(vec ? { vectorBody: vec } : {}) });
   const buffers: Record<string, number> = { out: rc.ctx.buf(out) };
-  ins.forEach((x, j) => (buffers[`in${j}`] = rc.ctx.buf(x)));
-  if (n > 0) rc.ctx.dispatch(k, buffers, { n }, elementwiseGrid(n), `${rc.where} ${label}`);
+  vals.forEach((x, j) => (buffers[`in${j}`] = rc.ctx.buf(x)));
+  elementwiseOp(rc, { name: 'ew_epilogue', shape, inputs, out: 'f32', body: exprScalarBody(expr, rc.target.caps.f64Math), ...(vec ? { vectorBody: vec } : {}) }, buffers, `${rc.where} ${label}`);
   return out;
 }
 
@@ -33,14 +37,33 @@ const usesAcc = (e: EwExpr): number => (e.k === 'arg' ? (e.i === 0 ? 1 : 0) : e.
 const CHAIN_BINARY: Partial<Record<string, KBinaryFn>> = { add: 'add', sub: 'sub', mul: 'mul', div: 'div', max: 'max', min: 'min' };
 
 /**
+ * An epilogue step's operand: a buffer (a gathered view is read through the matmul's row map), or a graph weight
+ * (a bias), given its buffer at dispatch so a weight split along N binds the matching window.
+ */
+type ChainOperand = { readonly buffer: number; readonly gather?: number } | { readonly weight: string };
+
+function operandBuffer(rc: RuleContext, o: ChainOperand, window?: { start: number; count: number }): number {
+  if ('buffer' in o) {
+    if (window === undefined) return o.buffer;
+    throw new LoweringError(`${rc.where}: a computed epilogue operand on a weight split across bindings`);
+  }
+  return rc.ctx.weight(o.weight, window ? { kind: 'plain', rows: window } : { kind: 'plain' });
+}
+
+interface Chain {
+  readonly steps: MatmulEpilogue[];
+  readonly operands: Record<string, ChainOperand>;
+}
+
+/**
  * The epilogue as the matmul builder's chain: a path from the accumulator to the root through binary ops whose
  * other side does not use the accumulator. Other sides that are not plain [M, N] operands are computed first
  * (an [N] operand added is a bias). Undefined when the expression has another shape.
  */
-function epilogueChain(rc: RuleContext, expr: EwExpr, operands: readonly LValue[], m: number, n: number): { chain: MatmulEpilogue[]; buffers: Record<string, number> } | undefined {
+function epilogueChain(rc: RuleContext, expr: EwExpr, operands: readonly LValue[], m: number, n: number): Chain | undefined {
   if (usesAcc(expr) !== 1) return undefined;
-  const chain: MatmulEpilogue[] = [];
-  const buffers: Record<string, number> = {};
+  const steps: MatmulEpilogue[] = [];
+  const ops: Record<string, ChainOperand> = {};
   const walk = (e: EwExpr): boolean => {
     if (e.k === 'arg') return e.i === 0;
     if (e.k !== 'bin') return false;
@@ -48,19 +71,25 @@ function epilogueChain(rc: RuleContext, expr: EwExpr, operands: readonly LValue[
     const [path, other] = accLeft ? [e.a, e.b] : [e.b, e.a];
     const fn = CHAIN_BINARY[e.fn];
     if (fn === undefined || !walk(path)) return false;
-    const name = `e${chain.length}`;
+    const name = `e${steps.length}`;
     const operand = other.k === 'arg' ? operands[other.i - 1] : undefined;
-    if (operand !== undefined && fn === 'add' && operand.shape.length === 1 && operand.shape[0] === n) {
-      chain.push({ kind: 'bias', buffer: name });
-      buffers[name] = rc.ctx.buf(operand);
+    if (operand !== undefined && operand.gather === undefined && fn === 'add' && operand.shape.length === 1 && operand.shape[0] === n) {
+      const isWeight = typeof operand.ref !== 'number';
+      steps.push({ kind: 'bias', buffer: name, elem: isWeight ? rc.ctx.weightElem(operand.dtype) : rc.ctx.elem(rc.ctx.buf(operand)) });
+      ops[name] = typeof operand.ref === 'number' ? { buffer: operand.ref } : { weight: operand.ref.weight };
       return true;
     }
-    const value = operand !== undefined && numel(operand.shape) === m * n ? operand : evaluate(rc, shiftArgs(other), operands, [m, n], `epilogue operand ${chain.length}`);
-    chain.push({ kind: 'binary', fn, buffer: name, mapped: false, operandFirst: !accLeft });
-    buffers[name] = rc.ctx.buf(value);
+    if (operand !== undefined && numel(operand.shape) === m * n && typeof operand.ref === 'number' && (operand.gather === undefined || rc.ctx.elem(operand.ref) === 'f32')) {
+      steps.push({ kind: 'binary', fn, buffer: name, mapped: operand.gather !== undefined, operandFirst: !accLeft });
+      ops[name] = { buffer: operand.ref, ...(operand.gather !== undefined ? { gather: operand.gather } : {}) };
+      return true;
+    }
+    const value = evaluate(rc, shiftArgs(other), operands, [m, n], `epilogue operand ${steps.length}`);
+    steps.push({ kind: 'binary', fn, buffer: name, mapped: false, operandFirst: !accLeft });
+    ops[name] = { buffer: rc.ctx.buf(value) };
     return true;
   };
-  return walk(expr) ? { chain, buffers } : undefined;
+  return walk(expr) ? { steps, operands: ops } : undefined;
 }
 
 /** An accumulator-free subexpression over $1..$n, renumbered to the operand list ($i -> $(i-1)). */
@@ -77,74 +106,127 @@ function shiftArgs(e: EwExpr): EwExpr {
   }
 }
 
-/** out = (optional RMSNorm of x) @ W^T, then the epilogue chain, with W packed (and scaled by the norm weight). */
-function packedMatmul(rc: RuleContext, x: LValue, w: LValue & { ref: { weight: string } }, norm: { weight: string; eps: number } | undefined, chain: MatmulEpilogue[], buffers: Record<string, number>, out: LValue): void {
-  const [n, k] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
-  const m = numel(x.shape) / Math.max(1, k);
-  const t = rc.tiling;
-  const nr = 4 * t.nrVec;
-  const packed = rc.ctx.weight(w.ref.weight, Math.ceil(n / nr) * k * nr, { kind: 'packed', k, n, nr, ...(norm ? { scaleK: norm.weight } : {}) });
-  // The norm weight is folded into the packed rows; the per-row inverse RMS is computed once per row by its own
-  // kernel and applied as the first epilogue step (computing it inside the matmul repeats it per column block).
-  let epilogue = chain;
-  const bufs = { ...buffers };
-  if (norm && m > 0) {
-    const inv = rc.ctx.temp(m, 'f32', `${rc.where} inverse RMS`);
-    rc.ctx.dispatch(invRmsKernel(k, norm.eps), { x: rc.ctx.buf(x), out: inv }, { rows: m }, rowGrid(m), `${rc.where} inverse RMS`);
-    epilogue = [{ kind: 'rowScale', buffer: 'rms', mapped: false }, ...chain];
-    bufs.rms = inv;
-  }
-  const spec = { name: `linear_${k}x${n}`, k, n, tiling: t, epilogue };
-  if (m > 0 && n > 0) rc.ctx.dispatch(matmulKernel(spec), { a: rc.ctx.buf(x), b: packed, c: rc.ctx.buf(out), ...bufs }, { M: m }, matmulGrid(spec, m), rc.where);
+/** The RMSNorm of x (rows gathered when x is a view), once per (x, weight, eps): q, k and v share it. */
+function normalized(rc: RuleContext, x: LValue, w: LValue, eps: number): LValue {
+  const base = typeof x.ref === 'number' ? x.ref : rc.ctx.buf({ ...x, gather: undefined });
+  const wb = rc.ctx.buf(materialize(rc, w));
+  const key = `rmsnorm|${base}|${x.gather ?? -1}|${wb}|${eps}`;
+  const hit = rc.ctx.memo.get(key);
+  if (hit !== undefined) return hit;
+  const d = x.shape[x.shape.length - 1] ?? 1;
+  const rows = numel(x.shape) / Math.max(1, d);
+  const out: LValue = { shape: x.shape, dtype: x.dtype, ref: rc.ctx.temp(Math.max(1, numel(x.shape)), 'f32', `${rc.where} rmsnorm`) };
+  rmsnormOp(rc, d, eps, { x: base, w: wb, out: rc.ctx.buf(out), ...(x.gather !== undefined ? { xRows: x.gather } : {}) }, rows, `${rc.where} rmsnorm`);
+  rc.ctx.memo.set(key, out);
+  return out;
 }
 
-/** A plain linear layer: graph weights go through the packed matmul; computed weights through dot products. */
+/** Where a matmul writes: a buffer laid out [rows, ldc] from column cCol0, rows scattered through `scatter`. */
+interface MatmulTarget {
+  readonly out: number;
+  readonly scatter?: number;
+}
+
+/** Rows of W per binding: all of them, or fewer when one binding of W would exceed the target's limit. */
+function splitRows(rc: RuleContext, n: number, k: number, bytesPerElem: number, align: number): number {
+  const max = rc.target.limits.maxBindingBytes;
+  if (n * k * bytesPerElem <= max) return n;
+  const rows = Math.floor(max / Math.max(1, k * bytesPerElem) / align) * align;
+  if (rows < 1) throw new LoweringError(`${rc.where}: one row of the weight (${k * bytesPerElem} bytes) exceeds the target's ${max}-byte binding limit`);
+  return rows;
+}
+
+/** out = a @ W^T (a possibly a gathered view) with the epilogue chain, on the Target's matmul or GEMV schedule. */
+function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonly number[], chain: Chain, dst: MatmulTarget): void {
+  const [n, k] = [shape[0] ?? 0, shape[1] ?? 0];
+  const m = numel(a.shape) / Math.max(1, k);
+  if (m === 0 || n === 0) return;
+  const c = rc.ctx;
+  const wt = c.weightTypes.get(weight);
+  if (wt === undefined) throw new LoweringError(`${rc.where}: weight '${weight}' is not declared by the graph`);
+  const elem = c.weightElem(wt.dtype);
+  const s = m <= maxGemvRows(rc) ? rc.target.schedules.gemv : rc.target.schedules.matmul;
+  if (s.kind !== 'cpu-packed') throw new LoweringError(`${rc.where}: the ${rc.target.name} target's matmul schedule '${s.kind}' has no builder in this build`);
+  const tiling: MatmulTiling = s.tiling;
+  const nr = 4 * tiling.nrVec;
+  // A gathered A is read through aRows; a gathered epilogue operand through cRows: both must be one row map.
+  const gathers = new Set(Object.values(chain.operands).flatMap((o) => ('gather' in o && o.gather !== undefined ? [o.gather] : [])));
+  if (dst.scatter !== undefined) gathers.add(dst.scatter);
+  if (gathers.size > 1) throw new LoweringError(`${rc.where}: epilogue operands gathered by different row maps`);
+  const cRows = [...gathers][0];
+  const aBase = typeof a.ref === 'number' ? a.ref : c.buf({ ...a, gather: undefined });
+  const chunk = splitRows(rc, n, k, elemBytes(elem), nr);
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const packed = c.weight(weight, { kind: 'packed', k, n: count, nr, ...(start ? { rowStart: start } : {}) });
+    const bufs: Record<string, number> = { a: aBase, b: packed, c: dst.out };
+    if (a.gather !== undefined) bufs.aRows = a.gather;
+    if (cRows !== undefined) bufs.cRows = cRows;
+    // A bias of a split weight binds the window of its columns; other operands are laid out like C (ldc).
+    for (const e of chain.steps) {
+      if (e.kind === 'unary') continue;
+      const o = chain.operands[e.buffer];
+      if (o === undefined) throw new LoweringError(`${rc.where}: epilogue operand ${e.buffer} is not bound`);
+      bufs[e.buffer] = operandBuffer(rc, o, e.kind === 'bias' && count !== n ? { start, count } : undefined);
+    }
+    const spec = {
+      name: `linear_${k}x${count}${elem !== 'f32' ? `_${elem}` : ''}`,
+      k, n: count, tiling, bElem: elem, epilogue: chain.steps,
+      ...(a.gather !== undefined ? { gatherA: true } : {}),
+      ...(dst.scatter !== undefined ? { scatterC: true } : {}),
+      ...(count !== n ? { ldc: n, cCol0: start } : {}),
+    };
+    c.dispatch(matmulKernel(spec), bufs, { M: m }, matmulGrid(spec, m), rc.where);
+  }
+}
+
+const maxGemvRows = (rc: RuleContext): number => rc.target.schedules.gemv.maxRows;
+
+/** out = a @ W^T for a computed W (dot products), then the chain as elementwise steps. */
+function matmulComputed(rc: RuleContext, a: LValue, w: LValue, chain: Chain, dst: MatmulTarget): void {
+  if (dst.scatter !== undefined) throw new LoweringError(`${rc.where}: a scattered output needs a graph weight`);
+  const [n, k] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
+  const m = numel(a.shape) / Math.max(1, k);
+  const c = rc.ctx;
+  const zero = c.constant([0], 'i32', 'batch offset 0');
+  const acc = chain.steps.length ? c.temp(Math.max(1, m * n), 'f32', `${rc.where} (before epilogue)`) : dst.out;
+  bmmOp(rc, m, k, n, [k, 1], [1, k], { a: c.buf(materialize(rc, a)), b: c.buf(materialize(rc, w)), aBatch: zero, bBatch: zero, out: acc }, 1);
+  let cur = acc;
+  chain.steps.forEach((e, i) => {
+    const next = i === chain.steps.length - 1 ? dst.out : c.temp(Math.max(1, m * n), 'f32', `${rc.where} epilogue ${i}`);
+    if (e.kind !== 'bias' && e.kind !== 'binary') throw new LoweringError(`${rc.where}: epilogue step ${e.kind} has no elementwise form here`);
+    const o = chain.operands[e.buffer];
+    if (o === undefined || ('gather' in o && o.gather !== undefined)) throw new LoweringError(`${rc.where}: epilogue operand ${e.buffer} is not a plain buffer`);
+    const ob = operandBuffer(rc, o);
+    const fn: KBinaryFn = e.kind === 'bias' ? 'add' : e.fn;
+    const first = e.kind === 'binary' && e.operandFirst;
+    elementwiseOp(rc, {
+      name: `ew_chain_${fn}`, shape: [m, n], out: 'f32',
+      inputs: [{ buffer: 'in0', elem: 'f32', strides: [n, 1] }, { buffer: 'in1', elem: c.elem(ob), strides: e.kind === 'bias' ? [0, 1] : [n, 1] }],
+      body: ([p, q]) => (first ? binary(fn, q as KNode, p as KNode) : binary(fn, p as KNode, q as KNode)),
+    }, { in0: cur, in1: ob, out: next }, `${rc.where} epilogue`);
+    cur = next;
+  });
+}
+
+function linearInto(rc: RuleContext, x: LValue, w: LValue, norm: { weight: LValue; eps: number } | undefined, chain: Chain, dst: MatmulTarget): void {
+  const a = norm ? normalized(rc, x, norm.weight, norm.eps) : x;
+  if (typeof w.ref !== 'number') matmulWeight(rc, a, w.ref.weight, w.shape, chain, dst);
+  else matmulComputed(rc, a, w, chain, dst);
+}
+
+/** A plain linear layer. */
 export function linear(ins: readonly LValue[], rc: RuleContext): LValue[] {
   const [x, w, b] = [arg(ins, 0, rc), arg(ins, 1, rc), ins[2]];
   const out = newValue(rc, x.dtype);
-  linearInto(rc, x, w, undefined, b ? [{ kind: 'bias', buffer: 'bias' }] : [], b ? { bias: rc.ctx.buf(b) } : {}, out);
+  const chain: Chain = b
+    ? {
+        steps: [{ kind: 'bias', buffer: 'bias', elem: typeof b.ref === 'number' ? rc.ctx.elem(b.ref) : rc.ctx.weightElem(b.dtype) }],
+        operands: { bias: typeof b.ref === 'number' ? { buffer: rc.ctx.buf(materialize(rc, b)) } : { weight: b.ref.weight } },
+      }
+    : { steps: [], operands: {} };
+  linearInto(rc, x, w, undefined, chain, { out: rc.ctx.buf(out) });
   return [out];
-}
-
-function linearInto(rc: RuleContext, x: LValue, w: LValue, norm: { weight: LValue; eps: number } | undefined, chain: MatmulEpilogue[], buffers: Record<string, number>, out: LValue): void {
-  const [n, k] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
-  const m = numel(x.shape) / Math.max(1, k);
-  const normW = norm?.weight.ref;
-  if (typeof w.ref !== 'number' && (norm === undefined || (normW !== undefined && typeof normW !== 'number'))) {
-    packedMatmul(rc, x, { ...w, ref: w.ref }, norm && normW !== undefined && typeof normW !== 'number' ? { weight: normW.weight, eps: norm.eps } : undefined, chain, buffers, out);
-    return;
-  }
-  // Computed weights (or a computed norm weight): the norm as its own kernel, then dot products, then the chain.
-  let a = x;
-  if (norm) {
-    a = { shape: x.shape, dtype: x.dtype, ref: rc.ctx.temp(numel(x.shape), 'f32', `${rc.where} rmsnorm`) };
-    if (m > 0) rc.ctx.dispatch(rmsnormKernel(k, norm.eps), { x: rc.ctx.buf(x), w: rc.ctx.buf(norm.weight), out: rc.ctx.buf(a) }, { rows: m }, rowGrid(m), `${rc.where} rmsnorm`);
-  }
-  const zero = rc.ctx.constant([0], 'i32', 'batch offset 0');
-  const kern = batchedMatmulKernel(m, k, n, [k, 1], [1, k]);
-  const acc = chain.length ? rc.ctx.temp(m * n, 'f32', `${rc.where} (before epilogue)`) : rc.ctx.buf(out);
-  if (m > 0 && n > 0) rc.ctx.dispatch(kern, { a: rc.ctx.buf(a), b: rc.ctx.buf(w), aBatch: zero, bBatch: zero, out: acc }, {}, [m, 1, 1], rc.where);
-  if (chain.length === 0) return;
-  // Apply the chain as elementwise steps over the accumulator.
-  let cur = acc;
-  chain.forEach((e, i) => {
-    const last = i === chain.length - 1;
-    const next = last ? rc.ctx.buf(out) : rc.ctx.temp(m * n, 'f32', `${rc.where} epilogue ${i}`);
-    if (e.kind !== 'bias' && e.kind !== 'binary') throw new LoweringError(`${rc.where}: epilogue step ${e.kind} has no elementwise form here`);
-    const opBuf = buffers[e.buffer];
-    if (opBuf === undefined) throw new LoweringError(`${rc.where}: epilogue buffer ${e.buffer} is not bound`);
-    const strides = e.kind === 'bias' ? [0, 1] : [n, 1];
-    const fn: KBinaryFn = e.kind === 'bias' ? 'add' : e.fn;
-    const k2 = elementwiseKernel({
-      name: `ew_chain_${fn}`,
-      shape: [m, n],
-      inputs: [{ buffer: 'in0', elem: 'f32', strides: [n, 1] }, { buffer: 'in1', elem: 'f32', strides }],
-      out: 'f32',
-      body: ([p, q]) => (e.kind === 'binary' && e.operandFirst ? binary(fn, q as KNode, p as KNode) : binary(fn, p as KNode, q as KNode)),
-    });
-    if (m * n > 0) rc.ctx.dispatch(k2, { in0: cur, in1: opBuf, out: next }, { n: m * n }, elementwiseGrid(m * n), `${rc.where} epilogue`);
-    cur = next;
-  });
 }
 
 export function lowerFusedLinear(ins: readonly LValue[], a: OpAttrs['fusedLinear'], rc: RuleContext): LValue[] {
@@ -155,17 +237,40 @@ export function lowerFusedLinear(ins: readonly LValue[], a: OpAttrs['fusedLinear
   const [n, k] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
   const m = numel(x.shape) / Math.max(1, k);
   const accShape = [...x.shape.slice(0, -1), n];
-  // The linear's own result: the output itself, or a temporary when a STRing combine follows.
-  const u: LValue = a.combine === 'none' ? newValue(rc, x.dtype) : { shape: accShape, dtype: 'f32', ref: rc.ctx.temp(Math.max(1, m * n), 'f32', `${rc.where} u`) };
-  const chain = epilogueChain(rc, a.epilogue, operands, m, n);
-  if (chain) linearInto(rc, x, w, norm, chain.chain, chain.buffers, u);
+  let chain = epilogueChain(rc, a.epilogue, operands, m, n);
+  if (a.combine === 'none') {
+    const u = newValue(rc, x.dtype);
+    if (chain) linearInto(rc, x, w, norm, chain, { out: rc.ctx.buf(u) });
+    else {
+      // A general epilogue: the accumulator to a temporary, then one elementwise kernel over it and the operands.
+      const acc: LValue = { shape: accShape, dtype: 'f32', ref: rc.ctx.temp(Math.max(1, m * n), 'f32', `${rc.where} accumulator`) };
+      linearInto(rc, x, w, norm, { steps: [], operands: {} }, { out: rc.ctx.buf(acc) });
+      evaluate(rc, a.epilogue, [acc, ...operands], accShape, 'epilogue', u);
+    }
+    return [u];
+  }
+  const [xFull, h1, rowMap, gate, routable] = [0, 1, 2, 3, 4].map((i) => arg(ins, layout.combine + i, rc)) as [LValue, LValue, LValue, LValue, LValue];
+  const map = rc.ctx.buf(materialize(rc, rowMap));
+  const facts = rc.ctx.routes.get(map);
+  const xb = typeof xFull.ref === 'number' && xFull.gather === undefined ? xFull.ref : undefined;
+  if (facts !== undefined && xb === facts.x && chain !== undefined && chain.steps.length === 0 && typeof w.ref !== 'number') {
+    // y[rowMap[r]] = h1[r] + keptGate[r] * acc[r]: the combine is the matmul's epilogue, u is never written.
+    const h1v = materialize(rc, h1);
+    chain = {
+      steps: [{ kind: 'rowScale', buffer: 'gate', mapped: false }, { kind: 'binary', fn: 'add', buffer: 'h1', mapped: false, operandFirst: true }],
+      operands: { gate: { buffer: facts.keptGate }, h1: { buffer: rc.ctx.buf(h1v) } },
+    };
+    linearInto(rc, x, w, norm, chain, { out: facts.y, scatter: map });
+    return [{ shape: xFull.shape, dtype: xFull.dtype, ref: facts.y }];
+  }
+  // Otherwise: u in a temporary, then the standalone combine.
+  const u: LValue = { shape: accShape, dtype: 'f32', ref: rc.ctx.temp(Math.max(1, m * n), 'f32', `${rc.where} u`) };
+  if (chain) linearInto(rc, x, w, norm, chain, { out: rc.ctx.buf(u) });
   else {
-    // A general epilogue: the accumulator to a temporary, then one elementwise kernel over it and the operands.
     const acc: LValue = { shape: accShape, dtype: 'f32', ref: rc.ctx.temp(Math.max(1, m * n), 'f32', `${rc.where} accumulator`) };
-    linearInto(rc, x, w, norm, [], {}, acc);
+    linearInto(rc, x, w, norm, { steps: [], operands: {} }, { out: rc.ctx.buf(acc) });
     evaluate(rc, a.epilogue, [acc, ...operands], accShape, 'epilogue', u);
   }
-  if (a.combine === 'none') return [u];
-  const [xFull, h1, rowMap, gate, routable] = [0, 1, 2, 3, 4].map((i) => arg(ins, layout.combine + i, rc)) as [LValue, LValue, LValue, LValue, LValue];
   return [combine(rc, xFull, h1, u, rowMap, gate, routable)];
 }
+

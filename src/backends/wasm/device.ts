@@ -1,0 +1,155 @@
+/**
+ * The Wasm Device: buffers in one shared wasm32 memory, kernels compiled by binaryen into modules every worker
+ * instantiates, dispatches run synchronously on the worker pool (the calling thread takes part). Reads and
+ * flushes resolve at once, since every dispatch has completed when `dispatch` returns.
+ */
+import { availableParallelism } from 'node:os';
+import type { Kernel } from '../../kernel/ir.js';
+import type { MatmulTiling } from '../../kernel/builders/matmul.js';
+import type { Target } from '../../kernel/target.js';
+import { type Device, DeviceError } from '../../runtime/device.js';
+import { relaxedSimdAvailable } from './features.js';
+import { WasmHeap } from './memory.js';
+import { KernelCompiler } from './module.js';
+import { WorkerPool } from './pool.js';
+import { argBlockLayout } from './render.js';
+import { wasmTarget } from './target.js';
+
+export interface WasmBuffer {
+  readonly ptr: number;
+  readonly bytes: number;
+  readonly label: string;
+  freed: boolean;
+}
+
+export interface WasmKernel {
+  readonly kernel: Kernel;
+  readonly id: number;
+}
+
+export interface WasmDeviceOptions {
+  /** Threads (the calling thread + workers); default: the machine's available parallelism. */
+  readonly threads?: number;
+  /** Use relaxed-SIMD FMA when the runtime supports it (default true; probed). */
+  readonly relaxedSimd?: boolean;
+  readonly tiling?: MatmulTiling;
+  /** Milliseconds per kernel name, accumulated over dispatches, when given. */
+  readonly profile?: Map<string, number>;
+  /**
+   * Compile for another Target than the Wasm one (its limits must fit this device): how the GPU schedules are
+   * tested on the CPU (the Wasm renderer runs a multi-thread workgroup as loops split at barriers).
+   */
+  readonly target?: Target;
+}
+
+/** Argument blocks are 4 * (3 + buffers + params) bytes: one 4 KiB area serves every dispatch. */
+const ARG_AREA = 4096;
+
+export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
+  readonly target: Target;
+  readonly threads: number;
+  readonly relaxedFma: boolean;
+  private readonly heap: WasmHeap;
+  private readonly pool: WorkerPool;
+  private readonly compiler: KernelCompiler;
+  private readonly loaded = new Map<unknown, number>();
+  private readonly argPtr: number;
+  private readonly profile: Map<string, number> | undefined;
+  /** Kernels compiled by binaryen (not found in the compiler's cache), for compile counts in tests. */
+  compiles = 0;
+
+  constructor(opts: WasmDeviceOptions = {}) {
+    this.threads = Math.max(1, opts.threads ?? availableParallelism());
+    this.relaxedFma = (opts.relaxedSimd ?? true) && relaxedSimdAvailable();
+    this.heap = new WasmHeap(this.threads);
+    this.pool = new WorkerPool(this.heap, this.threads);
+    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 });
+    this.target = opts.target ?? wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
+    this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
+    this.profile = opts.profile;
+  }
+
+  alloc(bytes: number, label: string): WasmBuffer {
+    const ptr = this.heap.alloc(Math.max(4, bytes), label);
+    this.heap.bytes(ptr, bytes).fill(0);
+    return { ptr, bytes, label, freed: false };
+  }
+
+  free(b: WasmBuffer): void {
+    if (b.freed) throw new DeviceError(`wasm device: buffer '${b.label}' freed twice`);
+    b.freed = true;
+    this.heap.release(b.ptr);
+  }
+
+  write(b: WasmBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.check(b, byteOffset, data.byteLength, 'write');
+    this.heap.bytes(b.ptr + byteOffset, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  read(b: WasmBuffer, byteOffset = 0, bytes = b.bytes - byteOffset): Promise<Uint8Array> {
+    this.check(b, byteOffset, bytes, 'read');
+    return Promise.resolve(this.heap.bytes(b.ptr + byteOffset, bytes).slice());
+  }
+
+  /** A view of a buffer's bytes in wasm memory (valid until the memory grows): zero-copy access for the runner. */
+  view(b: WasmBuffer, byteOffset = 0, bytes = b.bytes - byteOffset): Uint8Array {
+    this.check(b, byteOffset, bytes, 'view');
+    return this.heap.bytes(b.ptr + byteOffset, bytes);
+  }
+
+  compile(kernel: Kernel): Promise<WasmKernel> {
+    try {
+      const before = this.compiler.size;
+      const c = this.compiler.compile(kernel);
+      if (this.compiler.size > before) this.compiles++;
+      let id = this.loaded.get(c);
+      if (id === undefined) {
+        id = this.pool.load(c.module, c.imports);
+        this.loaded.set(c, id);
+      }
+      if (argBlockLayout(kernel).bytes > ARG_AREA) throw new DeviceError(`wasm device: kernel '${kernel.name}' has too many buffers and params for one argument block`);
+      return Promise.resolve({ kernel, id });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  dispatch(k: WasmKernel, buffers: readonly WasmBuffer[], params: readonly number[], grid: readonly [number, number, number], parallel = true): void {
+    const kern = k.kernel;
+    if (buffers.length !== kern.buffers.length) throw new DeviceError(`wasm device: kernel '${kern.name}' takes ${kern.buffers.length} buffers, got ${buffers.length}`);
+    const layout = argBlockLayout(kern);
+    const words = this.heap.i32(this.argPtr, layout.bytes / 4);
+    const floats = this.heap.f32(this.argPtr, layout.bytes / 4);
+    words.set(grid, 0);
+    buffers.forEach((b, i) => {
+      if (b.freed) throw new DeviceError(`wasm device: kernel '${kern.name}' binds freed buffer '${b.label}'`);
+      words[layout.bufferOffset(i) / 4] = b.ptr;
+    });
+    kern.params.forEach((p, i) => {
+      const v = params[i] ?? 0;
+      if (p.type === 'f32') floats[layout.paramOffset(i) / 4] = v;
+      else words[layout.paramOffset(i) / 4] = v;
+    });
+    const t0 = this.profile ? performance.now() : 0;
+    const groups = grid[0] * grid[1] * grid[2];
+    this.pool.dispatch(k.id, this.argPtr, groups, parallel && groups >= 2 ? this.threads : 1);
+    if (this.profile) this.profile.set(kern.name, (this.profile.get(kern.name) ?? 0) + performance.now() - t0);
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  get bytesInUse(): number {
+    return this.heap.bytesInUse;
+  }
+
+  dispose(): Promise<void> {
+    return this.pool.dispose();
+  }
+
+  private check(b: WasmBuffer, off: number, bytes: number, what: string): void {
+    if (b.freed) throw new DeviceError(`wasm device: ${what} of freed buffer '${b.label}'`);
+    if (off < 0 || bytes < 0 || off + bytes > b.bytes) throw new DeviceError(`wasm device: ${what} of bytes [${off}, ${off + bytes}) outside buffer '${b.label}' of ${b.bytes} bytes`);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Kernel families by schedule: each function picks the builder the Target's schedule names (CPU cache blocks or
+ * GPU thread grids) and dispatches it. Rules call these, never a builder directly, so a new schedule is one
+ * case here. The GPU builders live in src/kernel/builders/gpu/.
+ */
+import type { Dim } from '../../ir/index.js';
+import { attentionGrid, attentionKernel, type AttentionSpec } from '../../kernel/builders/attention.js';
+import {
+  copy2dGrid, copy2dKernel, elementwiseGrid, elementwiseKernel, type ElementwiseSpec, fillKernel, rowCopyGrid, rowCopyKernel, type RowCopySpec,
+} from '../../kernel/builders/elementwise.js';
+import {
+  batchedMatmulKernel, invRmsKernel, layernormKernel, reduceKernel, type ReduceKind, rmsnormKernel, ropeKernel, rowGrid, softmaxKernel,
+} from '../../kernel/builders/reduce.js';
+import { flashAttentionGrid, flashAttentionKernel } from '../../kernel/builders/gpu/attention.js';
+import {
+  gpuBatchedMatmulGrid, gpuBatchedMatmulKernel, gpuCopy2dGrid, gpuCopy2dKernel, gpuElementwiseGrid, gpuElementwiseKernel, gpuFillGrid, gpuFillKernel, gpuRowCopyGrid,
+  gpuRowCopyKernel,
+} from '../../kernel/builders/gpu/elementwise.js';
+import {
+  gpuInvRmsKernel, gpuLayernormKernel, gpuReduceKernel, gpuRmsnormKernel, gpuRopeGrid, gpuRopeKernel, gpuRowGrid, gpuSoftmaxKernel, type WeightElem, type WorkgroupRowSchedule,
+} from '../../kernel/builders/gpu/rows.js';
+import type { ElemType } from '../../kernel/ir.js';
+import type { RuleContext } from './rule-context.js';
+
+/** One elementwise kernel over `spec.shape`. */
+export function elementwiseOp(rc: RuleContext, spec: ElementwiseSpec, buffers: Readonly<Record<string, number>>, label: string): void {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  if (n === 0) return;
+  const s = rc.target.schedules.elementwise;
+  const k = s.kind === 'cpu' ? elementwiseKernel({ ...spec, chunk: s.chunk }) : gpuElementwiseKernel(spec, s);
+  const grid = s.kind === 'cpu' ? elementwiseGrid(n, s.chunk) : gpuElementwiseGrid(spec, n, s);
+  rc.ctx.dispatch(k, buffers, k.params.length ? { n } : {}, grid, label);
+}
+
+export interface RowCopyCall {
+  readonly mode: 'gather' | 'scatter';
+  readonly width: number;
+  readonly srcRows: number;
+  readonly src: number;
+  readonly index: number;
+  readonly out: number;
+  readonly rows: number;
+  readonly statusCode: number;
+  readonly label: string;
+  /** A window [base, base + count) of the indexed rows held by `src` (a split table). */
+  readonly window?: { readonly base: number; readonly count: number };
+}
+
+export function rowCopyOp(rc: RuleContext, c: RowCopyCall): void {
+  if (c.rows === 0 || c.width === 0) return;
+  const spec: RowCopySpec = {
+    name: c.mode === 'gather' ? 'gather_rows' : 'scatter_rows',
+    width: c.width,
+    mode: c.mode,
+    srcRows: c.srcRows,
+    statusCode: c.statusCode,
+    srcElem: rc.ctx.elem(c.src),
+    outElem: rc.ctx.elem(c.out),
+    ...(c.window ? { window: true } : {}),
+  };
+  const params: Record<string, Dim> = { rows: c.rows, ...(c.window ? { base: c.window.base, count: c.window.count } : {}) };
+  const s = rc.target.schedules.elementwise;
+  const bufs = { src: c.src, index: c.index, out: c.out, status: rc.ctx.status };
+  if (s.kind === 'cpu') rc.ctx.dispatch(rowCopyKernel(spec), bufs, params, rowCopyGrid(c.rows, c.width), c.label);
+  else rc.ctx.dispatch(gpuRowCopyKernel(spec, s), bufs, params, gpuRowCopyGrid(c.rows, c.width, s), c.label);
+}
+
+export function fillOp(rc: RuleContext, out: number, n: number, value: number | 'iota', label: string): void {
+  if (n === 0) return;
+  const s = rc.target.schedules.elementwise;
+  const name = value === 'iota' ? 'iota' : 'fill';
+  const elem = rc.ctx.elem(out);
+  if (s.kind === 'cpu') rc.ctx.dispatch(fillKernel(name, elem, value), { out }, { n }, elementwiseGrid(n), label);
+  else rc.ctx.dispatch(gpuFillKernel(name, elem, value, s), { out }, { n }, gpuFillGrid(n, elem, value, s), label);
+}
+
+/** out[r * outRow + offset + c] = x[r * inRow + c]: one part of a concat. */
+export function copy2dOp(rc: RuleContext, x: number, out: number, rows: number, inRow: number, outRow: number, offset: number, label: string): void {
+  if (rows === 0 || inRow === 0) return;
+  const s = rc.target.schedules.elementwise;
+  const elem = rc.ctx.elem(x);
+  if (s.kind === 'cpu') rc.ctx.dispatch(copy2dKernel('concat_part', rows, inRow, outRow, offset, elem), { x, out }, {}, copy2dGrid(rows, inRow), label);
+  else rc.ctx.dispatch(gpuCopy2dKernel('concat_part', rows, inRow, outRow, offset, elem, s), { x, out }, {}, gpuCopy2dGrid(rows, inRow, outRow, offset, elem, s), label);
+}
+
+/** Batched matmul of computed operands (dot products; a and b with element strides). */
+export function bmmOp(rc: RuleContext, m: number, k: number, n: number, aStrides: readonly [number, number], bStrides: readonly [number, number], bufs: { a: number; b: number; aBatch: number; bBatch: number; out: number }, batches: number): void {
+  if (m * n * batches === 0) return;
+  const s = rc.target.schedules.elementwise;
+  // The CPU form accumulates in f64 (the reference's sums); f64-less targets use the compensated f32 form.
+  if (s.kind === 'cpu' && rc.target.caps.f64Math) rc.ctx.dispatch(batchedMatmulKernel(m, k, n, aStrides, bStrides), bufs, {}, [m, batches, 1], rc.where);
+  else {
+    const t = s.kind === 'thread' ? s : { kind: 'thread' as const, threads: Math.min(64, rc.target.limits.maxThreadsPerWorkgroup), vector: false };
+    rc.ctx.dispatch(gpuBatchedMatmulKernel(m, k, n, aStrides, bStrides, batches, t), bufs, {}, gpuBatchedMatmulGrid(m, n, batches, t), rc.where);
+  }
+}
+
+// ---- row kernels ----
+
+/** The row schedule: CPU row blocks, or one workgroup per row (narrowed to the row length). */
+function rowSchedule(rc: RuleContext, width: number): { cpu: number } | { gpu: WorkgroupRowSchedule } {
+  const s = rc.target.schedules.rows;
+  if (s.kind === 'cpu') return { cpu: s.rowsPerGroup };
+  // A workgroup wider than the row leaves threads idle: the smallest power of two covering it (at least 32).
+  const threads = Math.min(s.threads, Math.max(32, 1 << Math.ceil(Math.log2(Math.max(1, width)))));
+  return { gpu: { kind: 'workgroup', threads } };
+}
+
+/** RMSNorm of `rows` rows of x (rows gathered through xRows when given) into out. */
+export function rmsnormOp(rc: RuleContext, d: number, eps: number, bufs: { x: number; w: number; out: number; xRows?: number }, rows: number, label: string): void {
+  if (rows === 0) return;
+  const s = rowSchedule(rc, d);
+  const o = { wElem: rc.ctx.elem(bufs.w) as WeightElem, gather: bufs.xRows !== undefined };
+  if ('cpu' in s) rc.ctx.dispatch(rmsnormKernel(d, eps, { ...o, rowsPerGroup: s.cpu }), { ...bufs }, { rows }, rowGrid(rows, s.cpu), label);
+  else rc.ctx.dispatch(gpuRmsnormKernel(d, eps, s.gpu, o), { ...bufs }, { rows }, gpuRowGrid(rows), label);
+}
+
+export function invRmsOp(rc: RuleContext, d: number, eps: number, bufs: { x: number; out: number }, rows: number, label: string): void {
+  if (rows === 0) return;
+  const s = rowSchedule(rc, d);
+  if ('cpu' in s) rc.ctx.dispatch(invRmsKernel(d, eps), bufs, { rows }, rowGrid(rows), label);
+  else rc.ctx.dispatch(gpuInvRmsKernel(d, eps, s.gpu), bufs, { rows }, gpuRowGrid(rows), label);
+}
+
+export function layernormOp(rc: RuleContext, d: number, eps: number, bufs: { x: number; w: number; b: number; out: number }, rows: number): void {
+  if (rows === 0) return;
+  const s = rowSchedule(rc, d);
+  const [we, be] = [rc.ctx.elem(bufs.w), rc.ctx.elem(bufs.b)];
+  if ('cpu' in s) rc.ctx.dispatch(layernormKernel(d, eps, we, be), bufs, { rows }, rowGrid(rows), rc.where);
+  else rc.ctx.dispatch(gpuLayernormKernel(d, eps, s.gpu, { wElem: we as WeightElem, bElem: be as WeightElem }), bufs, { rows }, gpuRowGrid(rows), rc.where);
+}
+
+export function softmaxOp(rc: RuleContext, len: number, stride: number, bufs: { x: number; out: number }, rows: number): void {
+  if (rows === 0 || len === 0) return;
+  const s = rowSchedule(rc, len);
+  if ('cpu' in s) rc.ctx.dispatch(softmaxKernel(len, stride), bufs, { rows }, rowGrid(rows), rc.where);
+  else rc.ctx.dispatch(gpuSoftmaxKernel(len, stride, s.gpu), bufs, { rows }, gpuRowGrid(rows), rc.where);
+}
+
+export function reduceOp(rc: RuleContext, shape: readonly number[], reduced: readonly boolean[], fn: ReduceKind, elem: 'f32' | 'i32', bufs: { x: number; out: number }, rows: number): void {
+  if (rows === 0) return;
+  const count = shape.reduce((a, d, i) => (reduced[i] ? a * d : a), 1);
+  const s = rowSchedule(rc, count);
+  if ('cpu' in s) rc.ctx.dispatch(reduceKernel(shape, reduced, fn, elem), bufs, { rows }, rowGrid(rows), rc.where);
+  else rc.ctx.dispatch(gpuReduceKernel(shape, reduced, fn, elem, s.gpu), bufs, { rows }, gpuRowGrid(rows), rc.where);
+}
+
+export function ropeOp(rc: RuleContext, h: number, d: number, rotaryDim: number, bufs: { x: number; pos: number; invFreq: number; out: number }, rows: number): void {
+  if (rows === 0) return;
+  const s = rowSchedule(rc, h * d);
+  if ('cpu' in s) rc.ctx.dispatch(ropeKernel(h, d, rotaryDim), bufs, { rows }, rowGrid(rows), rc.where);
+  else rc.ctx.dispatch(gpuRopeKernel(h, d, rotaryDim, s.gpu), bufs, { rows }, gpuRopeGrid(rows, h, d, rotaryDim, s.gpu), rc.where);
+}
+
+// ---- attention ----
+
+/** Attention of sq queries over the first kvLen (<= spec.sk) keys. */
+export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlock'>, bufs: { q: number; k: number; v: number; qPos: number; kPos: number; out: number }, kvLen: Dim): void {
+  if (spec.sq === 0 || spec.heads === 0) return;
+  const s = rc.target.schedules.attention;
+  if (s.kind === 'cpu') {
+    const full: AttentionSpec = { ...spec, queryBlock: s.queryBlock };
+    rc.ctx.dispatch(attentionKernel(full), bufs, { kvLen }, attentionGrid(full), rc.where);
+    return;
+  }
+  rc.ctx.dispatch(flashAttentionKernel(spec, s), bufs, { kvLen }, flashAttentionGrid(spec, s), rc.where);
+}
+
+/** The storage type a value buffer has (re-exported for rules that declare kernel buffers). */
+export const elemOfBuffer = (rc: RuleContext, id: number): ElemType => rc.ctx.elem(id);
