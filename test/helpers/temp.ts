@@ -1,6 +1,6 @@
 /**
  * Temporary directories for tests, removed after the test file's last test (the jest run fails if anything is
- * left in its temporary directory: test/setup/temp-dir.js).
+ * left in its temporary directory: test/global/temp-dir.js).
  */
 import { afterAll } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
