@@ -23,10 +23,6 @@ export interface BinOptions {
   readonly readAfterMs?: number;
   /** Send stdout through a pipe to `head -c N`, which exits after N bytes. */
   readonly headBytes?: number;
-  /** Called with the child once it runs (to send signals, watch files). */
-  readonly onSpawn?: (child: ReturnType<typeof spawn>) => void;
-  readonly env?: Readonly<Record<string, string>>;
-  readonly cwd?: string;
   /** A script to run instead of the binary (same loader). */
   readonly script?: string;
 }
@@ -44,14 +40,13 @@ export function runBin(args: readonly string[], o: BinOptions = {}): Promise<Bin
         ? `"$@" | head -c ${o.headBytes} >/dev/null; exit \${PIPESTATUS[0]}`
         : `"$@" 2> >(${slow} >&2) | ${slow}; exit \${PIPESTATUS[0]}`;
     const [cmd, ...argv] = o.readAfterMs !== undefined || o.headBytes !== undefined ? ['bash', '-c', shell, 'modc', ...node] : node;
-    const child = spawn(cmd ?? process.execPath, argv, { cwd: o.cwd ?? ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd ?? process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const stdout = child.stdout;
     const stderr = child.stderr;
     stdout.on('data', (b: Buffer) => out.push(b));
     stderr.on('data', (b: Buffer) => err.push(b));
-    o.onSpawn?.(child);
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
   });
