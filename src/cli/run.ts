@@ -48,8 +48,8 @@ a terminal (or with --progress).
   --seed S            seed of the sampler (with --temperature > 0) or of the random weights (without
                       --checkpoint); default 0
   --progress          draw the loading progress bar even when stderr is not a terminal
-  --backend NAME      wasm (default: WebAssembly SIMD, multi-threaded, compiled with the full pass pipeline) or
-                      reference (the interpreter; the oracle of the other backends)
+  --backend NAME      one of this build's backends: ${BACKEND_NAMES.join(', ')}. wasm is the default
+                      (WebAssembly SIMD, multi-threaded); reference is the interpreter, the oracle of the others
 
 Options that do not apply to the mode (e.g. --vision-tokens with --checkpoint, --seed when decoding greedily)
 are refused.
