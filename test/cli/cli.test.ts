@@ -112,7 +112,7 @@ describe('modc CLI', () => {
     expect(big.code).toBe(1);
     expect(big.err).toMatch(/GiB of weights/);
     expect((await cli('frobnicate')).code).toBe(2);
-    expect((await cli('run', 'tiny-pmod', '--backend', 'metal')).err).toMatch(/--backend must be one of reference, wasm, ptx-emu, cuda/);
+    expect((await cli('run', 'tiny-pmod', '--backend', 'metal')).err).toMatch(/--backend must be one of reference, wasm, webgpu, ptx-emu, cuda/);
     // A backend of this build that this machine cannot run says what is missing.
     if (!existsSync('/usr/lib/x86_64-linux-gnu/libcuda.so.1')) expect((await cli('run', 'tiny-pmod', '--backend', 'cuda')).err).toMatch(/cannot run here: .*libcuda\.so\.1/);
   });
