@@ -2,7 +2,7 @@
  * Model specifications: the Llama/Vicuna language model, its p-MoD routing configuration and the LLaVA vision
  * side, read from a Hugging Face `config.json` object (llama, llava_llama, llava, llava_next, pmod_llava_llama).
  */
-import type { DType } from '../src/index.js';
+import type { DType } from '../src/ir/index.js';
 import { layerRatios, parseSchedule, type RatioSchedule } from './prd.js';
 import { showValue } from '../src/io/json.js';
 import { MAX_VOCAB_SIZE } from '../src/io/tokenizer/tokenizer-json.js';
