@@ -3,6 +3,7 @@
  * the backend is, whether it can run on this machine (and if not, what is missing), how to make its executor,
  * and its compile Target. Adding a backend is one entry here.
  */
+import type { Kernel } from '../kernel/ir.js';
 import type { Schedules, Target } from '../kernel/target.js';
 import { DeviceExecutor } from '../runtime/device-executor.js';
 import type { ProgramStore } from '../runtime/compile.js';
@@ -38,7 +39,20 @@ export interface BackendInfo {
   readonly create: (opts?: BackendOptions) => Promise<Executor>;
   /** The Target the backend compiles for here; undefined for the interpreter. */
   readonly target?: (opts?: BackendOptions) => Promise<Target>;
+  /** A kernel as source in the backend's language (Wasm text, WGSL, PTX), for `modc compile --emit kernels`. */
+  readonly render?: (kernel: Kernel, target: Target, opts?: RenderOptions) => Promise<string>;
 }
+
+export interface RenderOptions {
+  /** PTX: --ptx-version and --sm overrides. */
+  readonly isa?: string;
+  readonly sm?: string;
+}
+
+const renderPtxText = async (k: Kernel, _t: Target, o?: RenderOptions): Promise<string> => {
+  const { choosePtxTarget, renderPtx } = await import('./cuda-ptx/index.js');
+  return renderPtx(k, { target: choosePtxTarget({ ...(o?.isa !== undefined ? { isa: o.isa } : {}), ...(o?.sm !== undefined ? { sm: o.sm } : {}) }) }).ptx;
+};
 
 export const BACKENDS: readonly BackendInfo[] = [
   {
@@ -60,6 +74,11 @@ export const BACKENDS: readonly BackendInfo[] = [
         }),
       ),
     target: (o) => Promise.resolve(wasmTarget({ threads: o?.threads ?? 1 })),
+    render: async (k) => {
+      const { renderKernelText } = await import('./wasm/render.js');
+      const { relaxedSimdAvailable } = await import('./wasm/features.js');
+      return `;; kernel ${k.name}\n${renderKernelText(k, { relaxedFma: relaxedSimdAvailable(), optimizeLevel: 2 })}`;
+    },
   },
   {
     name: 'webgpu',
@@ -74,9 +93,9 @@ export const BACKENDS: readonly BackendInfo[] = [
         return e instanceof Error ? e.message : String(e);
       }
     },
-    create: async () => {
+    create: async (o) => {
       const { openDawnDevice } = await import('./webgpu/node.js');
-      return new DeviceExecutor('webgpu', await openDawnDevice());
+      return new DeviceExecutor('webgpu', await openDawnDevice(), o?.programStore ? { programStore: o.programStore } : {});
     },
     target: async () => {
       const { openDawnDevice } = await import('./webgpu/node.js');
@@ -85,6 +104,10 @@ export const BACKENDS: readonly BackendInfo[] = [
       await d.dispose();
       return t;
     },
+    render: async (k, t) => {
+      const { renderWgsl } = await import('./webgpu/render.js');
+      return `// kernel ${k.name}\n${renderWgsl(k, t).code}`;
+    },
   },
   {
     name: 'ptx-emu',
@@ -92,6 +115,7 @@ export const BACKENDS: readonly BackendInfo[] = [
     unavailable: () => Promise.resolve(undefined),
     create: (o) => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }), o?.programStore ? { programStore: o.programStore } : {})),
     target: () => Promise.resolve({ ...ptxTarget(), schedules: ptxSchedules() }),
+    render: renderPtxText,
   },
   {
     name: 'cuda',
@@ -116,6 +140,7 @@ export const BACKENDS: readonly BackendInfo[] = [
       await d.dispose();
       return t;
     },
+    render: renderPtxText,
   },
 ];
 

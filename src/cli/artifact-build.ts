@@ -45,10 +45,11 @@ import { prefillCacheLengths } from '../runtime/session.js';
 import { UsageError } from './args.js';
 
 /**
- * The compile targets of `modc compile --out`: registry backends with a Target ('ptx' is the ptx-emu Target);
- * 'webgpu' is every WebGPU device (the spec's default limits, no optional feature), not this machine's adapter.
+ * The compile targets of `modc compile --out`: registry backends with a Target ('ptx' is the cuda backend's: the
+ * driver's device, or sm_80 offline; 'ptx-emu' the interpreter's smaller tiles); 'webgpu' is every WebGPU device
+ * (the spec's default limits, no optional feature) unless `adapter: 'local'`.
  */
-export const ARTIFACT_TARGETS = ['wasm', 'webgpu', 'ptx', 'ptx-emu', 'cuda'] as const;
+export const ARTIFACT_TARGETS = ['wasm', 'webgpu', 'ptx', 'ptx-emu'] as const;
 export type ArtifactTarget = (typeof ARTIFACT_TARGETS)[number];
 
 export interface ArtifactRequest {
@@ -201,7 +202,7 @@ async function targetFor(name: ArtifactTarget, threads: number, emulated: boolea
     const device = `any WebGPU device (the spec's default limits with 10 storage buffers, no optional feature; ${emulated ? 'schedules for CPU-emulated adapters' : 'GPU schedules'})`;
     return { target: webgpuTarget({ limits: PORTABLE_WEBGPU_LIMITS, features: new Set(), device, emulated }), renderer: { kind: 'wgsl' } };
   }
-  const backend = name === 'ptx' ? 'ptx-emu' : name;
+  const backend = name === 'ptx' ? 'cuda' : name;
   const info = backendInfo(backend);
   if (info.target === undefined) throw new UsageError(`backend '${backend}' has no compile target`);
   const target = await info.target({ threads });

@@ -20,7 +20,7 @@ import { PlanSession } from '../runtime/plan-session.js';
 import { ProgramRunner, DeviceResidency } from '../runtime/runner.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
 import { choiceOpt, flag, intOpt, parse, type Parsed, strOpt, UsageError } from './args.js';
-import { readInputs } from './run-checkpoint.js';
+import { checkGivenInputs, readInputsFile } from './inputs-file.js';
 import type { CommandIO } from './main.js';
 
 export const RUN_PLAN_HELP = `usage: modc run --plan DIR --checkpoint CK --prompt TEXT [--image FILE] [--template auto|none] [--max-new-tokens N]
@@ -97,10 +97,11 @@ async function project(device: Device, artifact: ArtifactWithCode, residency: De
 
 /** `--inputs IN --out OUT`: the same file `modc run --checkpoint CK --inputs IN --out OUT` writes. */
 export async function runPlanInputs(o: PlanRunOptions & { inputs: string; out: string }, out: (s: string) => void): Promise<number> {
-  const given = readInputs(o.inputs);
+  const given = readInputsFile(o.inputs);
   const { artifact, weights, device, residency } = await open(o);
   try {
     const spec = artifactSpec(artifact);
+    checkGivenInputs(o.inputs, given, spec, artifact.artifact.entries.some((e) => e.projector !== undefined), o.maxNewTokens);
     const vision = given.imageFeatures ? await project(device, artifact, residency, weights, given.imageFeatures) : given.visionEmbeds;
     const spliced = spliceImage(spec, given.ids, vision, o.maxNewTokens);
     const session = await PlanSession.load(device, artifact, PlanSession.entryFor(artifact, spliced.visionTokens), weights, residency);

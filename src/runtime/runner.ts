@@ -72,6 +72,12 @@ const arrayFor = (elem: ElemType, bytes: Uint8Array): Float32Array | Int32Array 
   return new Int32Array(copy.buffer, 0, copy.byteLength / 4);
 };
 
+function padTo4(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.max(4, Math.ceil(b.byteLength / 4) * 4));
+  out.set(b);
+  return out;
+}
+
 export class ProgramRunner<B, K> {
   private disposed = false;
 
@@ -122,11 +128,16 @@ export class ProgramRunner<B, K> {
     // 3. Kernels (each distinct kernel once; devices cache across programs too).
     const byKey = new Map<string, Promise<K>>();
     const kernels = await Promise.all(
-      program.kernels.map((k) => {
+      program.kernels.map((k, i) => {
         const key = kernelKey(k);
         let p = byKey.get(key);
         if (p === undefined) {
-          p = device.compile(k);
+          // A kernel the device refuses (a WGSL validation error, a PTX JIT error) is reported with the node using it.
+          p = device.compile(k).catch((e: unknown) => {
+            const step = program.steps.find((st) => st.op === 'dispatch' && st.kernel === i);
+            const where = step?.op === 'dispatch' ? `${step.node}: ` : '';
+            throw new ExecutionError(`${where}${e instanceof Error ? e.message : String(e)}`);
+          });
           byKey.set(key, p);
         }
         return p;
@@ -147,8 +158,10 @@ export class ProgramRunner<B, K> {
         const key = weightLayoutKey(w.name, w.layout, pb.elem);
         let b = residency.resident(store, key);
         if (b === undefined) {
-          const bytes = weightBytes(store.get(w.name), w, pb.elem);
-          b = residency.alloc(Math.max(4, bytes.byteLength), pb.label);
+          // Whole 4-byte words: devices copy words (an odd count of 16-bit elements gets a zero pad).
+          const raw = weightBytes(store.get(w.name), w, pb.elem);
+          const bytes = raw.byteLength % 4 === 0 && raw.byteLength > 0 ? raw : padTo4(raw);
+          b = residency.alloc(bytes.byteLength, pb.label);
           device.write(b, bytes);
           residency.keep(store, key, b);
         }

@@ -3,7 +3,8 @@
  * 127.0.0.1 (a random free port) with node:http, drives /usr/bin/chromium headless through playwright-core with
  * WebGPU enabled (SwiftShader without a GPU). Missing pieces are reported as one line, not thrown.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -57,15 +58,22 @@ async function bundle(entry: string, opts: PageOptions = {}): Promise<string> {
   return file.text;
 }
 
-function serve(script: string): Promise<Server> {
+/** Content types of the static files a page may load (runtime files of a peer such as onnxruntime-web). */
+const TYPES: Readonly<Record<string, string>> = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json' };
+
+function serve(script: string, assets: Readonly<Record<string, string>>): Promise<Server> {
   const html = '<!doctype html><meta charset="utf-8"><title>modc</title><script type="module" src="/page.js"></script>';
   const server = createServer((req, res) => {
+    const asset = req.url === undefined ? undefined : assets[req.url.split('?')[0] ?? ''];
     if (req.url === '/page.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(script);
     } else if (req.url === '/' || req.url === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(html);
+    } else if (asset !== undefined && existsSync(asset)) {
+      res.writeHead(200, { 'content-type': TYPES[extname(asset)] ?? 'application/octet-stream' });
+      res.end(readFileSync(asset));
     } else {
       res.writeHead(404);
       res.end();
@@ -95,10 +103,13 @@ export async function launchChromium(opts: { readonly webgpu?: boolean } = {}): 
   };
 }
 
-/** Bundles `entry`, serves it and opens it in Chromium; `close` stops the browser and the server. */
-export async function openPage(entry: string, opts: PageOptions = {}): Promise<BrowserPage> {
+/**
+ * Bundles `entry` (with `opts.alias` resolving module specifiers to files), serves it (and `assets`: URL path ->
+ * file) on 127.0.0.1 and opens it in Chromium; `close` stops the browser and the server.
+ */
+export async function openPage(entry: string, assets: Readonly<Record<string, string>> = {}, opts: PageOptions = {}): Promise<BrowserPage> {
   const script = await bundle(entry, opts);
-  const server = await serve(script);
+  const server = await serve(script, assets);
   const port = (server.address() as AddressInfo).port;
   const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
   let browser: PwBrowser | undefined;

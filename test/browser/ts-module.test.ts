@@ -122,7 +122,7 @@ it('bundled into a page, runs in Chromium with the reference logits, routing and
   const ref = await session.generate(spliced.inputs, { maxNewTokens: NEW, sampler: new Sampler({ temperature: 0 }), eosTokenIds: [] });
   session.dispose();
 
-  page = await openPage(join(dir, 'page.ts'), { alias: { 'modc/runtime-webgpu': RUNTIME } });
+  page = await openPage(join(dir, 'page.ts'), {}, { alias: { 'modc/runtime-webgpu': RUNTIME } });
   const weights = readFileSync(join(ck, 'model.safetensors')).toString('base64');
   await page.page.evaluate(`globalThis.__modcGo(${JSON.stringify(weights)}, ${JSON.stringify(Array.from(spliced.inputs.input_ids?.data ?? []))}, ${JSON.stringify(vision)}, ${JSON.stringify(positions)})`);
   await page.page.waitForFunction('globalThis.__modcResult !== undefined', undefined, { timeout: 400_000 });

@@ -62,7 +62,7 @@ export function rowCopyOp(rc: RuleContext, c: RowCopyCall): void {
   const s = rc.target.schedules.elementwise;
   const bufs = { src: c.src, index: c.index, out: c.out, status: rc.ctx.status };
   if (s.kind === 'cpu') rc.ctx.dispatch(rowCopyKernel(spec), bufs, params, rowCopyGrid(c.rows, c.width), c.label);
-  else rc.ctx.dispatch(gpuRowCopyKernel(spec, s), bufs, params, gpuRowCopyGrid(c.rows, c.width, s), c.label);
+  else rc.ctx.dispatch(gpuRowCopyKernel(spec, s), bufs, params, gpuRowCopyGrid(c.rows, c.width, s, spec), c.label);
 }
 
 export function fillOp(rc: RuleContext, out: number, n: number, value: number | 'iota', label: string): void {
