@@ -63,7 +63,7 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
     this.relaxedFma = (opts.relaxedSimd ?? true) && relaxedSimdAvailable();
     this.heap = new WasmHeap(this.threads);
     this.pool = new WorkerPool(this.heap, this.threads);
-    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 });
+    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma });
     this.target = opts.target ?? wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
     this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
     this.profile = opts.profile;

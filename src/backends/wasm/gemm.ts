@@ -26,7 +26,7 @@ export class WasmGemm {
     this.fma = (opts.relaxedFma ?? true) && relaxedSimdAvailable();
     this.heap = new WasmHeap(opts.threads);
     this.pool = new WorkerPool(this.heap, opts.threads);
-    this.compiler = new KernelCompiler({ relaxedFma: this.fma, optimizeLevel: 3 });
+    this.compiler = new KernelCompiler({ relaxedFma: this.fma });
     this.tiling = opts.tiling ?? CPU_TILING;
   }
 
