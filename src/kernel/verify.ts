@@ -228,7 +228,12 @@ export function verifyKernel(k: Kernel): string[] {
   return errors;
 }
 
+const verified = new WeakSet<Kernel>();
+
+/** Throws the kernel's problems; a kernel object that passed once is not walked again (kernels are immutable). */
 export function checkKernel(k: Kernel): void {
+  if (verified.has(k)) return;
   const errors = verifyKernel(k);
   if (errors.length) throw new KernelError(errors.slice(0, 10).join('\n') + (errors.length > 10 ? `\n... ${errors.length - 10} more` : ''));
+  verified.add(k);
 }
