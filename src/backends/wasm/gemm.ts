@@ -36,7 +36,8 @@ export class WasmGemm {
     const spec = { name: `gemm_${k}x${n}`, k, n, tiling: t, epilogue: [] };
     const kernel = matmulKernel(spec);
     const compiled = this.compiler.compile(kernel);
-    const id = this.pool.load(compiled.module, compiled.imports);
+    // A benchmark engine: straight to the optimising tier.
+    const id = this.pool.load(this.compiler.optimize(compiled), compiled.imports);
     const layout = { k, n, nr: 4 * t.nrVec };
     const bPtr = this.heap.alloc(packedLength(layout) * 4, 'packed B');
     packLinearWeight(layout, w, this.heap.f32(bPtr, packedLength(layout)) as Float32Array<ArrayBuffer>);

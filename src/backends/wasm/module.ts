@@ -2,30 +2,47 @@
 import { type Kernel, kernelKey } from '../../kernel/ir.js';
 import type { MathImport } from './math.js';
 import { WA, type WasmModule } from './wasm-api.js';
-import { useOptimizingTier } from './features.js';
+import { compileOptimized } from './features.js';
 import { renderKernel, type WasmRendererOptions } from './render.js';
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
+  /** The module as V8 compiles it by default (baseline tier first, lazily). */
   readonly module: WasmModule;
   readonly imports: readonly MathImport[];
+  readonly binary: Uint8Array;
   readonly bytes: number;
 }
 
 export class KernelCompiler {
   private readonly cache = new Map<string, CompiledKernel>();
-  constructor(readonly options: WasmRendererOptions) {
-    useOptimizingTier();
-  }
+  private readonly optimized = new WeakMap<CompiledKernel, WasmModule>();
+  constructor(readonly options: WasmRendererOptions) {}
 
   compile(k: Kernel): CompiledKernel {
     const key = kernelKey(k);
     const hit = this.cache.get(key);
     if (hit) return hit;
     const r = renderKernel(k, this.options);
-    const c: CompiledKernel = { kernel: k, module: new WA.Module(r.binary), imports: r.imports, bytes: r.binary.length };
+    let module: WasmModule;
+    try {
+      module = new WA.Module(r.binary);
+    } catch (e) {
+      throw new Error(`kernel '${k.name}': the engine rejected its Wasm: ${(e as Error).message}`);
+    }
+    const c: CompiledKernel = { kernel: k, module, imports: r.imports, binary: r.binary, bytes: r.binary.length };
     this.cache.set(key, c);
     return c;
+  }
+
+  /** The kernel compiled with the optimising tier (once). */
+  optimize(c: CompiledKernel): WasmModule {
+    let m = this.optimized.get(c);
+    if (m === undefined) {
+      m = compileOptimized(c.binary);
+      this.optimized.set(c, m);
+    }
+    return m;
   }
 
   get size(): number {

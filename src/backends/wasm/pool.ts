@@ -100,13 +100,15 @@ export class WorkerPool {
     const run = this.kernels[id];
     if (run === undefined) throw new Error(`wasm pool: unknown kernel ${id}`);
     const t = Math.max(1, Math.min(threads, this.threads, groups));
+    // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible. Calls
+    // of a chunk each also let V8 move a hot kernel to optimised code between chunks (it cannot switch a call).
+    const chunk = Math.max(1, Math.floor(groups / (t * 64)));
     if (t === 1) {
-      run(args, 0, groups, this.heap.scratch(0));
+      const scratch = this.heap.scratch(0);
+      for (let s = 0; s < groups; s += chunk) run(args, s, Math.min(groups, s + chunk), scratch);
       return;
     }
     const c = this.ctrl;
-    // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible.
-    const chunk = Math.max(1, Math.floor(groups / (t * 64)));
     c[KERNEL] = id;
     c[ARGS] = args;
     c[GROUPS] = groups;
