@@ -14,7 +14,7 @@ import { binary } from '../../kernel/dsl.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
 import { elemBytes } from '../../kernel/ir.js';
 import { LoweringError, type LValue, numel } from './context.js';
-import { bmmOp, elementwiseOp, rmsnormOp } from './families.js';
+import { bmmOp, elementwiseOp, memoKernel, rmsnormOp } from './families.js';
 import { exprScalarBody, exprVectorBody } from './fused.js';
 import { combine } from './route.js';
 import { arg, materialize, newValue, type RuleContext } from './rule-context.js';
@@ -176,7 +176,7 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
       ...(dst.scatter !== undefined ? { scatterC: true } : {}),
       ...(count !== n ? { ldc: n, cCol0: start } : {}),
     };
-    c.dispatch(matmulKernel(spec), bufs, { M: m }, matmulGrid(spec, m), rc.where);
+    c.dispatch(memoKernel(`matmul|${JSON.stringify(spec)}`, () => matmulKernel(spec)), bufs, { M: m }, matmulGrid(spec, m), rc.where);
   }
 }
 
