@@ -9,16 +9,18 @@ import { flag, intOpt, parse, UsageError } from './args.js';
 import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
 import { decodeBench, DECODE_HELP } from './bench-decode.js';
+import { coldBench, COLD_HELP } from './bench-cold.js';
 import { medianMs } from './bench-util.js';
 
-export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer> [options]
+export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer|cold> [options]
 
   modc bench matmul --m M --k K --n N [--threads T] [--repeat R] [--json]
       f32 matmul C = A @ B: GFLOP/s of modc-wasm and of the WebAssembly peers (onnxruntime-web, jax-js,
       tfjs-wasm) in the same process; a peer that cannot run here is listed as unavailable with the reason.
 ${PREFILL_HELP}
 ${DECODE_HELP}
-${LAYER_HELP}`;
+${LAYER_HELP}
+${COLD_HELP}`;
 
 export interface MatmulResult {
   readonly engine: string;
@@ -114,7 +116,8 @@ export async function benchCommand(argv: readonly string[], out: (s: string) => 
   if (sub === 'prefill') return prefillBench(rest, out);
   if (sub === 'layer') return layerBench(rest, out);
   if (sub === 'decode') return decodeBench(rest, out);
-  if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, decode, layer)`);
+  if (sub === 'cold') return coldBench(rest, out);
+  if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, decode, layer, cold)`);
   const p = parse(rest, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, json: { type: 'boolean' } });
   if (flag(p, 'help')) {
     out(BENCH_HELP);
