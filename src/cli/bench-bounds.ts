@@ -195,6 +195,12 @@ export async function measureBounds(threads: number): Promise<Bounds> {
   return typeof c === 'string' ? wasmProbe(threads, c) : c;
 }
 
+/** Bounds measured before and after a benchmark, as one: the mean of their medians (the load may change between). */
+export function meanBounds(a: Bounds, b: Bounds): Bounds {
+  const mid = (x: Spread, y: Spread): Spread => ({ n: x.n + y.n, median: (x.median + y.median) / 2, mean: (x.mean + y.mean) / 2, min: Math.min(x.min, y.min), max: Math.max(x.max, y.max) });
+  return { ...a, fmaGflops: mid(a.fmaGflops, b.fmaGflops), readGBs: mid(a.readGBs, b.readGBs) };
+}
+
 export function formatBounds(b: Bounds): string {
   return (
     `bounds on ${b.threads} thread${b.threads === 1 ? '' : 's'} (${b.source}; load ${b.load.map((x) => x.toFixed(2)).join(' ')}): ` +

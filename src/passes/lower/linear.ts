@@ -9,6 +9,7 @@
  */
 import { arg as argE, type EwExpr, fusedLinearLayout, type OpAttrs } from '../../ir/index.js';
 import { broadcastStrides, type ElementwiseInput } from '../../kernel/builders/elementwise.js';
+import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
 import { matmulGrid, matmulKernel, type MatmulEpilogue, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import { binary } from '../../kernel/dsl.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
@@ -145,7 +146,8 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
   const wt = c.weightTypes.get(weight);
   if (wt === undefined) throw new LoweringError(`${rc.where}: weight '${weight}' is not declared by the graph`);
   const elem = c.weightElem(wt.dtype);
-  const s = m <= maxGemvRows(rc) ? rc.target.schedules.gemv : rc.target.schedules.matmul;
+  const gemv = m <= maxGemvRows(rc);
+  const s = gemv ? rc.target.schedules.gemv : rc.target.schedules.matmul;
   if (s.kind !== 'cpu-packed') throw new LoweringError(`${rc.where}: the ${rc.target.name} target's matmul schedule '${s.kind}' has no builder in this build`);
   const tiling: MatmulTiling = s.tiling;
   const nr = 4 * tiling.nrVec;
@@ -170,13 +172,17 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
       bufs[e.buffer] = operandBuffer(rc, o, e.kind === 'bias' && count !== n ? { start, count } : undefined);
     }
     const spec = {
-      name: `linear_${k}x${count}${elem !== 'f32' ? `_${elem}` : ''}`,
+      name: `${gemv ? 'gemv' : 'linear'}_${k}x${count}${elem !== 'f32' ? `_${elem}` : ''}`,
       k, n: count, tiling, bElem: elem, epilogue: chain.steps,
       ...(a.gather !== undefined ? { gatherA: true } : {}),
       ...(dst.scatter !== undefined ? { scatterC: true } : {}),
       ...(count !== n ? { ldc: n, cCol0: start } : {}),
     };
-    c.dispatch(memoKernel(`matmul|${JSON.stringify(spec)}`, () => matmulKernel(spec)), bufs, { M: m }, matmulGrid(spec, m), rc.where);
+    if (gemv) {
+      // Decode rows: each row streams the packed weight once (gemv.ts); the same packed buffer as the matmul's.
+      const g = { ...spec, rows: m };
+      c.dispatch(memoKernel(`gemv|${JSON.stringify(g)}`, () => gemvKernel(g)), bufs, { M: m }, gemvGrid(g), rc.where);
+    } else c.dispatch(memoKernel(`matmul|${JSON.stringify(spec)}`, () => matmulKernel(spec)), bufs, { M: m }, matmulGrid(spec, m), rc.where);
   }
 }
 
