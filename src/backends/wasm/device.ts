@@ -55,6 +55,11 @@ export interface WasmDeviceOptions {
    * tested on the CPU (the Wasm renderer runs a multi-thread workgroup as loops split at barriers).
    */
   readonly target?: Target;
+  /**
+   * 'adaptive' (default): kernels start in V8's baseline tier and hot ones are recompiled optimised;
+   * 'optimized': every kernel is compiled with the optimising tier at once (MODC_WASM_TIER=optimized).
+   */
+  readonly tier?: 'adaptive' | 'optimized';
 }
 
 /** Argument blocks are 4 * (3 + buffers + params) bytes: one 4 KiB area serves every dispatch. */
@@ -70,6 +75,7 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
   private readonly loaded = new Map<CompiledKernel, KernelSlot>();
   private readonly argPtr: number;
   private readonly profile: Map<string, number> | undefined;
+  private readonly eager: boolean;
   /** Kernels rendered and compiled (not found in the compiler's cache), for compile counts in tests. */
   compiles = 0;
   /** Kernels recompiled with the optimising tier after they proved hot. */
@@ -84,6 +90,7 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
     this.target = opts.target ?? wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
     this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
     this.profile = opts.profile;
+    this.eager = (opts.tier ?? (process.env.MODC_WASM_TIER === 'optimized' ? 'optimized' : 'adaptive')) === 'optimized';
   }
 
   alloc(bytes: number, label: string): WasmBuffer {
@@ -121,7 +128,9 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
       if (this.compiler.size > before) this.compiles++;
       let slot = this.loaded.get(c);
       if (slot === undefined) {
-        slot = { compiled: c, id: this.pool.load(c.module, c.imports), baselineMs: 0, optimized: false };
+        slot = this.eager
+          ? { compiled: c, id: this.pool.load(this.compiler.optimize(c), c.imports), baselineMs: 0, optimized: true }
+          : { compiled: c, id: this.pool.load(c.module, c.imports), baselineMs: 0, optimized: false };
         this.loaded.set(c, slot);
       }
       if (argBlockLayout(kernel).bytes > ARG_AREA) throw new DeviceError(`wasm device: kernel '${kernel.name}' has too many buffers and params for one argument block`);

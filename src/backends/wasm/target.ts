@@ -2,6 +2,7 @@
  * The Wasm Target: CPU schedules (one thread per workgroup, cache blocks, packed weights, SIMD128 f32x4), the
  * limits of wasm32 memory, and the capabilities of the renderer (f64, every storage type).
  */
+import { BLOCKED_ATTENTION_TILING } from '../../kernel/builders/attention-blocked.js';
 import { CPU_TILING, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import type { Target } from '../../kernel/target.js';
 import { MAX_BYTES } from './memory.js';
@@ -40,7 +41,7 @@ export function wasmTarget(opts: WasmTargetOptions): Target {
     schedules: {
       matmul: { kind: 'cpu-packed', tiling },
       gemv: { kind: 'cpu-packed', maxRows: 4, tiling: gemvTiling(tiling) },
-      attention: { kind: 'cpu', queryBlock: 8 },
+      attention: { kind: 'cpu', queryBlock: 8, blocked: BLOCKED_ATTENTION_TILING, decodeRows: 4 },
       rows: { kind: 'cpu', rowsPerGroup: 8 },
       elementwise: { kind: 'cpu', chunk: 4096 },
       route: { kind: 'cpu', tokensPerGroup: 16 },

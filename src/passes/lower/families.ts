@@ -5,6 +5,8 @@
  */
 import type { Dim } from '../../ir/index.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../kernel/builders/attention.js';
+import { blockedAttentionApplies, blockedAttentionGrid, blockedAttentionKernel } from '../../kernel/builders/attention-blocked.js';
+import { decodeAttentionApplies, decodeAttentionGrid, decodeAttentionKernel } from '../../kernel/builders/attention-decode.js';
 import {
   copy2dGrid, copy2dKernel, elementwiseGrid, elementwiseKernel, type ElementwiseSpec, fillKernel, rowCopyGrid, rowCopyKernel, type RowCopySpec,
 } from '../../kernel/builders/elementwise.js';
@@ -179,7 +181,13 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
   const s = rc.target.schedules.attention;
   if (s.kind === 'cpu') {
     const full: AttentionSpec = { ...spec, queryBlock: s.queryBlock };
-    rc.ctx.dispatch(memoKernel(`attention|${JSON.stringify(full)}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
+    const key = JSON.stringify(full);
+    if (spec.sq <= (s.decodeRows ?? 0) && decodeAttentionApplies(full))
+      rc.ctx.dispatch(memoKernel(`attention-decode|${key}`, () => decodeAttentionKernel(full)), bufs, { kvLen }, decodeAttentionGrid(full), rc.where);
+    else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
+      const t = s.blocked;
+      rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), bufs, { kvLen }, blockedAttentionGrid(full, t), rc.where);
+    } else rc.ctx.dispatch(memoKernel(`attention|${key}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
     return;
   }
   rc.ctx.dispatch(flashAttentionKernel(spec, s), bufs, { kvLen }, flashAttentionGrid(spec, s), rc.where);
