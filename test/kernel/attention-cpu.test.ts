@@ -6,7 +6,9 @@
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../src/kernel/builders/attention.js';
 import { blockedAttentionGrid, blockedAttentionKernel, type BlockedAttentionTiling } from '../../src/kernel/builders/attention-blocked.js';
-import { decodeAttentionGrid, decodeAttentionKernel } from '../../src/kernel/builders/attention-decode.js';
+import {
+  decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
+} from '../../src/kernel/builders/attention-decode.js';
 import { Rng } from '../../src/runtime/random.js';
 
 interface Case {
@@ -78,7 +80,9 @@ describe('CPU attention builders', () => {
     const want = new Float32Array(c.sq * c.heads * c.d).fill(7);
     runner.run(attentionKernel(spec), { ...x, out: want }, { kvLen: c.kvLen }, attentionGrid(spec));
     const got = new Float32Array(c.sq * c.heads * c.d).fill(7);
-    runner.run(decodeAttentionKernel(spec), { ...x, out: got }, { kvLen: c.kvLen }, decodeAttentionGrid(spec));
+    const part = new Float32Array(decodePartialElems(spec, 16)).fill(Number.NaN);
+    runner.run(decodeAttentionPartialKernel(spec, 16), { ...x, part }, { kvLen: c.kvLen }, decodePartialGrid(spec, 16));
+    runner.run(decodeAttentionCombineKernel(spec, 16), { part, out: got }, {}, decodeCombineGrid(spec));
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] ?? 0) - (want[i] ?? 0)));
     expect(worst).toBeLessThan(2e-5);

@@ -6,7 +6,9 @@
 import type { Dim } from '../../ir/index.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../kernel/builders/attention.js';
 import { blockedAttentionApplies, blockedAttentionGrid, blockedAttentionKernel } from '../../kernel/builders/attention-blocked.js';
-import { decodeAttentionApplies, decodeAttentionGrid, decodeAttentionKernel } from '../../kernel/builders/attention-decode.js';
+import {
+  decodeAttentionApplies, decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
+} from '../../kernel/builders/attention-decode.js';
 import {
   copy2dGrid, copy2dKernel, elementwiseGrid, elementwiseKernel, type ElementwiseSpec, fillKernel, rowCopyGrid, rowCopyKernel, type RowCopySpec,
 } from '../../kernel/builders/elementwise.js';
@@ -182,9 +184,12 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
   if (s.kind === 'cpu') {
     const full: AttentionSpec = { ...spec, queryBlock: s.queryBlock };
     const key = JSON.stringify(full);
-    if (spec.sq <= (s.decodeRows ?? 0) && decodeAttentionApplies(full))
-      rc.ctx.dispatch(memoKernel(`attention-decode|${key}`, () => decodeAttentionKernel(full)), bufs, { kvLen }, decodeAttentionGrid(full), rc.where);
-    else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
+    if (spec.sq <= (s.decodeRows ?? 0) && decodeAttentionApplies(full)) {
+      // Split over the cache rows: partial results per chunk of rows, then one merge per (query, head).
+      const part = rc.ctx.temp(decodePartialElems(full), 'f32', `${rc.where} attention partials`);
+      rc.ctx.dispatch(memoKernel(`attention-decode|${key}`, () => decodeAttentionPartialKernel(full)), { ...bufs, part }, { kvLen }, decodePartialGrid(full), rc.where);
+      rc.ctx.dispatch(memoKernel(`attention-merge|${key}`, () => decodeAttentionCombineKernel(full)), { part, out: bufs.out }, {}, decodeCombineGrid(full), rc.where);
+    } else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
       const t = s.blocked;
       rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), bufs, { kvLen }, blockedAttentionGrid(full, t), rc.where);
     } else rc.ctx.dispatch(memoKernel(`attention|${key}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
