@@ -3,7 +3,7 @@
  * the backend is, whether it can run on this machine (and if not, what is missing), how to make its executor,
  * and its compile Target. Adding a backend is one entry here.
  */
-import { CPU_TILING } from '../kernel/builders/matmul.js';
+import type { Kernel } from '../kernel/ir.js';
 import type { Schedules, Target } from '../kernel/target.js';
 import { DeviceExecutor } from '../runtime/device-executor.js';
 import type { Executor } from '../runtime/executor.js';
@@ -12,12 +12,13 @@ import { referenceExecutor } from './reference/index.js';
 import { wasmExecutor, wasmTarget } from './wasm/index.js';
 
 /**
- * The PTX GPU schedules, with the matmul and GEMV on the packed CPU schedule until the GPU matmul builders are
- * in this build (the rest: flash attention, workgroup rows, per-thread elementwise, the GPU route).
+ * The schedules the PTX interpreter runs whole models with: the PTX GPU schedules, with smaller matmul tiles than
+ * a GPU wants (the interpreter steps every thread of a CTA in turn; 64 x 64 tiles of 256 threads cost it far
+ * more than they save), the rest as for the GPU.
  */
 export function ptxSchedules(): Schedules {
   const s = ptxTarget().schedules;
-  return { ...s, matmul: { kind: 'cpu-packed', tiling: CPU_TILING }, gemv: { kind: 'cpu-packed', maxRows: 4, tiling: CPU_TILING } };
+  return { ...s, matmul: { kind: 'gpu-tiled', tileM: 32, tileN: 32, tileK: 16, threads: 64, sharedTiles: true }, gemv: { kind: 'gpu', maxRows: 4, threads: 64, colsPerGroup: 4 } };
 }
 
 export interface BackendOptions {
@@ -33,7 +34,20 @@ export interface BackendInfo {
   readonly create: (opts?: BackendOptions) => Promise<Executor>;
   /** The Target the backend compiles for here; undefined for the interpreter. */
   readonly target?: (opts?: BackendOptions) => Promise<Target>;
+  /** A kernel as source in the backend's language (Wasm text, WGSL, PTX), for `modc compile --emit kernels`. */
+  readonly render?: (kernel: Kernel, target: Target, opts?: RenderOptions) => Promise<string>;
 }
+
+export interface RenderOptions {
+  /** PTX: --ptx-version and --sm overrides. */
+  readonly isa?: string;
+  readonly sm?: string;
+}
+
+const renderPtxText = async (k: Kernel, _t: Target, o?: RenderOptions): Promise<string> => {
+  const { choosePtxTarget, renderPtx } = await import('./cuda-ptx/index.js');
+  return renderPtx(k, { target: choosePtxTarget({ ...(o?.isa !== undefined ? { isa: o.isa } : {}), ...(o?.sm !== undefined ? { sm: o.sm } : {}) }) }).ptx;
+};
 
 export const BACKENDS: readonly BackendInfo[] = [
   {
@@ -48,6 +62,40 @@ export const BACKENDS: readonly BackendInfo[] = [
     unavailable: () => Promise.resolve(undefined),
     create: (o) => Promise.resolve(wasmExecutor(o?.threads !== undefined ? { threads: o.threads } : {})),
     target: (o) => Promise.resolve(wasmTarget({ threads: o?.threads ?? 1 })),
+    render: async (k) => {
+      const { renderKernelText } = await import('./wasm/render.js');
+      const { relaxedSimdAvailable } = await import('./wasm/features.js');
+      return `;; kernel ${k.name}\n${await renderKernelText(k, { relaxedFma: relaxedSimdAvailable() })}`;
+    },
+  },
+  {
+    name: 'webgpu',
+    description: 'WGSL on WebGPU: Dawn in Node (a GPU, or Mesa llvmpipe without one); navigator.gpu in pages',
+    unavailable: async () => {
+      const { openDawnDevice } = await import('./webgpu/node.js');
+      try {
+        const d = await openDawnDevice();
+        await d.dispose();
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    },
+    create: async () => {
+      const { openDawnDevice } = await import('./webgpu/node.js');
+      return new DeviceExecutor('webgpu', await openDawnDevice());
+    },
+    target: async () => {
+      const { openDawnDevice } = await import('./webgpu/node.js');
+      const d = await openDawnDevice();
+      const t = d.target;
+      await d.dispose();
+      return t;
+    },
+    render: async (k, t) => {
+      const { renderWgsl } = await import('./webgpu/render.js');
+      return `// kernel ${k.name}\n${renderWgsl(k, t).code}`;
+    },
   },
   {
     name: 'ptx-emu',
@@ -55,6 +103,7 @@ export const BACKENDS: readonly BackendInfo[] = [
     unavailable: () => Promise.resolve(undefined),
     create: () => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }))),
     target: () => Promise.resolve({ ...ptxTarget(), schedules: ptxSchedules() }),
+    render: renderPtxText,
   },
   {
     name: 'cuda',
@@ -79,6 +128,7 @@ export const BACKENDS: readonly BackendInfo[] = [
       await d.dispose();
       return t;
     },
+    render: renderPtxText,
   },
 ];
 

@@ -6,7 +6,10 @@
  * p-MoD layers cache fewer tokens, so their attention is shorter; the per-layer matmuls are the same.
  */
 import { buildDecodeStep, buildLanguageModel, randomLlavaInputs, withoutRouting, type ModelSpec } from '../../models/index.js';
-import { wasmExecutor, type WasmExecutor } from '../backends/wasm/index.js';
+import { BACKEND_NAMES, createExecutor } from '../backends/registry.js';
+import { WasmDevice, wasmExecutor } from '../backends/wasm/index.js';
+import { DeviceExecutor } from '../runtime/device-executor.js';
+import type { Executor } from '../runtime/executor.js';
 import { type DType, DTYPE_BYTES, type Graph, graphWeights, sizeOf } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { GenerationSession } from '../runtime/session.js';
@@ -15,7 +18,7 @@ import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './ben
 import { benchModel } from './bench-prefill.js';
 import { formatSpread, loadText, type Spread, spread } from './bench-util.js';
 
-export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--skip-bounds] [--json]
+export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
       per-token decode time, dense and p-MoD, on wasm after one prefill each: mean and median [range] of every
       step, the compilations after the first step, and the weight-streaming bound at the read bandwidth measured
       in the same run; JSON: { dense: { ms, steps, compilesAfterFirst, weightBytes }, pmod: {...}, bounds, ... }`;
@@ -47,7 +50,15 @@ function streamedWeightBytes(g: Graph): number {
   return bytes;
 }
 
-async function decodeTimes(spec: ModelSpec, dtype: DType, exec: WasmExecutor, nv: number, t: number, tokens: number): Promise<DecodeRun> {
+/** Programs compiled, kernels compiled and kernels tiered up so far (the last two on the Wasm device only). */
+function compileCounts(exec: Executor): { programs: number; kernels: number; tierUps: number } {
+  if (!(exec instanceof DeviceExecutor)) return { programs: Number.NaN, kernels: Number.NaN, tierUps: Number.NaN };
+  const dev: unknown = exec.device;
+  const wasm = dev instanceof WasmDevice ? dev : undefined;
+  return { programs: exec.compiler.compiled, kernels: wasm?.compiles ?? Number.NaN, tierUps: wasm?.tierUps ?? Number.NaN };
+}
+
+async function decodeTimes(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeRun> {
   const prefill = buildLanguageModel(spec, { weightDtype: dtype, kvState: true, lastLogits: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
   const decode = buildDecodeStep(spec, { weightDtype: dtype });
   const session = await GenerationSession.create(exec, { prefill, decode }, randomWeights(prefill, 1));
@@ -60,9 +71,10 @@ async function decodeTimes(spec: ModelSpec, dtype: DType, exec: WasmExecutor, nv
         const t0 = performance.now();
         await session.decodeStep(pre.cache, [1 + (i % 7)], pre.length + i);
         steps.push(performance.now() - t0);
-        if (i === 0) after = { programs: exec.compiler.compiled, kernels: exec.device.compiles, tierUps: exec.device.tierUps };
+        if (i === 0) after = compileCounts(exec);
       }
-      const compilesAfterFirst = { programs: exec.compiler.compiled - after.programs, kernels: exec.device.compiles - after.kernels, tierUps: exec.device.tierUps - after.tierUps };
+      const end = compileCounts(exec);
+      const compilesAfterFirst = { programs: end.programs - after.programs, kernels: end.kernels - after.kernels, tierUps: end.tierUps - after.tierUps };
       return {
         steps,
         ms: spread(steps.slice(1)),
@@ -99,6 +111,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
     threads: { type: 'string' },
     vocab: { type: 'string' },
     dtype: { type: 'string' },
+    backend: { type: 'string' },
     'skip-bounds': { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -117,7 +130,8 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const withBounds = !flag(p, 'skip-bounds');
   const load0 = loadText();
   const before = withBounds ? await measureBounds(threads) : undefined;
-  const exec = wasmExecutor({ threads });
+  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
+  const exec = backend === 'wasm' ? wasmExecutor({ threads }) : await createExecutor(backend, { threads });
   try {
     const dense = await decodeTimes(withoutRouting(spec), dtype, exec, nv, t, tokens);
     const pmod = await decodeTimes(spec, dtype, exec, nv, t, tokens);
@@ -125,6 +139,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
     const bounds = before && after ? meanBounds(before, after) : undefined;
     const result = {
       model: { d, layers, visionTokens: nv, textTokens: t, dtype },
+      backend,
       tokens,
       threads,
       load: [load0, loadText()],
@@ -137,7 +152,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
     if (flag(p, 'json')) out(JSON.stringify(result, null, 2));
     else
       out(
-        `decode of ${tokens} tokens after ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, ${dtype} weights, wasm ${threads} threads ` +
+        `decode of ${tokens} tokens after ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, ${dtype} weights, ${backend} ${threads} threads ` +
           `(steps 2..${tokens}; ${load0}, after: ${loadText()})\n` +
           (before && after ? `${formatBounds(before)}\n${formatBounds(after)}\n` : '') +
           `${line('dense', dense, bounds)}\n${line('p-MoD', pmod, bounds)}\n` +

@@ -5,7 +5,9 @@
  */
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { WasmGemm } from '../backends/wasm/gemm.js';
-import { choiceOpt, flag, intOpt, parse, UsageError } from './args.js';
+import { choiceOpt, flag, intOpt, parse, strOpt, UsageError } from './args.js';
+import { statusLine } from '../io/progress.js';
+import type { CommandIO } from './main.js';
 import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
 import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
@@ -15,7 +17,7 @@ import { formatSpread, loadText, median, spread, timesMs } from './bench-util.js
 
 export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer|cold> [options]
 
-  modc bench matmul --m M --k K --n N [--threads T] [--dtype f32|bf16] [--repeat R] [--skip-bounds] [--json]
+  modc bench matmul --m M --k K --n N [--threads T] [--dtype f32|bf16] [--repeat R] [--engines modc-wasm,onnxruntime-web,...] [--skip-bounds] [--json]
       matmul C = A @ W^T: modc-wasm (the Target's GEMV builder for M <= 4, its matmul builder above) and the
       WebAssembly peers (onnxruntime-web, jax-js, tfjs-wasm; f32 weights) in the same process, median [range]
       of R runs, next to the machine's 128-bit FMA peak and read bandwidth measured in the same run (GFLOP/s
@@ -72,7 +74,7 @@ async function loadPeers(): Promise<PeerModule | string> {
   }
 }
 
-export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined, dtype: 'f32' | 'bf16' = 'f32'): Promise<MatmulResult[]> {
+export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined, dtype: 'f32' | 'bf16' = 'f32', only?: readonly string[]): Promise<MatmulResult[]> {
   const results: MatmulResult[] = [];
   const flops = 2 * m * k * n;
   const a = seeded(m * k, 1);
@@ -96,7 +98,7 @@ export async function matmulBench(m: number, k: number, n: number, threads: numb
     await gemm.dispose();
   }
   const peers = await loadPeers();
-  const engines = typeof peers === 'string' ? ['onnxruntime-web', 'jax-js', 'tfjs-wasm'] : peers.MATMUL_PEERS.map((p) => p.engine);
+  const engines = (typeof peers === 'string' ? ['onnxruntime-web', 'jax-js', 'tfjs-wasm'] : peers.MATMUL_PEERS.map((p) => p.engine)).filter((e) => only === undefined || only.includes(e));
   for (const engine of engines) {
     const peer = typeof peers === 'string' ? undefined : peers.MATMUL_PEERS.find((p) => p.engine === engine);
     const why = typeof peers === 'string' ? peers : peer?.threads(threads);
@@ -127,19 +129,30 @@ export function formatMatmul(results: readonly MatmulResult[], bounds?: Bounds):
   return rows.join('\n');
 }
 
-export async function benchCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
+export async function benchCommand(argv: readonly string[], out: (s: string) => void, io: Pick<CommandIO, 'progress'>): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
     out(BENCH_HELP);
     return sub === undefined ? 2 : 0;
   }
+  // Benchmarks take minutes: on a terminal a status line shows they are running (and the latest result).
+  const help = rest.some((a) => a === '--help' || a === '-h');
+  const status = statusLine(io.progress, `bench ${sub}`, !help && io.progress.isTTY === true);
+  try {
+    return await benchSubcommand(sub, rest, out, status.update);
+  } finally {
+    status.done();
+  }
+}
+
+async function benchSubcommand(sub: string, rest: readonly string[], out: (s: string) => void, log: (s: string) => void): Promise<number> {
   if (sub === 'prefill') return prefillBench(rest, out);
   if (sub === 'layer') return layerBench(rest, out);
   if (sub === 'decode') return decodeBench(rest, out);
   if (sub === 'cold') return coldBench(rest, out);
   if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, decode, layer, cold)`);
   const p = parse(rest, {
-    m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, dtype: { type: 'string' },
+    m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, dtype: { type: 'string' }, engines: { type: 'string' },
     'skip-bounds': { type: 'boolean' }, json: { type: 'boolean' },
   });
   if (flag(p, 'help')) {
@@ -153,7 +166,8 @@ export async function benchCommand(argv: readonly string[], out: (s: string) => 
   const fma = relaxedSimdAvailable();
   const withBounds = !flag(p, 'skip-bounds');
   const before = withBounds ? await measureBounds(threads) : undefined;
-  const results = await matmulBench(m, k, n, threads, repeat, undefined, dtype);
+  const engines = strOpt(p, 'engines')?.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  const results = await matmulBench(m, k, n, threads, repeat, log, dtype, engines);
   const after = withBounds ? await measureBounds(threads) : undefined;
   const bounds = before && after ? meanBounds(before, after) : undefined;
   if (flag(p, 'json')) out(JSON.stringify({ relaxedSimd: fma, repeat, results, ...(before && after ? { bounds: { before, after } } : {}) }, null, 2));

@@ -1,6 +1,9 @@
 /** The `modc` command: dispatches to subcommands; errors go to stderr with a non-zero exit code. */
 import { UsageError } from './args.js';
 import type { ProgressStream } from '../io/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Streams a command may write to besides its line output. */
 export interface CommandIO {
@@ -8,6 +11,8 @@ export interface CommandIO {
   readonly write: (s: string) => void;
   /** Where progress bars go (stderr). */
   readonly progress: ProgressStream;
+  /** Whether stdout is a terminal: generated text is then shown with its control characters escaped. */
+  readonly terminal: boolean;
 }
 
 type Command = (argv: readonly string[], out: (s: string) => void, io: CommandIO) => Promise<number>;
@@ -16,13 +21,25 @@ type Command = (argv: readonly string[], out: (s: string) => void, io: CommandIO
  * Each command's module is loaded when it runs: a process imports only what its command uses (the cold start
  * of `modc run` paid for the benchmark peers, the tokenizer and the image decoders before).
  */
-const COMMANDS: Readonly<Record<string, () => Promise<{ run: Command; help: string }>>> = {
-  report: async () => import('./report.js').then((m) => ({ run: m.reportCommand, help: m.REPORT_HELP })),
-  ir: async () => import('./ir.js').then((m) => ({ run: m.irCommand, help: m.IR_HELP })),
-  compile: async () => import('./compile.js').then((m) => ({ run: m.compileCommand, help: m.COMPILE_HELP })),
-  run: async () => import('./run.js').then((m) => ({ run: m.runCommand, help: m.RUN_HELP })),
-  bench: async () => import('./bench.js').then((m) => ({ run: m.benchCommand, help: m.BENCH_HELP })),
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  report: async () => (await import('./report.js')).reportCommand,
+  ir: async () => (await import('./ir.js')).irCommand,
+  compile: async () => (await import('./compile.js')).compileCommand,
+  run: async () => (await import('./run.js')).runCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
 };
+
+/** The version in this package's package.json (found from this module's location, built or not). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'modc' && typeof pkg.version === 'string') return pkg.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
 
 const USAGE = `usage: modc <command> [options]
 
@@ -37,7 +54,7 @@ commands:
 
 models: llava-1.5-7b, pmod-llava-1.5-7b, llava-next-7b, pmod-llava-next-7b, tiny-pmod, tiny-llava,
         a Hugging Face config.json, a checkpoint directory, or a models/*.ts file.
-Run 'modc <command> --help' for the options of each command.`;
+Run 'modc <command> --help' for the options of each command; 'modc --version' prints the version.`;
 
 const stdoutLine = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -58,20 +75,25 @@ export async function main(
     out(USAGE);
     return cmd === undefined ? 1 : 0;
   }
+  if (cmd === '--version' || cmd === '-V') {
+    out(`modc ${packageVersion()}`);
+    return 0;
+  }
   const load = COMMANDS[cmd];
   if (load === undefined) {
-    err(`modc: unknown command '${cmd}'\n\n${USAGE}`);
+    err(`modc: unknown command '${cmd}' (${Object.keys(COMMANDS).join(', ')}); run 'modc --help' for usage`);
     return 2;
   }
   const streamed: string[] = [];
   const write = io.write ?? (out === stdoutLine ? (s: string) => void process.stdout.write(s) : (s: string) => void streamed.push(s));
-  const c = await load();
+  const run = await load();
   try {
-    return await c.run(rest, out, { write, progress: io.progress ?? process.stderr });
+    return await run(rest, out, { write, progress: io.progress ?? process.stderr, terminal: io.terminal ?? (out === stdoutLine && process.stdout.isTTY === true) });
   } catch (e) {
     const error = e as Error;
     err(`modc ${cmd}: ${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`);
-    if (e instanceof UsageError) err(`\n${c.help}`);
+    // One line says what is wrong; the help is one command away rather than a screenful that buries it.
+    if (e instanceof UsageError) err(`run 'modc ${cmd} --help' for the options`);
     if (process.env.MODC_DEBUG) err(error.stack ?? '');
     return e instanceof UsageError ? 2 : 1;
   } finally {

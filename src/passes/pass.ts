@@ -1,6 +1,6 @@
 /**
  * The pass manager: a pass maps a graph to a graph; a pipeline runs passes in order, verifying between them when
- * MODC_VERIFY=1 (tests always verify) so a pass that breaks the graph fails at that pass, by name.
+ * verification is on (MODC_VERIFY=1 for the CLI, always in tests) so a pass that breaks the graph fails at that pass, by name.
  */
 import { type Graph, VerifyError, verifyGraph } from '../ir/index.js';
 
@@ -16,7 +16,7 @@ export class PassError extends Error {
 }
 
 export interface PipelineOptions {
-  /** Verify after every pass (default: MODC_VERIFY=1 in the environment). */
+  /** Verify after every pass (default: setVerifyByDefault, which the CLI sets from MODC_VERIFY=1). */
   verify?: boolean;
   /** Stop after this pass (inclusive); an unknown name is an error. */
   stopAfter?: string;
@@ -24,8 +24,18 @@ export interface PipelineOptions {
   onPass?: (pass: Pass, graph: Graph, ms: number) => void;
 }
 
+let verifyDefault = false;
+
+/**
+ * Whether pipelines verify after every pass unless told otherwise. The compiler core reads no environment (it
+ * runs in browsers): the CLI sets this from MODC_VERIFY=1, the test setup turns it on for every test.
+ */
+export function setVerifyByDefault(on: boolean): void {
+  verifyDefault = on;
+}
+
 export function verifyByDefault(): boolean {
-  return process.env.MODC_VERIFY === '1';
+  return verifyDefault;
 }
 
 export function runPasses(graph: Graph, passes: readonly Pass[], opts: PipelineOptions = {}): Graph {

@@ -4,7 +4,7 @@
  * oracle for every entry.
  */
 import { referenceExecutor } from '../../src/backends/reference/index.js';
-import { BACKENDS as REGISTRY, ptxSchedules } from '../../src/backends/registry.js';
+import { BACKENDS as REGISTRY, createExecutor, ptxSchedules } from '../../src/backends/registry.js';
 import { PtxEmuDevice } from '../../src/backends/cuda-ptx/index.js';
 import { DeviceExecutor } from '../../src/runtime/device-executor.js';
 import { wasmExecutor, wasmTarget } from '../../src/backends/wasm/index.js';
@@ -19,9 +19,11 @@ export interface Tolerance {
 
 export interface BackendEntry {
   readonly name: string;
-  readonly create: () => Executor;
+  readonly create: () => Executor | Promise<Executor>;
   /** Why the backend cannot run here (no driver, no adapter); its cases are then skipped with one line. */
   readonly unavailable?: () => Promise<string | undefined>;
+  /** In CI this environment flag makes an unavailable backend a failure instead of a skip. */
+  readonly requireFlag?: string;
   /** case name -> why it is skipped on this backend. */
   readonly skip: Readonly<Record<string, string>>;
   /** Whether the backend computes elementwise functions in f64 like the reference (else 'exact' cases get its f32 tolerance). */
@@ -49,7 +51,8 @@ export const GPU_SCHEDULES_ON_WASM: Target = {
   limits: { ...base.limits, maxThreadsPerWorkgroup: 256 },
   caps: { ...base.caps, f64: false, f64Math: false, aliasedBindings: false },
   schedules: {
-    ...base.schedules,
+    matmul: { kind: 'gpu-tiled', tileM: 32, tileN: 32, tileK: 8, threads: 64, sharedTiles: false },
+    gemv: { kind: 'gpu', maxRows: 4, threads: 32, colsPerGroup: 8 },
     attention: { kind: 'flash', queryBlock: 4, keyBlock: 16, threads: 32 },
     rows: { kind: 'workgroup', threads: 32 },
     elementwise: { kind: 'thread', threads: 64, vector: true },
@@ -73,6 +76,17 @@ export const BACKENDS: readonly BackendEntry[] = [
       'scatterRows rejects duplicate targets': 'the wasm scatter kernel does not detect duplicate row indices (rows are written in parallel)',
     },
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
+  {
+    name: 'webgpu',
+    create: () => createExecutor('webgpu'),
+    f64: false,
+    skip: {
+      'scatterRows rejects duplicate targets': 'the scatter kernel does not detect duplicate row indices (rows are written in parallel)',
+    },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+    unavailable: () => REGISTRY.find((b) => b.name === 'webgpu')?.unavailable() ?? Promise.resolve('not registered'),
+    requireFlag: 'MODC_REQUIRE_WEBGPU',
   },
   {
     name: 'ptx-emu',
@@ -128,6 +142,7 @@ async function runnable(): Promise<readonly BackendEntry[]> {
   for (const b of BACKENDS) {
     const missing = await b.unavailable?.();
     if (missing === undefined) out.push(b);
+    else if (b.requireFlag !== undefined && process.env[b.requireFlag] === '1') throw new Error(`backend ${b.name} is required (${b.requireFlag}=1) but unavailable: ${missing}`);
     else process.stdout.write(`skipping backend ${b.name}: ${missing}\n`);
   }
   return out;

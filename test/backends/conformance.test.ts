@@ -19,8 +19,8 @@ it('the cases cover every op kind', () => {
 
 describe.each(AVAILABLE)('backend $name', (backend) => {
   let exec: Executor;
-  beforeAll(() => {
-    exec = backend.create();
+  beforeAll(async () => {
+    exec = await backend.create();
   });
   afterAll(() => exec.dispose());
 

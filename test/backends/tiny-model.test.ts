@@ -32,7 +32,7 @@ const caps = layerCapacities(ratios, 40);
 
 describe.each(AVAILABLE.filter((b) => b.name !== 'reference'))('tiny p-MoD on $name', (backend) => {
   it('routes exactly like the reference and produces the same logits, KV and hidden states', async () => {
-    const exec = backend.create();
+    const exec = await backend.create();
     try {
       const prepared = await exec.prepare(graph, weights);
       const got = await prepared.run(inputs);
@@ -68,7 +68,7 @@ describe.each(AVAILABLE.filter((b) => b.name !== 'reference'))('tiny p-MoD gener
       }
     };
     const ref = referenceExecutor();
-    const exec = backend.create();
+    const exec = await backend.create();
     try {
       const [want1, want16, got] = [await run(ref, 1), await run(ref, 16), await run(exec, 16)];
       // The cache capacity changes nothing on the reference, and the backend agrees with it.

@@ -8,7 +8,10 @@ import { attentionGrid, attentionKernel } from '../../src/kernel/builders/attent
 import { elementwiseGrid, elementwiseKernel } from '../../src/kernel/builders/elementwise.js';
 import { matmulGrid, matmulKernel, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
 import { rmsnormKernel, rowGrid, softmaxKernel } from '../../src/kernel/builders/reduce.js';
-import { type ElemType, k, type KBinaryFn, type Kernel, type KNode, type ScalarType } from '../../src/kernel/index.js';
+import { type ElemType, k, type KBinaryFn, type Kernel, type KNode, type KUnaryFn, type ScalarType } from '../../src/kernel/index.js';
+import { gpuGemvGrid, gpuGemvKernel, type GpuGemvSpec } from '../../src/kernel/builders/gpu/gemv.js';
+import { gpuMatmulGrid, gpuMatmulKernel, type GpuMatmulSpec } from '../../src/kernel/builders/gpu/matmul.js';
+import type { MatmulEpilogue } from '../../src/kernel/builders/matmul.js';
 import { Rng } from '../../src/runtime/random.js';
 import type { KernelCase } from './device-harness.js';
 import { gpuBuilderCases } from './gpu-kernel-cases.js';
@@ -259,10 +262,164 @@ function builderCases(): KernelCase[] {
   });
   // The GPU-shaped builders: multi-thread workgroups, barriers, shared and private arrays.
   cases.push(...gpuBuilderCases());
+  return [...cases, ...gpuLinearCases()];
+}
+
+/** W [n, k] in a storage type: the host array the kernel binds and the f32 values it holds. */
+function weightIn(elem: 'f32' | 'f16' | 'bf16', w: Float32Array): { readonly bits: Float32Array | Uint16Array; readonly values: Float32Array } {
+  if (elem === 'f32') return { bits: w, values: w };
+  const bits = Uint16Array.from(w, elem === 'f16' ? numberToF16Bits : numberToBf16Bits);
+  return { bits, values: Float32Array.from(bits, elem === 'f16' ? f16BitsToNumber : bf16BitsToNumber) };
+}
+
+/**
+ * The GPU matmul ('gpu-tiled', register and shared-memory tiles) and GEMV ('gpu') schedules: the plain case
+ * against a host formula (C = A @ W^T + bias), the others (gathered A rows, scattered C rows, output windows,
+ * mapped row scales, in-place residuals, K not a multiple of 4, 16-bit weights) against the Wasm KernelRunner.
+ */
+function gpuLinearCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const tol = { abs: 2e-5, rel: 2e-5 };
+  const register = { kind: 'gpu-tiled', tileM: 8, tileN: 8, tileK: 8, threads: 4, sharedTiles: false } as const;
+  const sharedTiles = { kind: 'gpu-tiled', tileM: 8, tileN: 16, tileK: 8, threads: 16, sharedTiles: true } as const;
+  // K split over 4 threads per column (tree reduction), and whole columns per thread (no reduction).
+  const gemv = { kind: 'gpu', maxRows: 2, threads: 8, colsPerGroup: 2 } as const;
+  const gemvWhole = { kind: 'gpu', maxRows: 3, threads: 4, colsPerGroup: 8 } as const;
+  {
+    const [m, kk, n] = [13, 40, 21];
+    const a = randn(m * kk);
+    const w = randn(n * kk, 0.2);
+    const bias = randn(n, 0.1);
+    const want = new Float32Array(m * n);
+    for (let r = 0; r < m; r++)
+      for (let c = 0; c < n; c++) {
+        let acc = 0;
+        for (let i = 0; i < kk; i++) acc += (a[r * kk + i] ?? 0) * (w[c * kk + i] ?? 0);
+        want[r * n + c] = acc + (bias[c] ?? 0);
+      }
+    const epilogue: MatmulEpilogue[] = [{ kind: 'bias', buffer: 'bias' }];
+    for (const [label, schedule] of [['register tiles', register], ['shared tiles', sharedTiles]] as const) {
+      const spec: GpuMatmulSpec = { name: `gmm_${label.split(' ')[0]}`, k: kk, n, wElem: 'f32', schedule, epilogue };
+      cases.push({
+        name: `builder: gpu matmul (${label}) C = A @ W^T + bias`,
+        kernel: gpuMatmulKernel(spec),
+        buffers: { a, w, c: new Float32Array(m * n), bias },
+        params: { M: m },
+        grid: gpuMatmulGrid(spec, m),
+        compare: { abs: 1e-5, rel: 1e-5 },
+        expect: { c: want },
+      });
+    }
+    for (const [label, schedule, rows] of [['K split', gemv, undefined], ['whole columns, 1 row per group', gemvWhole, 1]] as const) {
+      const gspec: GpuGemvSpec = { name: `ggemv_${rows ?? 'r'}`, k: kk, n, wElem: 'f32', schedule, epilogue, ...(rows !== undefined ? { rows } : {}) };
+      cases.push({
+        name: `builder: gpu gemv (${label}) C = A @ W^T + bias`,
+        kernel: gpuGemvKernel(gspec),
+        buffers: { a, w, c: new Float32Array(m * n), bias },
+        params: { M: m },
+        grid: gpuGemvGrid(gspec, m),
+        compare: { abs: 1e-5, rel: 1e-5 },
+        expect: { c: want },
+      });
+    }
+  }
+  // Gathered rows, scattered into a wider output window, with a mapped row scale, an activation and a residual.
+  const [m, kk, n, rowsIn, rowsOut, ldc, cCol0] = [5, 37, 10, 9, 11, 16, 3];
+  const aRows = Int32Array.from([8, 1, 4, 0, 6]);
+  const cRows = Int32Array.from([10, 2, 7, 0, 5]);
+  const epilogue: MatmulEpilogue[] = [
+    { kind: 'bias', buffer: 'bias', elem: 'bf16' },
+    { kind: 'unary', fn: 'tanh' },
+    { kind: 'rowScale', buffer: 'scale', mapped: true },
+    { kind: 'binary', fn: 'add', buffer: 'c', mapped: true, operandFirst: true },
+  ];
+  for (const elem of ['f32', 'f16', 'bf16'] as const) {
+    const w = weightIn(elem, randn(n * kk, 0.3)).bits;
+    const bias = Uint16Array.from(randn(n, 0.1), numberToBf16Bits);
+    const bufs = { a: randn(rowsIn * kk), w, c: randn(rowsOut * ldc), aRows, cRows, bias, scale: randn(rowsOut) };
+    const base = { k: kk, n, wElem: elem, gatherA: true, scatterC: true, ldc, cCol0, epilogue };
+    for (const [label, schedule] of [['register tiles', register], ['shared tiles', sharedTiles]] as const) {
+      const spec: GpuMatmulSpec = { ...base, name: `gmm_${elem}_${label.split(' ')[0]}`, schedule };
+      cases.push({
+        name: `builder: gpu matmul (${label}) ${elem} weights, gather, scatter, window, residual`,
+        kernel: gpuMatmulKernel(spec),
+        buffers: bufs,
+        params: { M: m },
+        grid: gpuMatmulGrid(spec, m),
+        compare: tol,
+      });
+    }
+    for (const [label, schedule] of [['K split', gemv], ['whole columns', gemvWhole]] as const) {
+      const gspec: GpuGemvSpec = { ...base, name: `ggemv_${elem}_${label.split(' ')[0]}`, schedule };
+      cases.push({
+        name: `builder: gpu gemv (${label}) ${elem} weights, gather, scatter, window, residual`,
+        kernel: gpuGemvKernel(gspec),
+        buffers: bufs,
+        params: { M: m },
+        grid: gpuGemvGrid(gspec, m),
+        compare: tol,
+      });
+    }
+  }
   return cases;
+}
+
+/**
+ * Transcendental functions within the policy's tolerance (docs/kernel-ir.md: not bit-exact, within the
+ * conformance tolerances) over wide ranges, against the host's float64 functions rounded to f32: GPU builtins
+ * may be far less accurate (WGSL allows sin / cos an absolute error of 2^-11, and only on [-pi, pi]).
+ */
+function transcendentalCases(): KernelCase[] {
+  const specials = [0, -0, 1e-8, -1e-8, 1e-3, 0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  const wide = (lo: number, hi: number, n: number): Float32Array => Float32Array.from([...specials, ...Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1))]);
+  const fns: readonly [KUnaryFn, (x: number) => number, Float32Array][] = [
+    ['sin', Math.sin, wide(-3000, 3000, 301)],
+    ['cos', Math.cos, wide(-3000, 3000, 301)],
+    ['exp', Math.exp, wide(-87, 88, 176)],
+    ['log', Math.log, Float32Array.from([...specials, 1e-30, 1e-10, 0.1, 1, 1.5, 2, 10, 1e10, 3e38, -1])],
+    ['tanh', Math.tanh, wide(-20, 20, 201)],
+    ['erf', erfHost, wide(-6, 6, 121)],
+    ['sqrt', Math.sqrt, Float32Array.from([...specials, -1, 1e-30, 2, 1e30, 3e38])],
+  ];
+  return fns.map(([fn, f, x]) => ({
+    name: `numerics: ${fn} within 2e-6 absolute or 1e-5 relative`,
+    kernel: {
+      name: `f32_${fn}`,
+      buffers: [{ name: 'x', elem: 'f32', access: 'read' }, { name: 'out', elem: 'f32', access: 'write' }],
+      params: [],
+      shared: [],
+      privates: [],
+      threads: 1,
+      body: k.range('i', 0, x.length, k.store(k.global('out'), k.v('i'), k.unary(fn, k.load(k.global('x'), k.v('i'))))),
+    },
+    buffers: { x, out: new Float32Array(x.length) },
+    params: {},
+    grid: [1, 1, 1],
+    compare: { abs: 2e-6, rel: 1e-5 },
+    expect: { out: Float32Array.from(x, f) },
+  }));
+}
+
+/** erf in float64 (Abramowitz & Stegun 7.1.26 is too coarse as a reference): series below 2.5, continued fraction above. */
+function erfHost(x: number): number {
+  if (Number.isNaN(x)) return Number.NaN;
+  const a = Math.abs(x);
+  if (a < 2.5) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 80; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let cf = 0;
+  for (let n = 60; n >= 1; n--) cf = n / 2 / (a + cf);
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + cf);
+  return Math.sign(x) * (1 - erfc);
 }
 
 /** Every case of the device suite. */
 export function kernelCases(): KernelCase[] {
-  return [...intCases(), ...floatCases(), ...storageCases(), ...builderCases()];
+  return [...intCases(), ...floatCases(), ...transcendentalCases(), ...storageCases(), ...builderCases()];
 }

@@ -89,9 +89,15 @@ export const vectorBinary = (fn: BinaryFn): ((a: KNode, b: KNode) => KNode) | un
 };
 
 export function intBinary(fn: BinaryFn, a: KNode, b: KNode, f64: boolean): KNode {
-  const ft = f64 ? 'f64' : 'f32';
-  if (fn === 'pow') return cast(binary('pow', cast(a, ft), cast(b, ft)), a.type === 'u32' ? 'u32' : 'i32');
-  return binary(fn, a, b);
+  const to = a.type === 'u32' ? 'u32' : 'i32';
+  if (fn !== 'pow') return binary(fn, a, b);
+  if (f64) return cast(binary('pow', cast(a, 'f64'), cast(b, 'f64')), to);
+  // f32 pow is not exact (5^2 may be 24.999...): a non-negative exponent gives an integer, so round to it
+  // (exact below 2^24); a negative one truncates like the reference (2^-1 -> 0).
+  const p = binary('pow', cast(a, 'f32'), cast(b, 'f32'));
+  const r = unary('floor', add(unary('abs', p), f32c(0.5)));
+  const rounded = select(cmp('lt', p, f32c(0)), unary('neg', r), r);
+  return cast(select(cmp('ge', b, 0), rounded, p), to);
 }
 
 export const compareBody = (fn: CompareFn, a: KNode, b: KNode): KNode => cast(cmp(fn, a, b), 'i32');

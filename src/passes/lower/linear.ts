@@ -10,6 +10,8 @@
 import { arg as argE, type EwExpr, fusedLinearLayout, type OpAttrs } from '../../ir/index.js';
 import { broadcastStrides, type ElementwiseInput } from '../../kernel/builders/elementwise.js';
 import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
+import { gpuGemvGrid, gpuGemvKernel } from '../../kernel/builders/gpu/gemv.js';
+import { gpuMatmulGrid, gpuMatmulKernel } from '../../kernel/builders/gpu/matmul.js';
 import { matmulGrid, matmulKernel, type MatmulEpilogue, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import { binary } from '../../kernel/dsl.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
@@ -148,20 +150,18 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
   const elem = c.weightElem(wt.dtype);
   const gemv = m <= maxGemvRows(rc);
   const s = gemv ? rc.target.schedules.gemv : rc.target.schedules.matmul;
-  if (s.kind !== 'cpu-packed') throw new LoweringError(`${rc.where}: the ${rc.target.name} target's matmul schedule '${s.kind}' has no builder in this build`);
-  const tiling: MatmulTiling = s.tiling;
-  const nr = 4 * tiling.nrVec;
   // A gathered A is read through aRows; a gathered epilogue operand through cRows: both must be one row map.
   const gathers = new Set(Object.values(chain.operands).flatMap((o) => ('gather' in o && o.gather !== undefined ? [o.gather] : [])));
   if (dst.scatter !== undefined) gathers.add(dst.scatter);
   if (gathers.size > 1) throw new LoweringError(`${rc.where}: epilogue operands gathered by different row maps`);
   const cRows = [...gathers][0];
   const aBase = typeof a.ref === 'number' ? a.ref : c.buf({ ...a, gather: undefined });
-  const chunk = splitRows(rc, n, k, elemBytes(elem), nr);
+  // Column blocks per binding: whole panels on CPUs, multiples of 4 columns on GPUs.
+  const chunk = splitRows(rc, n, k, elemBytes(elem), s.kind === 'cpu-packed' ? 4 * s.tiling.nrVec : 4);
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
-    const packed = c.weight(weight, { kind: 'packed', k, n: count, nr, ...(start ? { rowStart: start } : {}) });
-    const bufs: Record<string, number> = { a: aBase, b: packed, c: dst.out };
+    const window = count !== n ? { start, count } : undefined;
+    const bufs: Record<string, number> = { a: aBase, c: dst.out };
     if (a.gather !== undefined) bufs.aRows = a.gather;
     if (cRows !== undefined) bufs.cRows = cRows;
     // A bias of a split weight binds the window of its columns; other operands are laid out like C (ldc).
@@ -169,20 +169,37 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
       if (e.kind === 'unary') continue;
       const o = chain.operands[e.buffer];
       if (o === undefined) throw new LoweringError(`${rc.where}: epilogue operand ${e.buffer} is not bound`);
-      bufs[e.buffer] = operandBuffer(rc, o, e.kind === 'bias' && count !== n ? { start, count } : undefined);
+      bufs[e.buffer] = operandBuffer(rc, o, e.kind === 'bias' ? window : undefined);
     }
-    const spec = {
-      name: `${gemv ? 'gemv' : 'linear'}_${k}x${count}${elem !== 'f32' ? `_${elem}` : ''}`,
-      k, n: count, tiling, bElem: elem, epilogue: chain.steps,
+    const common = {
+      name: `linear_${k}x${count}${elem !== 'f32' ? `_${elem}` : ''}`,
+      k, n: count, epilogue: chain.steps,
       ...(a.gather !== undefined ? { gatherA: true } : {}),
       ...(dst.scatter !== undefined ? { scatterC: true } : {}),
-      ...(count !== n ? { ldc: n, cCol0: start } : {}),
+      ...(window ? { ldc: n, cCol0: start } : {}),
     };
-    if (gemv) {
-      // Decode rows: each row streams the packed weight once (gemv.ts); the same packed buffer as the matmul's.
-      const g = { ...spec, rows: m };
-      c.dispatch(memoKernel(`gemv|${JSON.stringify(g)}`, () => gemvKernel(g)), bufs, { M: m }, gemvGrid(g), rc.where);
-    } else c.dispatch(memoKernel(`matmul|${JSON.stringify(spec)}`, () => matmulKernel(spec)), bufs, { M: m }, matmulGrid(spec, m), rc.where);
+    if (s.kind === 'cpu-packed') {
+      const tiling: MatmulTiling = s.tiling;
+      bufs.b = c.weight(weight, { kind: 'packed', k, n: count, nr: 4 * tiling.nrVec, ...(start ? { rowStart: start } : {}) });
+      const spec = { ...common, tiling, bElem: elem };
+      if (gemv) {
+        // Decode rows: each row streams the packed weight once (gemv.ts); the same packed buffer as the matmul's.
+        const g = { ...spec, name: `gemv${spec.name.slice('linear'.length)}`, rows: m };
+        c.dispatch(memoKernel(`gemv|${JSON.stringify(g)}`, () => gemvKernel(g)), bufs, { M: m }, gemvGrid(g), rc.where);
+      } else c.dispatch(memoKernel(`matmul|${JSON.stringify(spec)}`, () => matmulKernel(spec)), bufs, { M: m }, matmulGrid(spec, m), rc.where);
+      continue;
+    }
+    // GPUs read W in its checkpoint layout [N, K] (a window of rows for a split weight).
+    bufs.w = c.weight(weight, window ? { kind: 'plain', rows: window } : { kind: 'plain' });
+    const wElem = elem === 'f16' || elem === 'bf16' ? elem : 'f32';
+    if (s.kind === 'gpu-tiled') {
+      const spec = { ...common, wElem, schedule: s } as const;
+      c.dispatch(gpuMatmulKernel(spec), bufs, { M: m }, gpuMatmulGrid(spec, m), rc.where);
+    } else {
+      // Single-token decode: one row per workgroup (more would only repeat row 0).
+      const spec = { ...common, wElem, schedule: s, ...(m === 1 ? { rows: 1 } : {}) } as const;
+      c.dispatch(gpuGemvKernel(spec), bufs, { M: m }, gpuGemvGrid(spec, m), rc.where);
+    }
   }
 }
 

@@ -1,0 +1,103 @@
+/**
+ * Runs a page in Debian's Chromium for tests: bundles the page's TypeScript with esbuild, serves it on
+ * 127.0.0.1 (a random free port) with node:http, drives /usr/bin/chromium headless through playwright-core with
+ * WebGPU enabled (SwiftShader without a GPU). Missing pieces are reported as one line, not thrown.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** The playwright-core pieces used here (loaded dynamically: a devDependency). */
+interface PwPage {
+  goto(url: string): Promise<unknown>;
+  waitForFunction(f: string, arg?: unknown, opts?: { timeout?: number }): Promise<unknown>;
+  evaluate<R>(f: string): Promise<R>;
+  on(event: 'console' | 'pageerror', f: (m: { text?: () => string; message?: string }) => void): void;
+}
+interface PwBrowser {
+  newPage(): Promise<PwPage>;
+  close(): Promise<void>;
+}
+
+export interface BrowserPage {
+  readonly page: PwPage;
+  readonly url: string;
+  /** Console lines and page errors, for failure messages. */
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+/** What is missing to run a browser test here, or undefined. */
+export async function browserMissing(): Promise<string | undefined> {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install chromium)`;
+  try {
+    await import('playwright-core');
+    await import('esbuild');
+  } catch (e) {
+    return `playwright-core or esbuild cannot be loaded: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return undefined;
+}
+
+async function bundle(entry: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  const file = out.outputFiles[0];
+  if (file === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
+  return file.text;
+}
+
+function serve(script: string): Promise<Server> {
+  const html = '<!doctype html><meta charset="utf-8"><title>modc</title><script type="module" src="/page.js"></script>';
+  const server = createServer((req, res) => {
+    if (req.url === '/page.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(script);
+    } else if (req.url === '/' || req.url === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(html);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** Bundles `entry`, serves it and opens it in Chromium; `close` stops the browser and the server. */
+export async function openPage(entry: string): Promise<BrowserPage> {
+  const script = await bundle(entry);
+  const server = await serve(script);
+  const port = (server.address() as AddressInfo).port;
+  const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
+  let browser: PwBrowser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    const page = await browser.newPage();
+    const log: string[] = [];
+    page.on('console', (m) => log.push(m.text?.() ?? ''));
+    page.on('pageerror', (e) => log.push(`page error: ${e.message ?? ''}`));
+    const url = `http://127.0.0.1:${port}/`;
+    await page.goto(url);
+    const b = browser;
+    return {
+      page,
+      url,
+      log,
+      close: async () => {
+        await b.close();
+        await new Promise<void>((r) => server.close(() => r()));
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    await new Promise<void>((r) => server.close(() => r()));
+    throw e;
+  }
+}
