@@ -11,7 +11,7 @@ import { bufferBytes, type KernelProgram, weightLayoutKey } from '../kernel/prog
 import type { Device } from './device.js';
 import { planSlots, type SlotPlan } from './memory-plan.js';
 import type { TensorMap } from './executor.js';
-import { encodeElems, weightBytes } from './weights.js';
+import { encodeElems, rawWeightChunks, weightBytes } from './weights.js';
 
 export class DeviceMemoryError extends Error {
   override name = 'DeviceMemoryError';
@@ -147,9 +147,13 @@ export class ProgramRunner<B, K> {
         const key = weightLayoutKey(w.name, w.layout, pb.elem);
         let b = residency.resident(store, key);
         if (b === undefined) {
-          const bytes = weightBytes(store.get(w.name), w, pb.elem);
-          b = residency.alloc(Math.max(4, bytes.byteLength), pb.label);
-          device.write(b, bytes);
+          // Stored bytes of the buffer's type go up as they are (a bf16 weight is not widened on the host).
+          const raw = store.raw !== undefined && store.describe?.(w.name).dtype === pb.elem ? store.raw(w.name) : undefined;
+          const chunks = raw !== undefined ? rawWeightChunks(raw, w, pb.elem) : undefined;
+          const target = residency.alloc(Math.max(4, bufferBytes(pb)), pb.label);
+          b = target;
+          if (chunks !== undefined) for (const c of chunks) device.write(target, c.bytes, c.offset);
+          else device.write(target, weightBytes(store.get(w.name), w, pb.elem));
           residency.keep(store, key, b);
         }
         bound.set(w.buffer, b);

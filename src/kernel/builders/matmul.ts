@@ -41,7 +41,12 @@ export function packB(l: PackedLayout, get: (k: number, n: number) => number, sc
  * packB for a PyTorch Linear weight W [n, k] (B = W^T), reading W row by row (sequential reads; about 10x faster
  * than packB's element callback on large weights).
  */
-export function packLinearWeight(l: PackedLayout, w: ArrayLike<number>, out = new Float32Array(packedLength(l))): Float32Array {
+export function packLinearWeight<T extends Float32Array | Uint16Array | Uint32Array = Float32Array>(l: PackedLayout, w: ArrayLike<number>, out?: T): T;
+/**
+ * The same permutation for any element type: a 16-bit weight packs as its 16-bit patterns (Uint16Array in and
+ * out), so a bf16 checkpoint weight is packed without being widened.
+ */
+export function packLinearWeight(l: PackedLayout, w: ArrayLike<number>, out: Float32Array | Uint16Array | Uint32Array = new Float32Array(packedLength(l))): Float32Array | Uint16Array | Uint32Array {
   const { k, n, nr } = l;
   const panels = Math.ceil(n / nr);
   out.fill(0, 0, panels * k * nr);
