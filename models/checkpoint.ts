@@ -12,8 +12,6 @@ import {
   checkpointFloatDtype,
   type DType,
   type Graph,
-  loadBoundWeights,
-  type MapStore,
   prefixed,
   readJsonFile,
   planBinding,
@@ -21,6 +19,7 @@ import {
   SafetensorsStore,
   weightSpecs,
 } from '../src/index.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { ConfigError, modelFromHfConfig, type ModelSpec } from './config.js';
 import { buildDecodeStep } from './decode.js';
 import { buildLanguageModel } from './llama.js';
@@ -78,8 +77,13 @@ export interface LoadedCheckpoint {
   readonly decode: Graph;
   /** The multimodal projector, for models with a vision side. */
   readonly projector: Graph | undefined;
-  readonly weights: MapStore;
+  /**
+   * The bound weights, read when a backend uploads them (nothing is held on the host); `close()` closes the files
+   * once the model's graphs are prepared or done with.
+   */
+  readonly weights: CheckpointStore;
   readonly plan: BindingPlan;
+  close(): void;
   readonly generation: GenerationDefaults;
 }
 
@@ -132,7 +136,8 @@ function graphsFor(spec: ModelSpec, wdt: DType): { prefill: Graph; prefillAllLog
 
 /**
  * Opens a checkpoint: validates the binding of every graph weight (throwing one CheckpointError that lists every
- * missing, unexpected and mis-shaped tensor) and then streams the weights in.
+ * missing, unexpected and mis-shaped tensor) from the headers. Weights are read when a backend uploads them (the
+ * progress reporter follows those reads); the files stay open until `close()`.
  */
 export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): LoadedCheckpoint {
   const { spec: declared, config, modelType } = readCheckpointConfig(dir);
@@ -147,9 +152,10 @@ export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): L
     const graphs = wdt === declared.llm.weightDtype ? provisional : graphsFor(spec, wdt);
     const specs = weightSpecs([graphs.prefill, graphs.decode, ...(graphs.projector ? [graphs.projector] : [])]);
     const plan = planBinding(dir, tensors, specs, layout);
-    const weights = loadBoundWeights(tensors, plan, opts.progress?.(plan.storedBytes));
-    return { dir, modelType, spec, weightDtype: wdt, ...graphs, weights, plan, generation: generationDefaults(dir, config) };
-  } finally {
+    const weights = new CheckpointStore(tensors, plan, opts.progress?.(plan.storedBytes));
+    return { dir, modelType, spec, weightDtype: wdt, ...graphs, weights, plan, generation: generationDefaults(dir, config), close: () => weights.close() };
+  } catch (e) {
     tensors.close();
+    throw e;
   }
 }

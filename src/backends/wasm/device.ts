@@ -180,6 +180,10 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
     return this.heap.bytesInUse;
   }
 
+  get peakBytesInUse(): number {
+    return this.heap.peakBytesInUse;
+  }
+
   dispose(): Promise<void> {
     return this.pool.dispose();
   }
