@@ -2,14 +2,19 @@
  * `modc run`: runs a model end to end on a backend: a real checkpoint (`--checkpoint DIR`, see run-checkpoint.ts)
  * or a zoo / config model with seeded random weights and inputs.
  */
-import { buildLanguageModel, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
+// The model modules this command needs, not models/index.js: that pulls in checkpoints, tokenizers and image
+// decoders (about 100 ms of a cold start), which only --checkpoint uses (loaded below when it is given).
+import { ConfigError } from '../../models/config.js';
+import { randomLlavaInputs } from '../../models/inputs.js';
+import { buildLanguageModel } from '../../models/llama.js';
+import { layerCapacities, layerRatios } from '../../models/prd.js';
+import { resolveModel } from '../../models/resolve.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, refuseOptions, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
-import { runCheckpoint } from './run-checkpoint.js';
-import { statusLine } from '../io/index.js';
+import { statusLine } from '../io/progress.js';
 import { tokenCounts } from './token-counts.js';
 
 export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N]
@@ -105,7 +110,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   }
   const backend = strOpt(p, 'backend') ?? 'wasm';
   if (!BACKEND_NAMES.includes(backend)) throw new UsageError(`--backend '${backend}' is not in this build; its backends are ${BACKEND_NAMES.join(', ')}`);
-  if (strOpt(p, 'checkpoint') !== undefined) return runCheckpoint(p, backend, io, out);
+  if (strOpt(p, 'checkpoint') !== undefined) return (await import('./run-checkpoint.js')).runCheckpoint(p, backend, io, out);
   refuseOptions(p, RANDOM_OPTIONS, 'without --checkpoint DIR', false);
   const spec = await resolveModel(onePositional(p, 'model'));
   const { nv, t } = tokenCounts(p, spec);

@@ -38,9 +38,11 @@ export interface WasmKernel {
 
 /**
  * A kernel whose dispatches took this long in total gets the optimising tier (a compile of a few ms): V8 usually
- * tiers hot kernels up by itself before that, and a kernel run a few times on small data never pays the compile.
+ * tiers hot kernels up by itself before that (between the chunk calls of a dispatch), and a kernel run a few
+ * times on small data never pays the compile. At 4 ms, tiny-pmod's first run on a busy machine recompiled kernels
+ * that were only waiting for a worker thread (76 ms of a 180 ms first run in a profile).
  */
-const TIER_UP_MS = 4;
+const TIER_UP_MS = 20;
 
 export interface WasmDeviceOptions {
   /** Threads (the calling thread + workers); default: the machine's available parallelism. */
