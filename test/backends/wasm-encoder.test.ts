@@ -91,7 +91,7 @@ const CASES: Case[] = [
   ['f32x4.extract_lane', 'f32', (m, _t, p) => call(m, 'f32x4.extract_lane', p(6), 2)],
   ['f32x4.replace_lane', 'v128', (m, _t, p) => call(m, 'f32x4.replace_lane', p(6), 1, p(2))],
   ...['floor', 'nearest', 'abs', 'neg', 'sqrt'].map((f) => unary(`f32x4.${f}`, 'v128', 6)),
-  ...['lt', 'gt', 'add', 'sub', 'mul', 'div', 'min', 'max'].map((f) => binaryOp(`f32x4.${f}`, 'v128', 6, 7)),
+  ...['lt', 'gt', 'ne', 'add', 'sub', 'mul', 'div', 'min', 'max', 'pmin', 'pmax'].map((f) => binaryOp(`f32x4.${f}`, 'v128', 6, 7)),
   ['select', 'f32', (m, _t, p) => (m as unknown as { select(c: unknown, a: unknown, b: unknown): unknown }).select(p(0), p(2), p(3))],
 ];
 

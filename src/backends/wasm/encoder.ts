@@ -234,6 +234,10 @@ export class ModuleBuilder {
     div: bin(v128, simd(231)),
     min: bin(v128, simd(232)),
     max: bin(v128, simd(233)),
+    /** Pseudo-min / -max: b < a ? b : a and a < b ? b : a (one instruction each on x64, where min and max take eight). */
+    pmin: bin(v128, simd(234)),
+    pmax: bin(v128, simd(235)),
+    ne: bin(v128, simd(66)),
     /** Relaxed SIMD fused (or not) multiply-add: a * b + c. */
     relaxed_madd: (a: Expr, b: Expr, c: Expr): Expr => op(v128, simd(0x105), a, b, c),
   };
