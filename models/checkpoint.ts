@@ -12,8 +12,6 @@ import {
   checkpointFloatDtype,
   type DType,
   type Graph,
-  loadBoundWeights,
-  type MapStore,
   prefixed,
   readJsonFile,
   planBinding,
@@ -21,6 +19,7 @@ import {
   SafetensorsStore,
   weightSpecs,
 } from '../src/index.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { ConfigError, modelFromHfConfig, type ModelSpec } from './config.js';
 import { buildDecodeStep } from './decode.js';
 import { buildLanguageModel } from './llama.js';
@@ -85,7 +84,12 @@ export interface CheckpointInfo {
 }
 
 export interface LoadedCheckpoint extends CheckpointInfo {
-  readonly weights: MapStore;
+  /**
+   * The bound weights, read when a backend uploads them (nothing is held on the host); `close()` closes the files
+   * once the model's graphs are prepared or done with.
+   */
+  readonly weights: CheckpointStore;
+  close(): void;
 }
 
 function readJson(path: string): Json {
@@ -155,14 +159,18 @@ export function inspectCheckpoint(dir: string, tensors: SafetensorsStore): Check
   return { dir, modelType, spec, weightDtype: wdt, ...graphs, plan, layout, generation: generationDefaults(dir, config) };
 }
 
-/** Opens a checkpoint: inspects it (see inspectCheckpoint) and then streams the weights in. */
+/**
+ * Opens a checkpoint: inspects it (see inspectCheckpoint); weights are read when a backend uploads them (the
+ * progress reporter follows those reads) and the files stay open until `close()`.
+ */
 export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): LoadedCheckpoint {
   const tensors = SafetensorsStore.fromDir(dir);
   try {
     const info = inspectCheckpoint(dir, tensors);
-    const weights = loadBoundWeights(tensors, info.plan, opts.progress?.(info.plan.storedBytes));
-    return { ...info, weights };
-  } finally {
+    const weights = new CheckpointStore(tensors, info.plan, opts.progress?.(info.plan.storedBytes));
+    return { ...info, weights, close: () => weights.close() };
+  } catch (e) {
     tensors.close();
+    throw e;
   }
 }

@@ -92,6 +92,7 @@ async function fromCheckpoint(dir: string, o: LoadModelOptions): Promise<Model> 
     ...vision,
     dispose: async () => {
       session.dispose();
+      ck.close();
       await executor.dispose();
     },
   });

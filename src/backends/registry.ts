@@ -77,7 +77,7 @@ export const BACKENDS: readonly BackendInfo[] = [
     render: async (k) => {
       const { renderKernelText } = await import('./wasm/render.js');
       const { relaxedSimdAvailable } = await import('./wasm/features.js');
-      return `;; kernel ${k.name}\n${renderKernelText(k, { relaxedFma: relaxedSimdAvailable(), optimizeLevel: 2 })}`;
+      return `;; kernel ${k.name}\n${await renderKernelText(k, { relaxedFma: relaxedSimdAvailable() })}`;
     },
   },
   {

@@ -80,8 +80,6 @@ export interface BuiltArtifact {
 
 /** Cache capacities are rounded up to this many rows, like a GenerationSession's. */
 const CAPACITY_BLOCK = 64;
-/** The level WasmDevice renders kernels at (an artifact's binaries must be what the device would render). */
-const WASM_OPTIMIZE_LEVEL = 2;
 
 type Located = ReadonlyMap<string, NonNullable<ArtifactWeight['checkpoint']>>;
 
@@ -206,7 +204,7 @@ async function targetFor(name: ArtifactTarget, threads: number, emulated: boolea
   const info = backendInfo(backend);
   if (info.target === undefined) throw new UsageError(`backend '${backend}' has no compile target`);
   const target = await info.target({ threads });
-  if (name === 'wasm') return { target, renderer: { kind: 'wasm', relaxedFma: relaxedSimdAvailable(), optimizeLevel: WASM_OPTIMIZE_LEVEL } };
+  if (name === 'wasm') return { target, renderer: { kind: 'wasm', relaxedFma: relaxedSimdAvailable() } };
   const choice = choosePtxTarget();
   return { target, renderer: { kind: 'ptx', version: choice.version, target: choice.target } };
 }
@@ -228,7 +226,7 @@ function watText(binary: Uint8Array): string {
 function render(k: Kernel, renderer: RendererInfo, target: Target): { code: Uint8Array; ext: string; text?: Uint8Array; imports?: readonly string[]; wgsl?: WgslLayout } {
   const enc = new TextEncoder();
   if (renderer.kind === 'wasm') {
-    const r = renderKernel(k, { relaxedFma: renderer.relaxedFma, optimizeLevel: renderer.optimizeLevel });
+    const r = renderKernel(k, { relaxedFma: renderer.relaxedFma });
     return { code: r.binary, ext: 'wasm', text: enc.encode(watText(r.binary)), imports: r.imports };
   }
   if (renderer.kind === 'ptx') return { code: enc.encode(renderPtx(k, { target: choosePtxTarget() }).ptx), ext: 'ptx' };

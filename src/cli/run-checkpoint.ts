@@ -4,7 +4,7 @@
  * logits, routing and greedy continuation are written to a safetensors file (for cross-checking other
  * implementations). Options that do not apply to the mode are refused.
  */
-import { spliceImage } from '../../models/index.js';
+import { type LoadedCheckpoint, spliceImage } from '../../models/index.js';
 import { checkOutputFile, FileError, type HostTensor, makeTensor, prefixed, statusLine, tensorEntry, type TensorEntry, writeSafetensorsAsync } from '../index.js';
 import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { GenerationSession } from '../runtime/session.js';
@@ -95,6 +95,14 @@ export async function runCheckpoint(p: Parsed, backend: string, io: CommandIO, o
 export async function runInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void): Promise<number> {
   const given = readInputsFile(o.inputs);
   const ck = loadCheckpoint(o, io);
+  try {
+    return await runGivenInputs(o, io, out, given, ck);
+  } finally {
+    ck.close();
+  }
+}
+
+async function runGivenInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void, given: ReturnType<typeof readInputsFile>, ck: LoadedCheckpoint): Promise<number> {
   checkGivenInputs(o.inputs, given, ck.spec, ck.projector !== undefined, o.maxNewTokens);
   const session = await GenerationSession.create(o.executor, { prefill: ck.prefillAllLogits, decode: ck.decode }, ck.weights);
   try {

@@ -25,7 +25,7 @@ export interface ArtifactFile {
 
 /** How the kernel files were rendered: a loader refuses files made for another renderer or other options. */
 export type RendererInfo =
-  | { readonly kind: 'wasm'; readonly relaxedFma: boolean; readonly optimizeLevel: number }
+  | { readonly kind: 'wasm'; readonly relaxedFma: boolean }
   | { readonly kind: 'ptx'; readonly version: string; readonly target: string }
   | { readonly kind: 'wgsl' };
 
@@ -225,7 +225,7 @@ function programRef(f: Field, programs: number): ArtifactProgramRef {
 
 function rendererOf(f: Field): RendererInfo {
   const kind = f.get('kind').oneOf(['wasm', 'ptx', 'wgsl'] as const);
-  if (kind === 'wasm') return { kind, relaxedFma: f.get('relaxedFma').bool(), optimizeLevel: f.get('optimizeLevel').int(0, 4) };
+  if (kind === 'wasm') return { kind, relaxedFma: f.get('relaxedFma').bool() };
   if (kind === 'ptx') return { kind, version: f.get('version').str(), target: f.get('target').str() };
   return { kind };
 }

@@ -11,7 +11,7 @@ import { bufferBytes, type KernelProgram, weightLayoutKey } from '../kernel/prog
 import type { Device } from './device.js';
 import { planSlots, type SlotPlan } from './memory-plan.js';
 import type { TensorMap } from './executor.js';
-import { encodeElems, weightBytes } from './weights.js';
+import { encodeElems, rawWeightChunks, weightBytes } from './weights.js';
 
 export class DeviceMemoryError extends Error {
   override name = 'DeviceMemoryError';
@@ -158,11 +158,15 @@ export class ProgramRunner<B, K> {
         const key = weightLayoutKey(w.name, w.layout, pb.elem);
         let b = residency.resident(store, key);
         if (b === undefined) {
-          // Whole 4-byte words: devices copy words (an odd count of 16-bit elements gets a zero pad).
-          const raw = weightBytes(store.get(w.name), w, pb.elem);
-          const bytes = raw.byteLength % 4 === 0 && raw.byteLength > 0 ? raw : padTo4(raw);
-          b = residency.alloc(bytes.byteLength, pb.label);
-          device.write(b, bytes);
+          // Stored bytes of the buffer's type go up as they are (a bf16 weight is not widened on the host), in whole
+          // 4-byte words: devices copy words (an odd count of 16-bit elements gets a zero pad).
+          const raw = store.raw !== undefined && store.describe?.(w.name).dtype === pb.elem ? store.raw(w.name) : undefined;
+          const chunks = raw !== undefined ? rawWeightChunks(raw, w, pb.elem) : undefined;
+          const target = residency.alloc(Math.max(4, Math.ceil(bufferBytes(pb) / 4) * 4), pb.label);
+          b = target;
+          const words = (x: Uint8Array): Uint8Array => (x.byteLength % 4 === 0 && x.byteLength > 0 ? x : padTo4(x));
+          if (chunks !== undefined) for (const c of chunks) device.write(target, words(c.bytes), c.offset);
+          else device.write(target, words(weightBytes(store.get(w.name), w, pb.elem)));
           residency.keep(store, key, b);
         }
         bound.set(w.buffer, b);

@@ -44,7 +44,9 @@ it('runs a compiled artifact exactly as the Node WasmDevice does', async () => {
   const rng = new Rng(3);
   const ids = Array.from({ length: 9 }, () => 3 + rng.int(380));
   ids.splice(2, 0, -200);
-  const inputs = spliceImage(openCheckpoint(ck).spec, ids, makeTensor('f32', [8, 64], Array.from({ length: 512 }, () => rng.normal())), 4).inputs;
+  const opened = openCheckpoint(ck);
+  opened.close();
+  const inputs = spliceImage(opened.spec, ids, makeTensor('f32', [8, 64], Array.from({ length: 512 }, () => rng.normal())), 4).inputs;
   const r = a.artifact.renderer;
   if (r.kind !== 'wasm') throw new Error('not a wasm artifact');
   const run = async (device: Device) => {

@@ -121,6 +121,7 @@ it('bundled into a page, runs in Chromium with the reference logits, routing and
   const session = await GenerationSession.create(referenceExecutor(), checkpoint, checkpoint.weights);
   const ref = await session.generate(spliced.inputs, { maxNewTokens: NEW, sampler: new Sampler({ temperature: 0 }), eosTokenIds: [] });
   session.dispose();
+  checkpoint.close();
 
   page = await openPage(join(dir, 'page.ts'), {}, { alias: { 'modc/runtime-webgpu': RUNTIME } });
   const weights = readFileSync(join(ck, 'model.safetensors')).toString('base64');

@@ -28,7 +28,7 @@ export function artifactKernelCache(a: ArtifactWithCode): WasmKernelCache {
     get(key, kernel) {
       const hit = byKey.get(key);
       if (hit === undefined)
-        throw new DeviceError(`kernel '${kernel.name}': the artifact has no Wasm binary for this device's renderer options (it was rendered with relaxed-SIMD FMA ${r.relaxedFma ? 'on' : 'off'}, optimisation level ${r.optimizeLevel})`);
+        throw new DeviceError(`kernel '${kernel.name}': the artifact has no Wasm binary for this device's renderer options (it was rendered with relaxed-SIMD FMA ${r.relaxedFma ? 'on' : 'off'})`);
       return hit;
     },
     put() {

@@ -26,5 +26,5 @@ export interface WasmKernelCache {
  * kernel's structural key (kernelKey, computed by the caller when it has it) and the renderer's options.
  */
 export function wasmKernelCacheKey(k: Kernel, opts: WasmRendererOptions, key: string = kernelKey(k)): string {
-  return `wasm|relaxedFma=${opts.relaxedFma ? 1 : 0}|O${opts.optimizeLevel}|${key}`;
+  return `wasm|relaxedFma=${opts.relaxedFma ? 1 : 0}|${key}`;
 }

@@ -32,7 +32,7 @@ export interface PageWasmDeviceOptions {
   /** Where the compiled modules come from (artifactKernelCache of an artifact). */
   readonly kernels: WasmKernelCache;
   /** The renderer options the modules were made with (the artifact's renderer record). */
-  readonly renderer: { readonly relaxedFma: boolean; readonly optimizeLevel: number };
+  readonly renderer: { readonly relaxedFma: boolean };
 }
 
 const ARG_AREA = 4096;
