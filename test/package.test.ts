@@ -52,7 +52,7 @@ describe('package.json', () => {
   it('ships the sources its source maps point at', () => {
     // Maps name ../../src/x.ts from dist/src/x.js.map: every compiled root must be in the package.
     expect(tsconfig.compilerOptions.sourceMap).toBe(true);
-    for (const dir of tsconfig.include) expect(pkg.files).toContain(dir);
+    for (const dir of tsconfig.include) expect(pkg.files).toContain(dir.split('/')[0]);
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'LICENSE', 'README.md', 'docs']));
   });
 

@@ -96,8 +96,9 @@ export function statusLine(stream: ProgressStream, title: string, enabled = stre
   };
   draw();
   const timer = setInterval(draw, 1000);
-  // The redraw must not keep the process alive.
-  timer.unref();
+  // The redraw must not keep a Node process alive (Node's timers have unref; a page's are numbers).
+  const t: unknown = timer;
+  if (typeof t === 'object' && t !== null && 'unref' in t && typeof t.unref === 'function') t.unref();
   return {
     update: (t) => {
       text = t;

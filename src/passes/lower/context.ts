@@ -169,6 +169,8 @@ export class LoweringContext {
       bound.set(id2, b.name);
       if (b.access !== 'read') written.add(id2);
     }
+    // A binding the kernel does not declare is a lowering slip (a plan reader refuses it too).
+    for (const name of Object.keys(buffers)) if (!kernel.buffers.some((b) => b.name === name)) throw new LoweringError(`${node}: kernel '${kernel.name}' has no buffer '${name}' to bind`);
     if (problems.length) throw new LoweringError(`${node}: ${problems.join('; ')}`);
     for (const p of kernel.params) if (params[p.name] === undefined) throw new LoweringError(`${node}: kernel '${kernel.name}' needs param '${p.name}'`);
     const groups = grid[0] * grid[1] * grid[2];

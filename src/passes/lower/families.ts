@@ -187,7 +187,7 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
     if (spec.sq <= (s.decodeRows ?? 0) && decodeAttentionApplies(full)) {
       // Split over the cache rows: partial results per chunk of rows, then one merge per (query, head).
       const part = rc.ctx.temp(decodePartialElems(full), 'f32', `${rc.where} attention partials`);
-      rc.ctx.dispatch(memoKernel(`attention-decode|${key}`, () => decodeAttentionPartialKernel(full)), { ...bufs, part }, { kvLen }, decodePartialGrid(full), rc.where);
+      rc.ctx.dispatch(memoKernel(`attention-decode|${key}`, () => decodeAttentionPartialKernel(full)), { q: bufs.q, k: bufs.k, v: bufs.v, qPos: bufs.qPos, kPos: bufs.kPos, part }, { kvLen }, decodePartialGrid(full), rc.where);
       rc.ctx.dispatch(memoKernel(`attention-merge|${key}`, () => decodeAttentionCombineKernel(full)), { part, out: bufs.out }, {}, decodeCombineGrid(full), rc.where);
     } else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
       const t = s.blocked;
