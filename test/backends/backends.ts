@@ -9,6 +9,9 @@ import { PtxEmuDevice } from '../../src/backends/cuda-ptx/index.js';
 import { DeviceExecutor } from '../../src/runtime/device-executor.js';
 import { wasmExecutor, wasmTarget } from '../../src/backends/wasm/index.js';
 import type { Target } from '../../src/kernel/target.js';
+import type { Device } from '../../src/runtime/device.js';
+import { WasmDevice } from '../../src/backends/wasm/device.js';
+import { gatherProblem } from '../../src/kernel/builders/gather/form.js';
 import type { DType, HostTensor } from '../../src/ir/index.js';
 import type { Executor } from '../../src/runtime/executor.js';
 
@@ -59,6 +62,44 @@ export const GPU_SCHEDULES_ON_WASM: Target = {
     route: { kind: 'gpu', threads: 64 },
   },
 };
+
+/**
+ * The gather schedules (src/kernel/builders/gather/: one output element per invocation, reads only: what the
+ * WebGL backend runs) on the Wasm device, f64 disabled: their lowering is checked against the reference on any
+ * machine, fast.
+ */
+export const GATHER_SCHEDULES_ON_WASM: Target = {
+  ...base,
+  name: 'wasm-gather-schedules',
+  device: 'gather schedules on wasm32 (test target)',
+  caps: { ...base.caps, f64: false, f64Math: false, aliasedBindings: false },
+  schedules: {
+    matmul: { kind: 'gather' },
+    gemv: { kind: 'gather', maxRows: 4 },
+    attention: { kind: 'gather' },
+    rows: { kind: 'gather' },
+    elementwise: { kind: 'gather' },
+    route: { kind: 'gather' },
+  },
+};
+
+/** The device, refusing (at compile) every kernel that is not in gather form. */
+function gatherOnly<B, K>(d: Device<B, K>): Device<B, K> {
+  return {
+    target: d.target,
+    alloc: (bytes, label) => d.alloc(bytes, label),
+    free: (b) => d.free(b),
+    write: (b, data, off) => d.write(b, data, off),
+    read: (b, off, bytes) => d.read(b, off, bytes),
+    compile: (k) => {
+      const problem = gatherProblem(k);
+      return problem === undefined ? d.compile(k) : Promise.reject(new Error(`kernel '${k.name}' is not in gather form: it ${problem}`));
+    },
+    dispatch: (k, b, p, g, par) => d.dispatch(k, b, p, g, par),
+    flush: () => d.flush(),
+    dispose: () => d.dispose(),
+  };
+}
 
 export const BACKENDS: readonly BackendEntry[] = [
   {
@@ -114,6 +155,14 @@ export const BACKENDS: readonly BackendEntry[] = [
     skip: {
       'scatterRows rejects duplicate targets': 'the scatter kernel does not detect duplicate row indices (rows are written in parallel)',
     },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
+  {
+    name: 'wasm-gather-schedules',
+    // Every kernel the device compiles must be in gather form (what the WebGL renderer accepts).
+    create: () => new DeviceExecutor('wasm-gather-schedules', gatherOnly(new WasmDevice({ threads: 2, target: GATHER_SCHEDULES_ON_WASM }))),
+    f64: false,
+    skip: {},
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
   },
 ];
