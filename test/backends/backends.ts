@@ -158,6 +158,17 @@ export const BACKENDS: readonly BackendEntry[] = [
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
   },
   {
+    name: 'webgl',
+    create: () => createExecutor('webgl'),
+    f64: false,
+    skip: {
+      'cast i32/bool -> f32': 'its input holds 16777217 = 2^24 + 1, which WebGL cannot carry: integers travel as float32 texel values and the device refuses those beyond 2^24 (test/backends/webgl/device.test.ts checks the refusal)',
+    },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+    unavailable: () => REGISTRY.find((b) => b.name === 'webgl')?.unavailable() ?? Promise.resolve('not registered'),
+    requireFlag: 'MODC_REQUIRE_WEBGL',
+  },
+  {
     name: 'wasm-gather-schedules',
     // Every kernel the device compiles must be in gather form (what the WebGL renderer accepts).
     create: () => new DeviceExecutor('wasm-gather-schedules', gatherOnly(new WasmDevice({ threads: 2, target: GATHER_SCHEDULES_ON_WASM }))),
