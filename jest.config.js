@@ -13,10 +13,17 @@ export default {
     '^modc/kernel$': '<rootDir>/src/kernel/index.ts',
     '^modc/runtime$': '<rootDir>/src/runtime/index.ts',
     '^modc/wasm$': '<rootDir>/src/backends/wasm/index.ts',
+    '^modc/webgpu$': '<rootDir>/src/backends/webgpu/index.ts',
+    '^modc/webgpu/node$': '<rootDir>/src/backends/webgpu/node.ts',
+    '^modc/cuda$': '<rootDir>/src/backends/cuda-ptx/index.ts',
+    '^modc/cuda/node$': '<rootDir>/src/backends/cuda-ptx/node.ts',
   },
   // Tests that compile whole models render tens of kernels with binaryen: seconds on a loaded 2-core machine.
   testTimeout: 60_000,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   setupFiles: ['<rootDir>/test/setup.ts'],
+  // Each run has its own TMPDIR and fails if a test leaves files there (test/global/temp-dir.js).
+  globalSetup: '<rootDir>/test/global/setup.js',
+  globalTeardown: '<rootDir>/test/global/teardown.js',
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.props\\.test\\.ts$'],
 };

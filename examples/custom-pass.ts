@@ -19,6 +19,7 @@ export const dropDoubleNegation: Pass = {
   },
 };
 
-// Throws a PassCheckError with a shrunk counterexample (printed as IR) if the pass changes any output.
-checkPass(dropDoubleNegation, { numRuns: 300 });
-console.log('drop-double-negation preserves the interpreter results on 300 random graphs');
+// Throws a PassCheckError with a shrunk counterexample (printed as IR) if the pass changes any output, and if it
+// rewrote none of the graphs (a property over graphs a pass leaves alone proves nothing).
+const report = checkPass(dropDoubleNegation, { numRuns: 300 });
+console.log(`drop-double-negation preserves the interpreter results on ${report.runs} random graphs (it rewrote ${report.changed})`);

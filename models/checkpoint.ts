@@ -4,7 +4,7 @@
  * prefill, decode and projector graphs in the checkpoint's dtype, validated binding and streamed weight loading,
  * and the generation defaults of generation_config.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type BindingPlan,
@@ -14,6 +14,8 @@ import {
   type Graph,
   loadBoundWeights,
   type MapStore,
+  prefixed,
+  readJsonFile,
   planBinding,
   type Progress,
   SafetensorsStore,
@@ -82,12 +84,7 @@ export interface LoadedCheckpoint {
 }
 
 function readJson(path: string): Json {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read JSON: ${(e as Error).message}`);
-  }
+  const v = readJsonFile(path, prefixed(ConfigError), { what: 'config file' });
   if (!isObj(v)) throw new ConfigError(`${path}: expected a JSON object`);
   return v;
 }

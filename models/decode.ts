@@ -4,7 +4,7 @@
  * whose length differs per layer (MoD layers cache only text + their kept vision tokens). The cache lengths are
  * dynamic symbols: one compiled plan serves every step. Weight names are the prefill graph's.
  */
-import { add, type DType, type Graph, GraphBuilder } from '../src/index.js';
+import { add, type DType, type Graph, GraphBuilder } from '../src/ir/index.js';
 import type { ModelSpec } from './config.js';
 import { cacheStateName, capacitySymbol, decoderLayer, layerPrefix, writeCacheState } from './llama.js';
 import { layerRatios } from './prd.js';

@@ -1,5 +1,5 @@
 /** Builds the graph inputs of a LLaVA language model from token ids and vision embeddings. */
-import { type HostTensor, makeTensor } from '../src/index.js';
+import { type HostTensor, makeTensor } from '../src/ir/index.js';
 import { Rng } from '../src/runtime/random.js';
 import { hasVisionInput, type ModelSpec } from './config.js';
 

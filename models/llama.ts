@@ -3,7 +3,7 @@
  * sequence at given positions; in a MoD layer they are the routable tokens. Weight names follow the Hugging Face
  * checkpoint layout exactly (method doc section 6), so a checkpoint binds by name.
  */
-import { add, type Dim, type DType, floorMul, type Graph, GraphBuilder, sub, type Value } from '../src/index.js';
+import { add, type Dim, type DType, floorMul, type Graph, GraphBuilder, sub, type Value } from '../src/ir/index.js';
 import { hasVisionInput, type LlamaConfig, type ModConfig, type ModelSpec } from './config.js';
 import { layerRatios } from './prd.js';
 

@@ -2,7 +2,7 @@
  * Progressive ratio decay (PRD): which decoder layers are MoD layers and their retention ratios R_l, parsed from
  * the Hugging Face `mod_target_layers` / `mod_router_factor` fields (method doc section 2).
  */
-import { floorMulF32 } from '../src/index.js';
+import { floorMulF32 } from '../src/ir/index.js';
 
 export type DecayCurve = 'shiftedcos' | 'shiftedlinear';
 export type ConstantLayout = 'deep_all' | 'deep_all_include_last' | 'interleave';

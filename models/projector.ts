@@ -3,7 +3,7 @@
  * GELU in its erf form (nn.GELU's default), Linear(d->d)) or `linear`, with the weight names of the LLaVA
  * checkpoint layout (`model.mm_projector.{0,2,...}.{weight,bias}`, or `model.mm_projector.{weight,bias}`).
  */
-import { type DType, type Graph, GraphBuilder } from '../src/index.js';
+import { type DType, type Graph, GraphBuilder } from '../src/ir/index.js';
 import { ConfigError, type ModelSpec } from './config.js';
 
 export interface ProjectorOptions {

@@ -2,20 +2,28 @@
  * Resolves a model argument: a zoo name, a Hugging Face config.json (or a checkpoint directory holding one), or a
  * module under models/ that exports a ModelSpec as `default` or `model`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError, modelFromHfConfig, type ModelSpec } from './config.js';
+import { ConfigError, type HfConfigContext, modelFromHfConfig, type ModelSpec } from './config.js';
+import { clipVisionFromHf } from './vision/clip-config.js';
 import { isZooName, ZOO_NAMES, zooModel } from './zoo.js';
+import { prefixed, readJsonFile } from '../src/io/index.js';
+
+/** The geometry of a vision tower that `mm_vision_tower` names as a directory next to the config (as make-checkpoint writes). */
+function localTower(dir: string, json: unknown): HfConfigContext {
+  const name = typeof json === 'object' && json !== null ? (json as Record<string, unknown>).mm_vision_tower : undefined;
+  if (typeof name !== 'string' || name === '') return {};
+  const cfg = join(isAbsolute(name) ? name : resolve(dir, name), 'config.json');
+  if (!existsSync(cfg)) return {};
+  const clip = clipVisionFromHf(readJsonFile(cfg, prefixed(ConfigError), { what: 'config file' }), cfg);
+  return { visionTower: { imageSize: clip.imageSize, patchSize: clip.patchSize } };
+}
 
 function readConfig(file: string): ModelSpec {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read JSON: ${(e as Error).message}`);
-  }
-  return modelFromHfConfig(json, file);
+  // A regular file (a FIFO would hang the read), of bounded size and nesting.
+  const json = readJsonFile(file, prefixed(ConfigError), { what: 'config file' });
+  return modelFromHfConfig(json, file, undefined, localTower(dirname(file), json));
 }
 
 function isModelSpec(v: unknown): v is ModelSpec {

@@ -4,12 +4,10 @@
  * model.safetensors.index.json. Kinds: Llama/Vicuna, LLaVA-1.5, p-MoD-LLaVA, p-MoD-LLaVA-NeXT (image_newline), and
  * llava-hf's `llava` / `llava_next` layouts.
  *
- * CLI: npm run make-checkpoint -- --kind pmod-llava --dtype bf16 [--shards 2] [--seed 0] [--vision-tower full] --out DIR
+ * CLI (scripts/make-checkpoint-cli.ts): npm run make-checkpoint -- --kind pmod-llava --dtype bf16 --out DIR (--help for all)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { buildClipVisionTower, buildDecodeStep, buildLanguageModel, buildProjector, checkpointLayout, clipVisionFromHf, modelFromHfConfig, type ModelSpec, PMOD_CONFIG_FIELDS } from '../models/index.js';
 import { type DType, graphWeights, type HostTensor, INDEX_FILE, makeTensor, roundInPlace, SINGLE_FILE, ST_DTYPE_BYTES, tensorEntry, type TensorEntry, writeSafetensors } from '../src/index.js';
 import { writeTokenizerFiles } from './fixture-tokenizer.js';
@@ -26,6 +24,8 @@ export interface FixtureOptions {
   /** Model sizes (the defaults make a model that runs in milliseconds). */
   readonly hiddenSize?: number;
   readonly numLayers?: number;
+  readonly numHeads?: number;
+  readonly numKvHeads?: number;
   readonly intermediateSize?: number;
   readonly vocabSize?: number;
   readonly tieWordEmbeddings?: boolean;
@@ -67,8 +67,8 @@ export function fixtureConfig(o: FixtureOptions): Record<string, unknown> {
     hidden_size: d,
     intermediate_size: o.intermediateSize ?? 2 * d,
     num_hidden_layers: o.numLayers ?? 8,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
+    num_attention_heads: o.numHeads ?? 4,
+    num_key_value_heads: o.numKvHeads ?? Math.max(1, Math.floor((o.numHeads ?? 4) / 2)),
     vocab_size: o.vocabSize ?? 384,
     rms_norm_eps: 1e-5,
     rope_theta: 10000,
@@ -100,7 +100,14 @@ export function fixtureConfig(o: FixtureOptions): Record<string, unknown> {
   const torch_dtype = TORCH_DTYPE[o.dtype];
   const common = { torch_dtype, transformers_version: '4.37.2', use_cache: true };
   const hfVision = TINY_TOWER_CONFIG;
-  return { ...baseConfig(o, llm, mm, next, pmod, common, hfVision), ...(o.visionTower === 'full' && !o.kind.endsWith('-hf') && o.kind !== 'llama' ? { mm_vision_tower: 'vision_tower' } : {}), ...o.configOverrides };
+  const full = o.visionTower === 'full';
+  // A runnable tower sits in its own directory for LLaVA layouts; its 28-pixel tiles need pinpoints on that grid
+  // (LLaVA-NeXT's 336-pixel pinpoints would cut every image into hundreds of crops).
+  const towerFields = {
+    ...(full && !o.kind.endsWith('-hf') && o.kind !== 'llama' ? { mm_vision_tower: 'vision_tower' } : {}),
+    ...(full && (o.kind === 'pmod-llava-next' || o.kind === 'llava-next-hf') ? { image_grid_pinpoints: TINY_TOWER_PINPOINTS } : {}),
+  };
+  return { ...baseConfig(o, llm, mm, next, pmod, common, hfVision), ...towerFields, ...o.configOverrides };
 }
 
 function baseConfig(
@@ -281,38 +288,4 @@ function writeWeights(dir: string, entries: readonly TensorEntry[], shards: numb
   });
   writeFileSync(join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
   return [...names, INDEX_FILE];
-}
-
-function main(argv: readonly string[]): void {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { kind: { type: 'string' }, dtype: { type: 'string' }, shards: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, tokenizer: { type: 'string' }, 'vision-tower': { type: 'string' } },
-    strict: true,
-  });
-  const kind = values.kind ?? 'pmod-llava';
-  const dtype = values.dtype ?? 'f32';
-  if (!(FIXTURE_KINDS as readonly string[]).includes(kind)) throw new Error(`--kind must be one of ${FIXTURE_KINDS.join(', ')}`);
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') throw new Error('--dtype must be f32, f16 or bf16');
-  if (values.out === undefined) throw new Error('--out DIR is required');
-  const tok = values.tokenizer ?? 'model';
-  if (tok !== 'model' && tok !== 'json' && tok !== 'both' && tok !== 'none') throw new Error('--tokenizer must be model, json, both or none');
-  const w = writeCheckpoint(values.out, {
-    kind: kind as FixtureKind,
-    dtype,
-    shards: Number(values.shards ?? '1'),
-    seed: Number(values.seed ?? '0'),
-    tokenizer: tok === 'none' ? false : tok,
-    visionTower: values['vision-tower'] === 'full' ? 'full' : 'stub',
-    ...(values['vision-tower'] === 'full' && kind === 'pmod-llava-next' ? { configOverrides: { image_grid_pinpoints: TINY_TOWER_PINPOINTS } } : {}),
-  });
-  process.stdout.write(`wrote ${w.spec.description} checkpoint (${kind}, ${dtype}, ${w.tensors.size} tensors) to ${w.dir}: ${w.files.join(', ')}\n`);
-}
-
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    main(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`make-checkpoint: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  }
 }

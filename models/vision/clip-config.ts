@@ -4,7 +4,8 @@
  * ships (ViT-L/14-336 of LLaVA, a tiny one for tests).
  */
 import type { DType, UnaryFn } from '../../src/index.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, type SizeField, sizeField } from '../config.js';
+import { showValue } from '../../src/io/json.js';
 
 export interface ClipVisionConfig {
   readonly name: string;
@@ -100,14 +101,13 @@ function dtypeOf(v: unknown, source: string): DType {
     case 'bfloat16':
       return 'bf16';
     default:
-      throw new ConfigError(`${source}: unsupported torch_dtype ${JSON.stringify(v)} (float32 | float16 | bfloat16)`);
+      throw new ConfigError(`${source}: unsupported torch_dtype ${showValue(v)} (float32 | float16 | bfloat16)`);
   }
 }
 
-function positiveInt(cfg: Json, key: string, fallback: number, source: string): number {
-  const v = cfg[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${source}: field '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
+/** A size field within the bounds every config.json size is held to (models/config.ts SIZE_LIMITS). */
+function positiveInt(cfg: Json, key: SizeField, fallback: number, source: string): number {
+  return sizeField(cfg, key, source, fallback);
 }
 
 /**
@@ -117,7 +117,7 @@ function positiveInt(cfg: Json, key: string, fallback: number, source: string): 
  * MLP 3072, image 224, patch 32, quick_gelu, eps 1e-5).
  */
 export function clipVisionFromHf(json: unknown, source = 'config.json'): ClipVisionConfig {
-  if (!isObj(json)) throw new ConfigError(`${source}: expected a JSON object`);
+  if (!isObj(json)) throw new ConfigError(`${source}: the top-level value must be a JSON object`);
   const type = json.model_type;
   let v: Json;
   let where = source;
@@ -128,12 +128,12 @@ export function clipVisionFromHf(json: unknown, source = 'config.json'): ClipVis
     where = `${source} vision_config`;
     const inner = v.model_type;
     if (inner !== undefined && inner !== 'clip_vision_model') throw new ConfigError(`${where}: model_type '${String(inner)}' is not a CLIP vision tower (clip_vision_model)`);
-  } else throw new ConfigError(`${source}: unsupported model_type ${JSON.stringify(type)} for a vision tower (clip | clip_vision_model | llava | llava_next)`);
+  } else throw new ConfigError(`${source}: unsupported model_type ${showValue(type)} for a vision tower (clip | clip_vision_model | llava | llava_next)`);
   const act = v.hidden_act ?? 'quick_gelu';
   const hiddenAct = typeof act === 'string' ? HF_ACTIVATIONS[act] : undefined;
-  if (hiddenAct === undefined) throw new ConfigError(`${where}: hidden_act ${JSON.stringify(act)} is not supported (${Object.keys(HF_ACTIVATIONS).join(' | ')})`);
+  if (hiddenAct === undefined) throw new ConfigError(`${where}: hidden_act ${showValue(act)} is not supported (${Object.keys(HF_ACTIVATIONS).join(' | ')})`);
   const eps = v.layer_norm_eps ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`${where}: field 'layer_norm_eps' must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`${where}: field 'layer_norm_eps' must be a positive number, got ${showValue(eps)}`);
   const name = typeof json._name_or_path === 'string' && json._name_or_path ? json._name_or_path : typeof v._name_or_path === 'string' && v._name_or_path ? v._name_or_path : source;
   const cfg: ClipVisionConfig = {
     name,

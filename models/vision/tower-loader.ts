@@ -4,7 +4,7 @@
  * llava-hf names). Weights are bound with the same validation as the language model and loaded in the dtype the
  * checkpoint stores.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   type CheckpointLayout,
@@ -14,7 +14,9 @@ import {
   loadBoundWeights,
   type MapStore,
   planBinding,
+  prefixed,
   type Progress,
+  readJsonFile,
   SafetensorsStore,
   weightSpecs,
 } from '../../src/index.js';
@@ -43,11 +45,7 @@ export interface VisionTowerOptions {
 const EMBEDDED_PREFIXES = [LLAVA_VISION_TOWER_PREFIX, 'vision_tower.vision_model.', 'model.vision_tower.vision_model.'] as const;
 
 function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read JSON: ${(e as Error).message}`);
-  }
+  return readJsonFile(path, prefixed(ConfigError), { what: 'config file' });
 }
 
 /** `mm_vision_tower` as a local CLIP directory (absolute, or relative to the checkpoint), if it is one. */

@@ -3,6 +3,7 @@
  * the backend is, whether it can run on this machine (and if not, what is missing), how to make its executor,
  * and its compile Target. Adding a backend is one entry here.
  */
+import type { Kernel } from '../kernel/ir.js';
 import type { Schedules, Target } from '../kernel/target.js';
 import { DeviceExecutor } from '../runtime/device-executor.js';
 import type { Executor } from '../runtime/executor.js';
@@ -33,7 +34,20 @@ export interface BackendInfo {
   readonly create: (opts?: BackendOptions) => Promise<Executor>;
   /** The Target the backend compiles for here; undefined for the interpreter. */
   readonly target?: (opts?: BackendOptions) => Promise<Target>;
+  /** A kernel as source in the backend's language (Wasm text, WGSL, PTX), for `modc compile --emit kernels`. */
+  readonly render?: (kernel: Kernel, target: Target, opts?: RenderOptions) => Promise<string>;
 }
+
+export interface RenderOptions {
+  /** PTX: --ptx-version and --sm overrides. */
+  readonly isa?: string;
+  readonly sm?: string;
+}
+
+const renderPtxText = async (k: Kernel, _t: Target, o?: RenderOptions): Promise<string> => {
+  const { choosePtxTarget, renderPtx } = await import('./cuda-ptx/index.js');
+  return renderPtx(k, { target: choosePtxTarget({ ...(o?.isa !== undefined ? { isa: o.isa } : {}), ...(o?.sm !== undefined ? { sm: o.sm } : {}) }) }).ptx;
+};
 
 export const BACKENDS: readonly BackendInfo[] = [
   {
@@ -48,6 +62,11 @@ export const BACKENDS: readonly BackendInfo[] = [
     unavailable: () => Promise.resolve(undefined),
     create: (o) => Promise.resolve(wasmExecutor(o?.threads !== undefined ? { threads: o.threads } : {})),
     target: (o) => Promise.resolve(wasmTarget({ threads: o?.threads ?? 1 })),
+    render: async (k) => {
+      const { renderKernelText } = await import('./wasm/render.js');
+      const { relaxedSimdAvailable } = await import('./wasm/features.js');
+      return `;; kernel ${k.name}\n${renderKernelText(k, { relaxedFma: relaxedSimdAvailable(), optimizeLevel: 2 })}`;
+    },
   },
   {
     name: 'webgpu',
@@ -72,6 +91,10 @@ export const BACKENDS: readonly BackendInfo[] = [
       const t = d.target;
       await d.dispose();
       return t;
+    },
+    render: async (k, t) => {
+      const { renderWgsl } = await import('./webgpu/render.js');
+      return `// kernel ${k.name}\n${renderWgsl(k, t).code}`;
     },
   },
   {
@@ -101,6 +124,7 @@ export const BACKENDS: readonly BackendInfo[] = [
     unavailable: () => Promise.resolve(undefined),
     create: () => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }))),
     target: () => Promise.resolve({ ...ptxTarget(), schedules: ptxSchedules() }),
+    render: renderPtxText,
   },
   {
     name: 'cuda',
@@ -125,6 +149,7 @@ export const BACKENDS: readonly BackendInfo[] = [
       await d.dispose();
       return t;
     },
+    render: renderPtxText,
   },
 ];
 

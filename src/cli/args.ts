@@ -29,6 +29,25 @@ export function intOpt(p: Parsed, name: string, fallback: number, min = 0): numb
   return n;
 }
 
+export function floatOpt(p: Parsed, name: string, fallback: number): number {
+  const v = strOpt(p, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+/**
+ * Refuses options that do not apply instead of ignoring them: with `refused`, the given ones of `names`; without,
+ * every given option not in `names` (the ones that apply). `why` says, per option, what to do instead.
+ */
+export function refuseOptions(p: Parsed, names: readonly string[], context: string, refused: boolean, why: Readonly<Record<string, string>> = {}): void {
+  const given = Object.keys(p.values).filter((k) => k !== 'help' && p.values[k] !== undefined && names.includes(k) === refused);
+  if (given.length === 0) return;
+  const parts = given.map((k) => `--${k}${why[k] !== undefined ? ` (${why[k]})` : ''}`);
+  throw new UsageError(`${parts.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply ${context}`);
+}
+
 export function strOpt(p: Parsed, name: string): string | undefined {
   const v = p.values[name];
   return typeof v === 'string' ? v : undefined;

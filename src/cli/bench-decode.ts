@@ -4,18 +4,20 @@
  * shorter; the per-layer matmuls are the same.
  */
 import { buildDecodeStep, buildLanguageModel, randomLlavaInputs, withoutRouting, type ModelSpec } from '../../models/index.js';
-import { wasmExecutor, type WasmExecutor } from '../backends/wasm/index.js';
+import { BACKEND_NAMES, createExecutor } from '../backends/registry.js';
+import { wasmExecutor } from '../backends/wasm/index.js';
+import type { Executor } from '../runtime/executor.js';
 import { randomWeights } from '../runtime/random.js';
 import { GenerationSession } from '../runtime/session.js';
-import { flag, intOpt, parse } from './args.js';
+import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { benchModel } from './bench-prefill.js';
 import { median } from './bench-util.js';
 
-export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 24] [--threads T] [--json]
+export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 24] [--threads T] [--backend B] [--json]
       per-token decode time, p-MoD vs dense, on wasm after one prefill each (the first 2 steps are warm-up);
       JSON: { dense: { msPerToken, steps }, pmod: { msPerToken, steps }, timeRatio, cacheTokens }`;
 
-async function decodeTimes(spec: ModelSpec, exec: WasmExecutor, nv: number, t: number, tokens: number): Promise<{ steps: number[]; cache: number }> {
+async function decodeTimes(spec: ModelSpec, exec: Executor, nv: number, t: number, tokens: number): Promise<{ steps: number[]; cache: number }> {
   const prefill = buildLanguageModel(spec, { kvState: true, lastLogits: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
   const decode = buildDecodeStep(spec);
   const session = await GenerationSession.create(exec, { prefill, decode }, randomWeights(prefill, 1));
@@ -45,6 +47,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
     'text-tokens': { type: 'string' },
     tokens: { type: 'string' },
     threads: { type: 'string' },
+    backend: { type: 'string' },
     vocab: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -58,7 +61,8 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const t = intOpt(p, 'text-tokens', 64, 1);
   const tokens = intOpt(p, 'tokens', 24, 4);
   const spec = benchModel(d, layers, intOpt(p, 'vocab', 8192, 16));
-  const exec = wasmExecutor({ threads: intOpt(p, 'threads', 2, 1) });
+  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
+  const exec = backend === 'wasm' ? wasmExecutor({ threads: intOpt(p, 'threads', 2, 1) }) : await createExecutor(backend, { threads: intOpt(p, 'threads', 2, 1) });
   try {
     const dense = await decodeTimes(withoutRouting(spec), exec, nv, t, tokens);
     const pmod = await decodeTimes(spec, exec, nv, t, tokens);

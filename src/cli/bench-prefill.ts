@@ -3,16 +3,17 @@
  * routing on the wasm backend, next to their FLOP ratio (whole graph, from the cost model).
  */
 import { buildLanguageModel, randomLlavaInputs, TINY_PMOD, withoutRouting, type ModelSpec } from '../../models/index.js';
+import { BACKEND_NAMES, createExecutor } from '../backends/registry.js';
 import { wasmExecutor } from '../backends/wasm/index.js';
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { graphCosts } from '../cost/flops.js';
 import { costReport } from '../cost/report.js';
 import type { Graph, MapStore } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
-import { flag, intOpt, parse } from './args.js';
+import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { median } from './bench-util.js';
 
-export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--json]
+export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--backend B] [--json]
       p-MoD vs dense prefill on wasm (random weights, routers non-zero; dense and p-MoD runs alternate); JSON:
       { dense: { ms }, pmod: { ms }, flopRatio, timeRatio, ... }`;
 
@@ -58,6 +59,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     'vision-tokens': { type: 'string' },
     'text-tokens': { type: 'string' },
     threads: { type: 'string' },
+    backend: { type: 'string' },
     repeat: { type: 'string' },
     vocab: { type: 'string' },
     json: { type: 'boolean' },
@@ -79,7 +81,8 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
   const gDense = buildLanguageModel(dense, { maxVisionTokens: 4096, maxTextTokens: 4096 });
   const inputs = randomLlavaInputs(spec, t, nv, 1);
   const profile = process.env.MODC_WASM_PROFILE === '1' ? new Map<string, number>() : undefined;
-  const exec = wasmExecutor({ threads, ...(profile ? { profile } : {}) });
+  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
+  const exec = backend === 'wasm' ? wasmExecutor({ threads, ...(profile ? { profile } : {}) }) : await createExecutor(backend, { threads });
   // Both models are prepared (weights resident, plans compiled by a first run), then timed alternately, so a
   // change in machine load during the benchmark affects both alike.
   const prepare = async (g: Graph, seed: number): Promise<{ run: () => Promise<void>; firstRunMs: number; dispose: () => void }> => {
@@ -114,6 +117,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     const layerReport = costReport(spec.name, gMod, gDense, nv, t);
     const result = {
       model: { d, layers, heads: spec.llm.numHeads, intermediate: spec.llm.intermediateSize, vocab, visionTokens: nv, textTokens: t },
+      backend,
       threads,
       relaxedSimd: relaxedSimdAvailable(),
       repeat,
@@ -128,7 +132,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     if (flag(p, 'json')) out(JSON.stringify(result, null, 2));
     else
       out(
-        `prefill of ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, wasm ${threads} threads (median of ${repeat})\n` +
+        `prefill of ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, ${backend}${backend === 'wasm' ? ` ${threads} threads` : ''} (median of ${repeat})\n` +
           `  dense ${den.ms.toFixed(0)} ms (${result.dense.gflops.toFixed(1)} GFLOP/s)\n` +
           `  p-MoD ${pmod.ms.toFixed(0)} ms (${result.pmod.gflops.toFixed(1)} GFLOP/s)\n` +
           `  FLOP ratio ${result.flopRatio.toFixed(4)}, time ratio ${result.timeRatio.toFixed(4)} (${result.timeOverFlopRatio.toFixed(3)}x the FLOP ratio)`,

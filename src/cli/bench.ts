@@ -10,6 +10,8 @@ import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
 import { decodeBench, DECODE_HELP } from './bench-decode.js';
 import { medianMs } from './bench-util.js';
+import { statusLine } from '../io/progress.js';
+import type { CommandIO } from './main.js';
 
 export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer> [options]
 
@@ -105,12 +107,23 @@ export function formatMatmul(results: readonly MatmulResult[]): string {
   return rows.join('\n');
 }
 
-export async function benchCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
+export async function benchCommand(argv: readonly string[], out: (s: string) => void, io: Pick<CommandIO, 'progress'>): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
     out(BENCH_HELP);
     return sub === undefined ? 2 : 0;
   }
+  // Benchmarks take minutes: on a terminal a status line shows they are running (and the latest result).
+  const help = rest.some((a) => a === '--help' || a === '-h');
+  const status = statusLine(io.progress, `bench ${sub}`, !help && io.progress.isTTY === true);
+  try {
+    return await benchSubcommand(sub, rest, out, status.update);
+  } finally {
+    status.done();
+  }
+}
+
+async function benchSubcommand(sub: string, rest: readonly string[], out: (s: string) => void, log: (s: string) => void): Promise<number> {
   if (sub === 'prefill') return prefillBench(rest, out);
   if (sub === 'layer') return layerBench(rest, out);
   if (sub === 'decode') return decodeBench(rest, out);
@@ -125,7 +138,7 @@ export async function benchCommand(argv: readonly string[], out: (s: string) => 
   const repeat = intOpt(p, 'repeat', m * k * n > 1e9 ? 5 : 9, 1);
   const fma = relaxedSimdAvailable();
   const engines = strOpt(p, 'engines')?.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
-  const results = await matmulBench(m, k, n, threads, repeat, () => undefined, engines);
+  const results = await matmulBench(m, k, n, threads, repeat, log, engines);
   if (flag(p, 'json')) out(JSON.stringify({ relaxedSimd: fma, repeat, results }, null, 2));
   else out(`f32 matmul, median of ${repeat} runs, relaxed-SIMD FMA ${fma ? 'on' : 'off'}\n${formatMatmul(results)}`);
   return 0;

@@ -5,7 +5,7 @@ import { dispatchesPerLayer } from '../kernel/program.js';
 import { compile } from '../runtime/compile.js';
 import { printGraph, type SymEnv } from '../ir/index.js';
 import { graphStats, PIPELINE_NAMES, pipeline, runPasses } from '../passes/index.js';
-import { choiceOpt, flag, intOpt, onePositional, parse, strOpt } from './args.js';
+import { choiceOpt, flag, intOpt, onePositional, parse, refuseOptions, strOpt } from './args.js';
 
 export const IR_HELP = `usage: modc ir <model> [--pipeline full] [--after PASS] [--vision-tokens N] [--text-tokens T] [--stats] [--list-passes] [--kv] [--routing]
 
@@ -43,6 +43,7 @@ export async function irCommand(argv: readonly string[], out: (s: string) => voi
   if (p.values['text-tokens'] !== undefined) bindings.T = intOpt(p, 'text-tokens', 0);
   const passes = pipeline(name, { bindings: bindings as SymEnv });
   if (flag(p, 'list-passes')) {
+    refuseOptions(p, ['list-passes', 'pipeline'], 'with --list-passes (it prints the passes of a pipeline, not a graph)', false);
     for (const pass of passes) out(`${pass.name.padEnd(18)} ${pass.description}`);
     return 0;
   }

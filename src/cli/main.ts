@@ -6,6 +6,9 @@ import { reportCommand, REPORT_HELP } from './report.js';
 import { runCommand, RUN_HELP } from './run.js';
 import { UsageError } from './args.js';
 import type { ProgressStream } from '../io/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Streams a command may write to besides its line output. */
 export interface CommandIO {
@@ -13,6 +16,8 @@ export interface CommandIO {
   readonly write: (s: string) => void;
   /** Where progress bars go (stderr). */
   readonly progress: ProgressStream;
+  /** Whether stdout is a terminal: generated text is then shown with its control characters escaped. */
+  readonly terminal: boolean;
 }
 
 type Command = (argv: readonly string[], out: (s: string) => void, io: CommandIO) => Promise<number>;
@@ -24,6 +29,18 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   run: { run: runCommand, help: RUN_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };
+
+/** The version in this package's package.json (found from this module's location, built or not). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'modc' && typeof pkg.version === 'string') return pkg.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
 
 const USAGE = `usage: modc <command> [options]
 
@@ -38,7 +55,7 @@ commands:
 
 models: llava-1.5-7b, pmod-llava-1.5-7b, llava-next-7b, pmod-llava-next-7b, tiny-pmod, tiny-llava,
         a Hugging Face config.json, a checkpoint directory, or a models/*.ts file.
-Run 'modc <command> --help' for the options of each command.`;
+Run 'modc <command> --help' for the options of each command; 'modc --version' prints the version.`;
 
 const stdoutLine = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -59,19 +76,24 @@ export async function main(
     out(USAGE);
     return cmd === undefined ? 1 : 0;
   }
+  if (cmd === '--version' || cmd === '-V') {
+    out(`modc ${packageVersion()}`);
+    return 0;
+  }
   const c = COMMANDS[cmd];
   if (c === undefined) {
-    err(`modc: unknown command '${cmd}'\n\n${USAGE}`);
+    err(`modc: unknown command '${cmd}' (${Object.keys(COMMANDS).join(', ')}); run 'modc --help' for usage`);
     return 2;
   }
   const streamed: string[] = [];
   const write = io.write ?? (out === stdoutLine ? (s: string) => void process.stdout.write(s) : (s: string) => void streamed.push(s));
   try {
-    return await c.run(rest, out, { write, progress: io.progress ?? process.stderr });
+    return await c.run(rest, out, { write, progress: io.progress ?? process.stderr, terminal: io.terminal ?? (out === stdoutLine && process.stdout.isTTY === true) });
   } catch (e) {
     const error = e as Error;
     err(`modc ${cmd}: ${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`);
-    if (e instanceof UsageError) err(`\n${c.help}`);
+    // One line says what is wrong; the help is one command away rather than a screenful that buries it.
+    if (e instanceof UsageError) err(`run 'modc ${cmd} --help' for the options`);
     if (process.env.MODC_DEBUG) err(error.stack ?? '');
     return e instanceof UsageError ? 2 : 1;
   } finally {

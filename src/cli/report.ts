@@ -1,12 +1,13 @@
 /** `modc report`: the per-layer FLOPs / k_l / KV-cache table of a model against its dense baseline. */
-import { buildLanguageModel, checkTokenCounts, hasVisionInput, type ModelSpec, resolveModel, withoutRouting } from '../../models/index.js';
+import { buildLanguageModel, hasVisionInput, type ModelSpec, resolveModel, withoutRouting } from '../../models/index.js';
 import { wasmTarget } from '../backends/wasm/target.js';
 import { formatMemoryReport, type MemoryReport, type MemorySummary } from '../cost/memory-report.js';
 import { compile } from '../runtime/compile.js';
 import { programMemory } from '../runtime/memory-plan.js';
 import { prefillCacheLengths } from '../runtime/session.js';
 import { costReport, formatReport } from '../cost/index.js';
-import { choiceOpt, flag, intOpt, onePositional, parse } from './args.js';
+import { choiceOpt, flag, onePositional, parse, refuseOptions } from './args.js';
+import { tokenCounts } from './token-counts.js';
 
 export const REPORT_HELP = `usage: modc report <model> [--vision-tokens N] [--text-tokens T] [--attention causal-half|full] [--json]
 
@@ -14,7 +15,8 @@ Per-layer cost table of a model (zoo name, config.json, checkpoint directory or 
 same model without routing: layer kind, retention ratio R_l, vision tokens kept k_l = floor(N_v * R_l) (float32),
 tokens processed, FLOPs and KV-cache entries, with totals and ratios.
 
-  --vision-tokens N   vision tokens N_v (default: the model's typical image, 576 or 2880)
+  --vision-tokens N   vision tokens N_v (default: a typical image for the model's vision tower: 576 for
+                      LLaVA-1.5, 2880 for LLaVA-NeXT's 2x2 grid, 4 for make-checkpoint's tiny tower)
   --text-tokens T     text tokens (default: the model's typical prompt)
   --attention MODE    count attention as its causal half (c = 2, default) or in full (c = 4)
   --memory            compile both models for the Wasm target and compare the memory the runner allocates
@@ -53,10 +55,10 @@ export async function reportCommand(argv: readonly string[], out: (s: string) =>
     return 0;
   }
   const spec = await resolveModel(onePositional(p, 'model'));
-  const nv = intOpt(p, 'vision-tokens', spec.vision?.defaultVisionTokens ?? 0);
-  const t = intOpt(p, 'text-tokens', spec.defaultTextTokens);
+  const { nv, t } = tokenCounts(p, spec);
   const attention = choiceOpt(p, 'attention', ['causal-half', 'full'] as const, 'causal-half');
-  checkTokenCounts(spec, nv, t);
+  // The memory report compiles the graphs; the attention counting convention is the FLOP table's.
+  if (flag(p, 'memory')) refuseOptions(p, ['attention'], 'with --memory', true);
   if (flag(p, 'memory')) {
     const r = memoryReport(spec, nv, t);
     out(flag(p, 'json') ? JSON.stringify(r, null, 2) : formatMemoryReport(r));

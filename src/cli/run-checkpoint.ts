@@ -1,146 +1,87 @@
 /**
- * `modc run --checkpoint DIR`: a Hugging Face checkpoint end to end. With `--prompt` (and `--image`), the vicuna_v1
- * chat answer is streamed to stdout; with `--inputs IN --out OUT`, token ids and vision rows from a safetensors file are run and
- * the logits, routing and greedy continuation are written to a safetensors file (for cross-checking other
- * implementations).
+ * `modc run --checkpoint DIR`: a Hugging Face checkpoint end to end. With `--prompt` (and `--image`), the chat answer
+ * (run-prompt.ts); with `--inputs IN --out OUT`, token ids and vision rows from a safetensors file are run and the
+ * logits, routing and greedy continuation are written to a safetensors file (for cross-checking other
+ * implementations). Options that do not apply to the mode are refused.
  */
-import {
-  clipEncoder,
-  IMAGE_TOKEN_ID,
-  imageToVisionEmbeddings,
-  InputError,
-  llavaImageCrops,
-  type LoadedCheckpoint,
-  openCheckpoint,
-  openVisionTower,
-  readCheckpointConfig,
-  readImageNewline,
-  spliceImage,
-} from '../../models/index.js';
-import {
-  chatPrompt,
-  type HostTensor,
-  IMAGE_PLACEHOLDER,
-  isFloat,
-  loadImage,
-  loadTokenizer,
-  makeTensor,
-  progressBar,
-  SafetensorsFile,
-  StreamDecoder,
-  tensorEntry,
-  type TensorEntry,
-  tokenizeWithImages,
-  writeSafetensors,
-} from '../index.js';
+import { spliceImage } from '../../models/index.js';
+import { checkOutputFile, FileError, type HostTensor, makeTensor, prefixed, statusLine, tensorEntry, type TensorEntry, writeSafetensorsAsync } from '../index.js';
+import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { GenerationSession } from '../runtime/session.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
-import type { Executor } from '../runtime/executor.js';
+import { choiceOpt, flag, floatOpt, intOpt, type Parsed, refuseOptions, strOpt, UsageError } from './args.js';
+import { createExecutor } from './backends.js';
+import { checkCheckpointDir, type CheckpointRunOptions, loadCheckpoint } from './checkpoint-run.js';
+import { checkGivenInputs, readInputsFile } from './inputs-file.js';
 import type { CommandIO } from './main.js';
-import { UsageError } from './args.js';
+import { runPrompt } from './run-prompt.js';
 
-export interface CheckpointRunOptions {
-  readonly dir: string;
-  readonly executor: Executor;
-  readonly maxNewTokens: number;
-  readonly sampling: SamplingOptions;
-  /** Draw the loading progress bar even when stderr is not a terminal. */
-  readonly progress: boolean;
+/** Options each checkpoint mode takes (besides --checkpoint, --backend, --progress, --max-new-tokens). */
+const PROMPT_OPTIONS = ['prompt', 'image', 'max-image-pixels', 'vision-tower', 'template', 'temperature', 'top-p', 'top-k', 'seed', 'ids', 'json'];
+const INPUTS_OPTIONS = ['inputs', 'out'];
+const COMMON = ['checkpoint', 'backend', 'progress', 'max-new-tokens'];
+
+/** Why an option does not apply, where a generic message would not say what to do instead. */
+const WHY: Readonly<Record<string, string>> = {
+  'vision-tokens': 'the image gives the vision tokens',
+  'text-tokens': 'the prompt gives the text tokens',
+  dtype: "the checkpoint's tensors give the dtype",
+  'max-weight-gib': 'it limits random weights',
+  image: 'give image_features or vision_embeds in the --inputs file',
+  temperature: 'an --inputs run is greedy',
+  'top-p': 'an --inputs run is greedy',
+  'top-k': 'an --inputs run is greedy',
+  seed: 'an --inputs run is greedy',
+  json: 'the --out file holds the results',
+};
+
+function samplingOptions(p: Parsed): SamplingOptions {
+  const temperature = floatOpt(p, 'temperature', 0);
+  const topP = floatOpt(p, 'top-p', 1);
+  if (temperature < 0) throw new UsageError(`--temperature must be >= 0, got ${temperature}`);
+  if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got ${topP}`);
+  // Greedy decoding draws nothing: the sampler's options would be silently ignored.
+  if (temperature === 0) refuseOptions(p, ['top-p', 'top-k', 'seed'], 'greedy decoding: give --temperature T > 0 to sample', true);
+  return { temperature, topP, topK: intOpt(p, 'top-k', 0), seed: intOpt(p, 'seed', 0) };
 }
 
-function load(o: CheckpointRunOptions, io: CommandIO): LoadedCheckpoint {
-  return openCheckpoint(o.dir, { progress: (total) => progressBar(io.progress, total, 'loading weights', o.progress || io.progress.isTTY === true) });
-}
-
-/** The vision embeddings of one image: tower, crops (anyres), projector, image_newline. */
-async function imageEmbeddings(o: CheckpointRunOptions, ck: LoadedCheckpoint, imagePath: string, towerDir: string | undefined, io: CommandIO): Promise<HostTensor> {
-  const vision = ck.spec.vision;
-  if (vision === undefined || ck.projector === undefined) throw new InputError(`model '${ck.spec.name}' has no vision side: --image needs a LLaVA checkpoint`);
-  const image = loadImage(imagePath);
-  const { config } = readCheckpointConfig(ck.dir);
-  const tower = openVisionTower(ck.dir, ck.spec, config, {
-    ...(towerDir !== undefined ? { towerDir } : {}),
-    progress: (total) => progressBar(io.progress, total, 'loading vision tower', o.progress || io.progress.isTTY === true),
-  });
-  const crops = llavaImageCrops(image, vision, tower.tower).crops.length;
-  io.progress.write(`encoding ${imagePath} (${image.width}x${image.height}, ${crops} crop${crops === 1 ? '' : 's'}) with ${tower.source}\n`);
-  const clip = await o.executor.prepare(tower.graph, tower.weights);
-  const projector = await o.executor.prepare(ck.projector, ck.weights);
+/** Runs a checkpoint in the mode the options choose. */
+export async function runCheckpoint(p: Parsed, backend: string, io: CommandIO, out: (s: string) => void): Promise<number> {
+  const dir = strOpt(p, 'checkpoint') ?? '';
+  if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);
+  const prompt = strOpt(p, 'prompt');
+  const inputs = strOpt(p, 'inputs');
+  const outPath = strOpt(p, 'out');
+  requireOne(prompt, inputs, outPath);
+  const mode = inputs !== undefined ? INPUTS_OPTIONS : PROMPT_OPTIONS;
+  refuseOptions(p, [...COMMON, ...mode], inputs !== undefined ? 'with --inputs' : 'with --prompt', false, WHY);
+  const image = strOpt(p, 'image');
+  if (image === undefined) refuseOptions(p, ['vision-tower', 'max-image-pixels'], 'without --image', true);
+  const sampling = inputs !== undefined ? { temperature: 0 } : samplingOptions(p);
+  // Before anything is loaded or computed: a bad --out, or no checkpoint at all, would otherwise fail late.
+  if (outPath !== undefined) checkOutputFile(outPath, prefixed(FileError));
+  checkCheckpointDir(dir);
+  const executor = await createExecutor(backend);
   try {
-    const imageNewline = readImageNewline(ck.dir);
-    return await imageToVisionEmbeddings(image, {
-      vision,
-      tower: tower.tower,
-      encode: clipEncoder(clip),
-      project: async (features) => {
-        const out = (await projector.run({ image_features: features })).vision_embeds;
-        if (out === undefined) throw new InputError('the projector graph has no vision_embeds output');
-        return out;
+    const common = { dir, executor, sampling, progress: flag(p, 'progress') };
+    if (inputs !== undefined && outPath !== undefined) return await runInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, io, out);
+    const visionTower = strOpt(p, 'vision-tower');
+    return await runPrompt(
+      {
+        ...common,
+        maxNewTokens: intOpt(p, 'max-new-tokens', 64),
+        prompt: prompt ?? '',
+        template: choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1'),
+        maxImagePixels: intOpt(p, 'max-image-pixels', MAX_IMAGE_PIXELS, 1),
+        showIds: flag(p, 'ids'),
+        json: flag(p, 'json'),
+        ...(image !== undefined ? { image } : {}),
+        ...(visionTower !== undefined ? { visionTower } : {}),
       },
-      ...(imageNewline ? { imageNewline } : {}),
-    });
+      io,
+    );
   } finally {
-    clip.dispose();
-    projector.dispose();
-  }
-}
-
-/** `--prompt`: the chat answer, streamed to stdout as tokens arrive. With `--image`, LLaVA's image input. */
-export async function runPrompt(o: CheckpointRunOptions & { prompt: string; template: 'vicuna_v1' | 'none'; image?: string; visionTower?: string }, io: CommandIO): Promise<number> {
-  if (o.prompt.includes(IMAGE_PLACEHOLDER) && o.image === undefined) throw new InputError('the prompt contains <image>: give the image with --image FILE');
-  if (o.visionTower !== undefined && o.image === undefined) throw new UsageError('--vision-tower goes with --image');
-  const tokenizer = loadTokenizer(o.dir);
-  const ck = load(o, io);
-  if (tokenizer.vocabSize > ck.spec.llm.vocabSize)
-    throw new InputError(`${tokenizer.source}: tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary ${ck.spec.llm.vocabSize}`);
-  // LLaVA puts the image before the question when the question does not place it: "<image>\n" + question.
-  const question = o.image !== undefined && !o.prompt.includes(IMAGE_PLACEHOLDER) ? `${IMAGE_PLACEHOLDER}\n${o.prompt}` : o.prompt;
-  const text = o.template === 'vicuna_v1' ? chatPrompt(question) : question;
-  const ids = tokenizeWithImages(text, tokenizer);
-  const vision = o.image !== undefined ? await imageEmbeddings(o, ck, o.image, o.visionTower, io) : undefined;
-  const { inputs } = spliceImage(ck.spec, ids, vision, o.maxNewTokens);
-  const eos = ck.generation.eosTokenIds.length ? ck.generation.eosTokenIds : tokenizer.eosId !== undefined ? [tokenizer.eosId] : [];
-  const session = await GenerationSession.create(o.executor, ck, ck.weights);
-  const stream = new StreamDecoder(tokenizer);
-  try {
-    await session.generate(inputs, {
-      maxNewTokens: o.maxNewTokens,
-      sampler: new Sampler(o.sampling),
-      eosTokenIds: eos,
-      onToken: (id) => {
-        const s = stream.push(id);
-        if (s) io.write(s);
-      },
-    });
-    const rest = stream.finish();
-    io.write(`${rest}\n`);
-  } finally {
-    session.dispose();
-  }
-  return 0;
-}
-
-function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; visionEmbeds?: HostTensor } {
-  const f = SafetensorsFile.open(path);
-  try {
-    const known = new Set(['input_ids', 'image_features', 'vision_embeds']);
-    const extra = f.names().filter((n) => !known.has(n));
-    if (extra.length) throw new InputError(`${path}: unexpected tensors ${extra.map((n) => `'${n}'`).join(', ')} (expected input_ids and one of image_features / vision_embeds)`);
-    if (!f.has('input_ids')) throw new InputError(`${path}: no 'input_ids' tensor`);
-    const idsT = f.get('input_ids');
-    if (idsT.dtype !== 'i32' || idsT.shape.length !== 1) throw new InputError(`${path}: 'input_ids' must be an int32 (or int64) vector, got ${f.info('input_ids').stDtype} [${idsT.shape.join(', ')}]`);
-    const floatInput = (name: string): HostTensor | undefined => {
-      if (!f.has(name)) return undefined;
-      const t = f.get(name);
-      if (!isFloat(t.dtype) || t.shape.length !== 2) throw new InputError(`${path}: '${name}' must be a float matrix [N_v, width], got ${f.info(name).stDtype} [${t.shape.join(', ')}]`);
-      return t;
-    };
-    const imageFeatures = floatInput('image_features');
-    const visionEmbeds = floatInput('vision_embeds');
-    if (imageFeatures && visionEmbeds) throw new InputError(`${path}: give image_features or vision_embeds, not both`);
-    return { ids: Array.from(idsT.data), ...(imageFeatures ? { imageFeatures } : {}), ...(visionEmbeds ? { visionEmbeds } : {}) };
-  } finally {
-    f.close();
+    await executor.dispose();
   }
 }
 
@@ -151,25 +92,22 @@ function readInputs(path: string): { ids: number[]; imageFeatures?: HostTensor; 
  * token was chosen first, in which case M < N rows end with that EOS token (metadata `stop` says which).
  */
 export async function runInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void): Promise<number> {
-  const given = readInputs(o.inputs);
-  const ck = load(o, io);
+  const given = readInputsFile(o.inputs);
+  const ck = loadCheckpoint(o, io);
+  checkGivenInputs(o.inputs, given, ck.spec, ck.projector !== undefined, o.maxNewTokens);
   const session = await GenerationSession.create(o.executor, { prefill: ck.prefillAllLogits, decode: ck.decode }, ck.weights);
   try {
     let vision = given.visionEmbeds;
-    if (given.imageFeatures) {
-      const mm = ck.spec.vision?.mmHiddenSize;
-      if (ck.projector === undefined || mm === undefined) throw new InputError(`${o.inputs}: image_features given, but model '${ck.spec.name}' has no projector`);
-      if (given.imageFeatures.shape[1] !== mm) throw new InputError(`${o.inputs}: image_features must be [N_v, ${mm}] (mm_hidden_size), got [${given.imageFeatures.shape.join(', ')}]`);
-      if (!given.ids.includes(IMAGE_TOKEN_ID)) throw new InputError(`${o.inputs}: vision input given but input_ids has no image position (${IMAGE_TOKEN_ID})`);
+    if (given.imageFeatures && ck.projector) {
       const feats: HostTensor = { ...given.imageFeatures, dtype: 'f32' };
       const projector = await o.executor.prepare(ck.projector, ck.weights);
       vision = (await projector.run({ image_features: feats })).vision_embeds;
       projector.dispose();
-    } else if (vision !== undefined && vision.shape[1] !== ck.spec.llm.hiddenSize) {
-      throw new InputError(`${o.inputs}: vision_embeds must be [N_v, ${ck.spec.llm.hiddenSize}] (the model's hidden size), got [${vision.shape.join(', ')}]`);
     }
     const spliced = spliceImage(ck.spec, given.ids, vision, o.maxNewTokens);
-    const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds });
+    const running = statusLine(io.progress, `running ${spliced.length} tokens${o.maxNewTokens ? ` and ${o.maxNewTokens} new ones` : ''} (the first run compiles the plan)`);
+    const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds, onToken: (_id, step) => running.update(`token ${step + 1}`) });
+    running.done();
     const entries: TensorEntry[] = [tensorEntry('logits', res.prefill.logits)];
     const start = spliced.visionStart ?? 0;
     const routed = Object.keys(res.prefill.outputs)
@@ -186,7 +124,7 @@ export async function runInputs(o: CheckpointRunOptions & { inputs: string; out:
       res.logits.forEach((r, i) => rows.set(r, i * vocab));
       entries.push(tensorEntry('generated_logits', { dtype: 'f32', shape: [res.tokens.length, vocab], data: rows }));
     }
-    writeSafetensors(o.out, entries, {
+    await writeSafetensorsAsync(o.out, entries, {
       format: 'modc',
       model_type: ck.modelType,
       sequence_length: String(spliced.length),

@@ -2,16 +2,18 @@
  * `modc run`: runs a model end to end on a backend: a real checkpoint (`--checkpoint DIR`, see run-checkpoint.ts)
  * or a zoo / config model with seeded random weights and inputs.
  */
-import { buildLanguageModel, checkTokenCounts, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
+import { buildLanguageModel, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
-import { choiceOpt, flag, intOpt, onePositional, parse, type Parsed, strOpt, UsageError } from './args.js';
+import { choiceOpt, flag, intOpt, onePositional, parse, refuseOptions, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
-import { requireOne, runInputs, runPrompt } from './run-checkpoint.js';
-import type { SamplingOptions } from '../runtime/sampling.js';
+import { runCheckpoint } from './run-checkpoint.js';
+import { statusLine } from '../io/index.js';
+import { tokenCounts } from './token-counts.js';
 
-export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N] [--temperature T --top-p P --top-k K --seed S]
+export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N]
+                [--temperature T [--top-p P] [--top-k K] [--seed S]] [--ids | --json]
        modc run --checkpoint DIR --inputs IN.safetensors --out OUT.safetensors [--max-new-tokens N]
        modc run <model> [--vision-tokens N] [--text-tokens T] [--seed S] [--dtype f32|f16|bf16] [--json]
 
@@ -20,9 +22,16 @@ Llama/Vicuna, LLaVA-1.5, LLaVA-NeXT or p-MoD-LLaVA model. Weight loading shows a
 a terminal (or with --progress).
 
   --prompt TEXT       a question; it is wrapped in the vicuna_v1 chat template and the answer is streamed to
-                      stdout. <image> in the prompt marks where the image goes (default: before the question).
+                      stdout (control characters escaped when stdout is a terminal), then the time to the first
+                      token and the tokens/s after it go to stderr. <image> in the prompt marks where the image
+                      goes (default: before the question).
+  --ids               after the answer, print the prompt's and the answer's token ids
+  --json              print one JSON object instead: answer, stop, promptIds, answerIds, promptTokens,
+                      visionTokens, timeToFirstTokenMs, tokensPerSecond, totalMs
   --image FILE        a PNG or JPEG image: preprocessed as the model's config says (LLaVA-1.5 pad-to-square, or
                       LLaVA-NeXT anyres tiles with image_newline), encoded by the CLIP tower, projected
+  --max-image-pixels N  refuse images of more pixels, before decoding (default 178956970, where Pillow refuses
+                      a decompression bomb)
   --vision-tower DIR  the CLIP checkpoint directory (config.json, *.safetensors, preprocessor_config.json) that
                       mm_vision_tower names, when it is not in the checkpoint or a local path in its config
   --template NAME     vicuna_v1 (default) or none (the prompt is tokenised as it is)
@@ -36,10 +45,14 @@ a terminal (or with --progress).
                       metadata 'stop' says 'eos' or 'length'.
   --max-new-tokens N  tokens to generate (default 64 with --prompt, 0 with --inputs); stops early at EOS
   --temperature T     0 (default) is greedy; > 0 samples, then --top-k K (0 = all) and --top-p P (1 = all)
-  --seed S            seed of the sampler (and of the random weights without --checkpoint; default 0)
+  --seed S            seed of the sampler (with --temperature > 0) or of the random weights (without
+                      --checkpoint); default 0
   --progress          draw the loading progress bar even when stderr is not a terminal
-  --backend NAME      wasm (default: WebAssembly SIMD, multi-threaded, compiled with the full pass pipeline) or
-                      reference (the interpreter; the oracle of the other backends)
+  --backend NAME      one of this build's backends: ${BACKEND_NAMES.join(', ')}. wasm is the default
+                      (WebAssembly SIMD, multi-threaded); reference is the interpreter, the oracle of the others
+
+Options that do not apply to the mode (e.g. --vision-tokens with --checkpoint, --seed when decoding greedily)
+are refused.
 
 Without --checkpoint, runs the prefill of <model> (zoo name, config.json, models/*.ts) on seeded random weights and
 a seeded random prompt (T text tokens around N_v vision embeddings) and prints the next-token prediction, the
@@ -59,29 +72,15 @@ function argmax(t: HostTensor, row: number): { index: number; value: number } {
   return { index: best, value: t.data[row * v + best] ?? 0 };
 }
 
-function floatOpt(p: Parsed, name: string, fallback: number): number {
-  const v = strOpt(p, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
-  return n;
-}
-
-function samplingOptions(p: Parsed): SamplingOptions {
-  const temperature = floatOpt(p, 'temperature', 0);
-  const topP = floatOpt(p, 'top-p', 1);
-  if (temperature < 0) throw new UsageError(`--temperature must be >= 0, got ${temperature}`);
-  if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got ${topP}`);
-  return { temperature, topP, topK: intOpt(p, 'top-k', 0), seed: intOpt(p, 'seed', 0) };
-}
-
-const CHECKPOINT_ONLY = ['prompt', 'image', 'vision-tower', 'inputs', 'out', 'max-new-tokens', 'temperature', 'top-p', 'top-k', 'template', 'progress'];
+/** Options of a run on random weights (without --checkpoint). */
+const RANDOM_OPTIONS = ['backend', 'vision-tokens', 'text-tokens', 'seed', 'dtype', 'max-weight-gib', 'json'];
 
 export async function runCommand(argv: readonly string[], out: (s: string) => void, io: CommandIO): Promise<number> {
   const p = parse(argv, {
     checkpoint: { type: 'string' },
     prompt: { type: 'string' },
     image: { type: 'string' },
+    'max-image-pixels': { type: 'string' },
     'vision-tower': { type: 'string' },
     template: { type: 'string' },
     inputs: { type: 'string' },
@@ -98,46 +97,20 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     dtype: { type: 'string' },
     'max-weight-gib': { type: 'string' },
     json: { type: 'boolean' },
+    ids: { type: 'boolean' },
   });
   if (flag(p, 'help')) {
     out(RUN_HELP);
     return 0;
   }
-  const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
-  const dir = strOpt(p, 'checkpoint');
-  if (dir !== undefined) {
-    if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);
-    const prompt = strOpt(p, 'prompt');
-    const inputs = strOpt(p, 'inputs');
-    const outPath = strOpt(p, 'out');
-    requireOne(prompt, inputs, outPath);
-    const executor = await createExecutor(backend);
-    try {
-      const common = { dir, executor, sampling: samplingOptions(p), progress: flag(p, 'progress') };
-      if (inputs !== undefined && outPath !== undefined) {
-        if (strOpt(p, 'temperature') !== undefined) throw new UsageError('--inputs generates greedily; --temperature applies to --prompt');
-        if (strOpt(p, 'image') !== undefined) throw new UsageError('--image goes with --prompt; with --inputs give image_features or vision_embeds');
-        return await runInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, io, out);
-      }
-      const template = choiceOpt(p, 'template', ['vicuna_v1', 'none'] as const, 'vicuna_v1');
-      const image = strOpt(p, 'image');
-      const visionTower = strOpt(p, 'vision-tower');
-      return await runPrompt(
-        { ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 64), prompt: prompt ?? '', template, ...(image !== undefined ? { image } : {}), ...(visionTower !== undefined ? { visionTower } : {}) },
-        io,
-      );
-    } finally {
-      await executor.dispose();
-    }
-  }
-  const misplaced = CHECKPOINT_ONLY.filter((o) => p.values[o] !== undefined);
-  if (misplaced.length) throw new UsageError(`${misplaced.map((o) => `--${o}`).join(', ')} need --checkpoint DIR`);
+  const backend = strOpt(p, 'backend') ?? 'wasm';
+  if (!BACKEND_NAMES.includes(backend)) throw new UsageError(`--backend '${backend}' is not in this build; its backends are ${BACKEND_NAMES.join(', ')}`);
+  if (strOpt(p, 'checkpoint') !== undefined) return runCheckpoint(p, backend, io, out);
+  refuseOptions(p, RANDOM_OPTIONS, 'without --checkpoint DIR', false);
   const spec = await resolveModel(onePositional(p, 'model'));
-  const nv = intOpt(p, 'vision-tokens', spec.vision?.defaultVisionTokens ?? 0);
-  const t = intOpt(p, 'text-tokens', spec.defaultTextTokens);
+  const { nv, t } = tokenCounts(p, spec);
   const seed = intOpt(p, 'seed', 0);
   const dtype: DType = choiceOpt(p, 'dtype', DTYPES.filter((d) => d === 'f32' || d === 'f16' || d === 'bf16'), spec.llm.weightDtype);
-  checkTokenCounts(spec, nv, t);
 
   const graph = buildLanguageModel(spec, { weightDtype: dtype, exportRouting: true });
   const bytes = graphWeights(graph).reduce((a, w) => a + byteSize({ dtype: 'f32', shape: w.attrs.shape.map((d) => (typeof d === 'number' ? d : 0)) }), 0);
@@ -150,9 +123,11 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   const inputs = randomLlavaInputs(spec, t, nv, seed);
   const t1 = performance.now();
   const executor = await createExecutor(backend);
-  const prepared = await executor.prepare(graph, weights);
   // The first run compiles the plan for these token counts (and uploads weights); the second is the prefill itself.
+  const compiling = statusLine(io.progress, `${backend}: preparing ${spec.name} and compiling the plan for ${nv + t} tokens`);
+  const prepared = await executor.prepare(graph, weights);
   await prepared.run(inputs);
+  compiling.done();
   const t2 = performance.now();
   const outputs = await prepared.run(inputs);
   const t3 = performance.now();

@@ -4,7 +4,7 @@
  * the tensors are streamed in one at a time and converted to the graph's dtype, so loading holds the converted
  * weights plus at most one raw tensor.
  */
-import { type DType, graphWeights, type Graph, type HostTensor, isFloat, MapStore, type TensorStore } from '../ir/index.js';
+import { byteSize, type DType, graphWeights, type Graph, type HostTensor, isFloat, MapStore, sizeOf, type TensorStore } from '../ir/index.js';
 import type { Progress } from './progress.js';
 import { ST_DTYPE_BYTES, ST_TO_DTYPE, type StDType } from './safetensors/index.js';
 
@@ -156,6 +156,24 @@ export function checkpointFloatDtype(tensors: CheckpointTensors, weights: readon
   if (seen.size === 0) return undefined;
   const [only] = seen;
   return seen.size === 1 ? only : 'f32';
+}
+
+/**
+ * Bytes the named tensors (default: all) occupy in the checkpoint's files, from the headers alone: nothing is
+ * read, so a memory check can run before any weight is loaded.
+ */
+export function checkpointBytes(tensors: CheckpointTensors, names: Iterable<string> = tensors.names()): number {
+  let total = 0;
+  for (const name of names) {
+    const t = tensors.info(name);
+    total += sizeOf(t.shape) * ST_DTYPE_BYTES[t.stDtype];
+  }
+  return total;
+}
+
+/** Bytes the planned weights take once loaded in the graph's dtypes (16-bit floats widened to f32 count 4). */
+export function loadedWeightBytes(plan: BindingPlan): number {
+  return plan.weights.reduce((n, w) => n + byteSize({ dtype: w.dtype, shape: w.shape }), 0);
 }
 
 /** Reads the planned tensors one at a time into a store keyed by the graph's names, in the graph's dtypes. */

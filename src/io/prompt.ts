@@ -58,7 +58,8 @@ export function tokenizeWithImages(prompt: string, tok: Pick<Tokenizer, 'encode'
   const ids: number[] = offset ? [first[0] ?? 0] : [];
   chunks.forEach((c, i) => {
     if (i > 0) ids.push(IMAGE_TOKEN_INDEX);
-    ids.push(...c.slice(offset));
+    // A loop, not push(...c): a long prompt has more ids than a call may take arguments.
+    for (let k = offset; k < c.length; k++) ids.push(c[k] ?? 0);
   });
   return ids;
 }

@@ -10,8 +10,17 @@ import { ATTR_SCHEMA, type AttrKind, isOpKind } from './ops.js';
 import { type Dim, parseDim, type SymbolDecl, SymError } from './sym.js';
 import type { TensorType } from './types.js';
 
+/**
+ * Nesting limits: deeper text is refused with its line and column instead of overflowing the stack of the
+ * recursive parsers (and of the passes that walk the result). Printed graphs nest regions once or twice and
+ * brackets a few levels; expression trees of fused ops stay far below the limit.
+ */
+export const MAX_REGION_DEPTH = 64;
+export const MAX_BRACKET_DEPTH = 256;
+
 class Parser {
   private pos = 0;
+  private regionDepth = 0;
   constructor(private readonly src: string) {}
 
   private where(): string {
@@ -98,10 +107,27 @@ class Parser {
       if (depth === 0 && stops.includes(c)) break;
       if (c === '(' || c === '[') depth++;
       if (c === ')' || c === ']') depth--;
+      if (depth > MAX_BRACKET_DEPTH) this.fail(`brackets nested deeper than ${MAX_BRACKET_DEPTH} levels`);
       if (c === '\n') this.fail('unexpected end of line');
       this.pos++;
     }
     return this.src.slice(start, this.pos).trim();
+  }
+
+  /** Fails at the first parenthesis nested deeper than the limit in the expression starting here. */
+  checkExprNesting(): void {
+    let depth = 0;
+    for (let i = this.pos; i < this.src.length; i++) {
+      const c = this.src[i];
+      if (c === '(') depth++;
+      else if (c === ')') depth--;
+      else if (c === '\n' || (depth === 0 && (c === ',' || c === '}'))) return;
+      if (depth < 0) return;
+      if (depth > MAX_BRACKET_DEPTH) {
+        this.pos = i;
+        this.fail(`expression nested deeper than ${MAX_BRACKET_DEPTH} levels`);
+      }
+    }
   }
 
   dim(stops: string): Dim {
@@ -194,6 +220,7 @@ class Parser {
       }
       case 'expr': {
         this.ws();
+        this.checkExprNesting();
         try {
           const { expr, end } = parseExprPrefix(this.src, this.pos);
           this.pos = end;
@@ -261,9 +288,12 @@ class Parser {
   }
 
   region(name: string): Graph {
+    this.ws();
+    if (++this.regionDepth > MAX_REGION_DEPTH) this.fail(`regions nested deeper than ${MAX_REGION_DEPTH} levels`);
     this.eat('{');
     const g = this.body(name, []);
     this.eat('}');
+    this.regionDepth--;
     return g;
   }
 

@@ -1,14 +1,25 @@
 /**
  * `arbGraph`: a fast-check Arbitrary of random well-typed graphs with concrete inputs and weights, built from a
- * shrinkable plan of steps (elementwise trees, linears with biases, RMSNorm, fused and decomposed attention,
- * modRoute regions with random N_v, capacities, routable masks and score ties, duplicates, dead code,
- * identities). The plan shrinks, so a failing property is reported on a small graph.
+ * shrinkable plan of steps. Every op kind a user graph can hold appears (only the fused ops, which passes produce,
+ * do not): elementwise trees over every unary and binary function (the ones with a restricted domain are fed
+ * values inside it), linears with biases and free matmuls, RMSNorm and LayerNorm, RoPE, fused and decomposed
+ * attention, concat and slice, casts, reductions, top-k with gather and scatter, embeddings, cache writes,
+ * compare / logical / where, modRoute regions with random N_v, capacities, routable masks and score ties, duplicates, dead code and
+ * identities. The plan shrinks, so a failing property is reported on a small graph.
  */
 import fc from 'fast-check';
 import {
   add,
   BINARY_FNS,
   type BinaryFn,
+  COMPARE_FNS,
+  type CompareFn,
+  LOGICAL_FNS,
+  type LogicalFn,
+  REDUCE_FNS,
+  type ReduceFn,
+  TOPK_ORDERS,
+  type TopKOrder,
   type Dim,
   type DType,
   floorMul,
@@ -23,9 +34,13 @@ import {
 import { randomWeights, Rng } from '../runtime/random.js';
 import { decomposedAttention } from './patterns.js';
 
-/** Unary functions that are finite and well conditioned on all of R (no log/sqrt/recip of random values). */
+/** Unary functions that are finite and well conditioned on all of R. */
 const SAFE_UNARY: readonly UnaryFn[] = ['neg', 'abs', 'tanh', 'sigmoid', 'relu', 'silu', 'gelu_tanh', 'gelu_erf', 'quick_gelu', 'sin', 'cos', 'square'];
+/** The others, fed values where they are well conditioned: exp of tanh(x), the rest of 1 + x^2 (at least 1). */
+const DOMAIN_UNARY = ['exp', 'log', 'sqrt', 'rsqrt', 'recip'] as const;
 const SAFE_BINARY: readonly BinaryFn[] = BINARY_FNS.filter((f) => f !== 'div' && f !== 'pow');
+/** Size of the embedding table of the `embed` step (token ids are drawn below it). */
+const EMBED_ROWS = 7;
 
 export type Step =
   | { readonly k: 'unary'; readonly fn: UnaryFn; readonly src: number }
@@ -38,7 +53,19 @@ export type Step =
   | { readonly k: 'attention'; readonly src: number; readonly decomposed: boolean; readonly causal: boolean }
   | { readonly k: 'route'; readonly src: number; readonly ratio: number; readonly body: readonly Step[] }
   | { readonly k: 'duplicate'; readonly src: number }
-  | { readonly k: 'identity'; readonly src: number; readonly which: 'add0' | 'mul1' | 'reshape' | 'transpose2' };
+  | { readonly k: 'identity'; readonly src: number; readonly which: 'add0' | 'mul1' | 'reshape' | 'transpose2' | 'neg2' }
+  | { readonly k: 'domain'; readonly fn: (typeof DOMAIN_UNARY)[number]; readonly src: number }
+  | { readonly k: 'divpow'; readonly fn: 'div' | 'pow'; readonly a: number; readonly b: number; readonly exponent: number }
+  | { readonly k: 'layernorm'; readonly src: number }
+  | { readonly k: 'rope'; readonly src: number; readonly theta: number; readonly partial: boolean }
+  | { readonly k: 'concatSlice'; readonly a: number; readonly b: number; readonly start: number }
+  | { readonly k: 'reduce'; readonly fn: ReduceFn; readonly src: number; readonly keepDims: boolean }
+  | { readonly k: 'select'; readonly src: number; readonly ratio: number; readonly order: TopKOrder; readonly masked: boolean }
+  | { readonly k: 'embed'; readonly src: number }
+  | { readonly k: 'matmul'; readonly src: number; readonly transposeB: boolean }
+  | { readonly k: 'cast'; readonly src: number; readonly via: 'f16' | 'bf16' }
+  | { readonly k: 'logical'; readonly a: number; readonly b: number; readonly cmp: CompareFn; readonly fn: LogicalFn }
+  | { readonly k: 'cacheWrite'; readonly a: number; readonly b: number; readonly middle: boolean };
 
 export interface GraphPlan {
   readonly T: number;
@@ -86,17 +113,33 @@ function stepArb(depth: number, opts: Required<ArbGraphOptions>): fc.Arbitrary<S
     fc.record({ k: fc.constant('rmsnorm' as const), src }),
     fc.record({ k: fc.constant('mlp' as const), src }),
     fc.record({ k: fc.constant('duplicate' as const), src }),
-    fc.record({ k: fc.constant('identity' as const), src, which: fc.constantFrom('add0' as const, 'mul1' as const, 'reshape' as const, 'transpose2' as const) }),
+    fc.record({ k: fc.constant('identity' as const), src, which: fc.constantFrom('add0' as const, 'mul1' as const, 'reshape' as const, 'transpose2' as const, 'neg2' as const) }),
+  ];
+  // The rest of the op table, drawn a quarter of the time so the layer patterns the passes target stay common.
+  const more: fc.Arbitrary<Step>[] = [
+    fc.record({ k: fc.constant('domain' as const), fn: fc.constantFrom(...DOMAIN_UNARY), src }),
+    fc.record({ k: fc.constant('divpow' as const), fn: fc.constantFrom('div' as const, 'pow' as const), a: src, b: src, exponent: fc.constantFrom(0.5, 2, -1.5) }),
+    fc.record({ k: fc.constant('layernorm' as const), src }),
+    fc.record({ k: fc.constant('rope' as const), src, theta: fc.constantFrom(10000, 500), partial: fc.boolean() }),
+    fc.record({ k: fc.constant('concatSlice' as const), a: src, b: src, start: fc.nat(8) }),
+    fc.record({ k: fc.constant('reduce' as const), fn: fc.constantFrom(...REDUCE_FNS), src, keepDims: fc.boolean() }),
+    fc.record({ k: fc.constant('select' as const), src, ratio: fc.constantFrom(0, 0.5, 1), order: fc.constantFrom(...TOPK_ORDERS), masked: fc.boolean() }),
+    fc.record({ k: fc.constant('embed' as const), src }),
+    fc.record({ k: fc.constant('matmul' as const), src, transposeB: fc.boolean() }),
+    fc.record({ k: fc.constant('cast' as const), src, via: fc.constantFrom('f16' as const, 'bf16' as const) }),
+    fc.record({ k: fc.constant('logical' as const), a: src, b: src, cmp: fc.constantFrom(...COMPARE_FNS), fn: fc.constantFrom(...LOGICAL_FNS) }),
+    fc.record({ k: fc.constant('cacheWrite' as const), a: src, b: src, middle: fc.boolean() }),
   ];
   if (opts.attention) leaf.push(fc.record({ k: fc.constant('attention' as const), src, decomposed: fc.boolean(), causal: fc.boolean() }));
-  if (depth > 0 || !opts.routes) return fc.oneof(...leaf);
+  const step = fc.oneof({ arbitrary: fc.oneof(...leaf), weight: 3 }, { arbitrary: fc.oneof(...more), weight: 1 });
+  if (depth > 0 || !opts.routes) return step;
   const route = fc.record({
     k: fc.constant('route' as const),
     src,
     ratio: fc.constantFrom(0, 0.15, 0.5, 0.8117449009293668, 1),
     body: fc.array(stepArb(depth + 1, opts), { maxLength: 4 }),
   });
-  return fc.oneof({ arbitrary: fc.oneof(...leaf), weight: 4 }, { arbitrary: route, weight: 1 });
+  return fc.oneof({ arbitrary: step, weight: 4 }, { arbitrary: route, weight: 1 });
 }
 
 export function arbGraphPlan(options: ArbGraphOptions = {}): fc.Arbitrary<GraphPlan> {
@@ -126,8 +169,9 @@ class PlanBuilder {
   constructor(
     private readonly b: GraphBuilder,
     private readonly plan: GraphPlan,
-    /** The routable mask of the top-level graph; region bodies have none (no nested routing). */
+    /** The routable mask and token ids of the top-level graph; region bodies have neither (no nested routing). */
     private readonly routable: Value | undefined,
+    private readonly ids: Value | undefined,
   ) {}
 
   private w(shape: readonly Dim[]): Value {
@@ -193,7 +237,7 @@ class PlanBuilder {
           const nv = b.sym('N_v');
           const capacity = floorMul(nv, s.ratio);
           const res = b.modRoute(x, positions, this.routable, this.w([1, d]), this.w([1]), { capacity, routableCount: nv, ratio: s.ratio, alpha: 0.2, bias: 1 }, (rb, xk, pk) => {
-            const inner = new PlanBuilder(rb, this.plan, undefined);
+            const inner = new PlanBuilder(rb, this.plan, undefined, undefined);
             inner.serial = this.serial + 1000;
             const kept = add(b.sym('T'), capacity);
             const bodyPool = inner.run(s.body, [xk], kept, pk, false);
@@ -216,12 +260,82 @@ class PlanBuilder {
           if (s.which === 'add0') pool.push(b.add(x, one(0), this.name('add0')));
           else if (s.which === 'mul1') pool.push(b.mul(one(1), x, this.name('mul1')));
           else if (s.which === 'reshape') pool.push(b.reshape(x, [n, d], this.name('same_shape')));
-          else pool.push(b.transpose(b.transpose(x, [1, 0], this.name('t1')), [1, 0], this.name('t2')));
+          else if (s.which === 'transpose2') pool.push(b.transpose(b.transpose(x, [1, 0], this.name('t1')), [1, 0], this.name('t2')));
+          else pool.push(b.unary('neg', b.unary('neg', x, this.name('neg')), this.name('negneg')));
           break;
         }
+        default:
+          pool.push(this.more(s, x, pick, n, positions));
       }
     }
     return pool;
+  }
+
+  /** 1 + x^2: at least 1, where log, sqrt, rsqrt, recip and pow are well conditioned. */
+  private atLeastOne(x: Value): Value {
+    const b = this.b;
+    return b.add(b.full(1, 'f32', [], this.name('one')), b.unary('square', x, this.name('sq')), this.name('pos'));
+  }
+
+  /** The steps over the rest of the op table; each maps [n, d] values to an [n, d] value. */
+  private more(s: Step, x: Value, pick: (i: number) => Value, n: Dim, positions: Value): Value {
+    const b = this.b;
+    const d = this.plan.d;
+    switch (s.k) {
+      case 'domain':
+        return b.unary(s.fn, s.fn === 'exp' ? b.unary('tanh', x, this.name('u')) : this.atLeastOne(x), this.name(s.fn));
+      case 'divpow':
+        return s.fn === 'div'
+          ? b.binary('div', x, this.atLeastOne(pick(s.b)), this.name('div'))
+          : b.binary('pow', this.atLeastOne(x), b.full(s.exponent, 'f32', [], this.name('c')), this.name('pow'));
+      case 'layernorm':
+        return b.layernorm(x, this.w([d]), this.w([d]), 1e-5, this.name('ln'));
+      case 'rope': {
+        const hd = d / 2;
+        const heads = b.reshape(x, [n, 2, hd], this.name('ropeh'));
+        const r = b.rope(heads, positions, s.theta, s.partial && hd >= 4 ? hd / 2 : hd, this.name('rope'));
+        return b.reshape(r, [n, d], this.name('ropem'));
+      }
+      case 'concatSlice': {
+        const start = s.start % (d + 1);
+        return b.slice(b.concat([x, pick(s.b)], 1, this.name('cat')), 1, start, start + d, this.name('slice'));
+      }
+      case 'reduce': {
+        const r = b.reduce(s.fn, x, [1], s.keepDims, this.name(s.fn));
+        return b.add(x, s.keepDims ? r : b.reshape(r, [n, 1], this.name('col')), this.name('radd'));
+      }
+      case 'select': {
+        // Top-k rows by a row score, changed in place: gather, transform, scatter back. Top level only, where
+        // checkPass tells a flip at a near-tie from a broken pass.
+        if (this.routable === undefined) return b.unary('tanh', x, this.name('u'));
+        const scores = b.reduce('sum', x, [1], false, this.name('rowsum'));
+        // Masked, only the N_v routable rows are candidates.
+        const k = floorMul(s.masked ? b.sym('N_v') : n, s.ratio);
+        const idx = b.topk(scores, k, { order: s.order, ...(s.masked ? { mask: this.routable } : {}) }, this.name('topk'));
+        const rows = b.unary('tanh', b.gatherRows(x, idx, this.name('gather')), this.name('u'));
+        return b.scatterRows(x, idx, rows, this.name('scatter'));
+      }
+      case 'embed':
+        if (this.ids === undefined) return b.unary('tanh', x, this.name('u'));
+        return b.add(x, b.embedding(b.cast(this.w([EMBED_ROWS, d]), 'f32'), this.ids, this.name('embed')), this.name('eadd'));
+      case 'matmul':
+        return b.matmul(x, b.cast(this.w([d, d]), 'f32'), { transposeB: s.transposeB }, this.name('mm'));
+      case 'cast':
+        return b.cast(b.cast(x, s.via, this.name('narrow')), 'f32', this.name('widen'));
+      case 'logical': {
+        const y = pick(s.b);
+        const m1 = b.compare(s.cmp, x, b.full(0, 'f32', [], this.name('zero')), this.name('cmp'));
+        const m2 = b.compare('gt', y, x, this.name('cmp'));
+        return b.where(b.logical(s.fn, m1, m2, this.name(s.fn)), x, y, this.name('where'));
+      }
+      case 'cacheWrite': {
+        // One row of another value written over row 0, or over row floor(n / 2) (always inside: n >= 1).
+        const row = b.slice(pick(s.b), 0, 0, 1, this.name('row'));
+        return b.cacheWrite(x, row, s.middle ? floorMul(n, 0.5) : 0, this.name('cachewrite'));
+      }
+      default:
+        return b.unary('tanh', x, this.name('u'));
+    }
   }
 }
 
@@ -231,8 +345,9 @@ export function buildCase(plan: GraphPlan): GraphCase {
   const s = add(b.sym('T'), b.sym('N_v'));
   const x = b.input('x', 'f32', [s, plan.d]);
   const routable = b.input('routable', 'bool', [s]);
+  const ids = b.input('ids', 'i32', [s]);
   const positions = b.iota(s, 'positions');
-  const pb = new PlanBuilder(b, plan, routable);
+  const pb = new PlanBuilder(b, plan, routable, ids);
   const pool = pb.run(plan.steps, [x], s, positions, true);
   const outs = pool.slice(-plan.outputs);
   outs.forEach((v, i) => b.output(`out${i}`, v));
@@ -253,7 +368,8 @@ export function buildCase(plan: GraphPlan): GraphCase {
       if (t.shape.length === 2 && t.shape[0] === 1) t.data.fill(0);
     }
   }
-  return { plan, graph, inputs: { x: xs, routable: mask }, weights, symbols: { N_v: plan.N_v } };
+  const tokenIds = makeTensor('i32', [S], Array.from({ length: S }, () => Math.floor(rng.next() * EMBED_ROWS)));
+  return { plan, graph, inputs: { x: xs, routable: mask, ids: tokenIds }, weights, symbols: { N_v: plan.N_v } };
 }
 
 /** Random well-typed graphs with inputs, weights and symbol values. */

@@ -2,8 +2,7 @@
  * `modc run --checkpoint`: the --inputs/--out machine interface end to end (in process, as a user would run it),
  * the streamed --prompt chat, and the errors users get for bad checkpoints and bad inputs.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint, spliceImage } from '../../models/index.js';
 import { chatPrompt, type HostTensor, loadTokenizer, makeTensor, referenceExecutor, Rng, SafetensorsFile, tensorEntry, type TensorEntry, tokenizeWithImages, writeSafetensors } from '../../src/index.js';
@@ -11,6 +10,7 @@ import { main } from '../../src/cli/main.js';
 import { argmax, Sampler } from '../../src/runtime/sampling.js';
 import { GenerationSession } from '../../src/runtime/session.js';
 import { writeCheckpoint } from '../../scripts/make-checkpoint.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Run {
   code: number;
@@ -29,7 +29,7 @@ async function cli(...given: string[]): Promise<Run> {
   return { code, out: out.join('\n'), err: err.join('\n'), progress: progress.join('') };
 }
 
-const root = mkdtempSync(join(tmpdir(), 'modc-cli-'));
+const root = tempDir('modc-cli-');
 const pmod = join(root, 'pmod');
 writeCheckpoint(pmod, { kind: 'pmod-llava', dtype: 'f32', seed: 4 });
 const NV = 20;
@@ -127,16 +127,16 @@ describe('modc run --checkpoint --inputs --out', () => {
   });
 
   const bad: [string, Record<string, HostTensor>, RegExp][] = [
-    ['vision input without -200', { input_ids: makeTensor('i32', [text.length], text), image_features: features }, /vision input given but input_ids has no image position \(-200\)/],
-    ['vision_embeds without -200', { input_ids: makeTensor('i32', [text.length], text), vision_embeds: makeTensor('f32', [3, 64]) }, /vision input given but input_ids has no image position \(-200\)/],
-    ['two -200s', { input_ids: makeTensor('i32', [5], [5, -200, 6, -200, 7]), image_features: features }, /input_ids holds 2 image positions \(-200\) at 1, 3; one image is supported/],
-    ['-200 without vision input', { input_ids: makeTensor('i32', [5], [5, 6, 7, -200, 8]) }, /input_ids has an image position \(-200\) at 3 but no vision input was given/],
-    ['wrong vision_embeds width', { input_ids: idsT, vision_embeds: makeTensor('f32', [3, 48]) }, /vision_embeds must be \[N_v, 64\] \(the model's hidden size\), got \[3, 48\]/],
-    ['wrong image_features width', { input_ids: idsT, image_features: makeTensor('f32', [3, 31]) }, /image_features must be \[N_v, 32\] \(mm_hidden_size\), got \[3, 31\]/],
-    ['both vision inputs', { input_ids: idsT, image_features: features, vision_embeds: makeTensor('f32', [3, 64]) }, /give image_features or vision_embeds, not both/],
-    ['an id outside the vocabulary', { input_ids: makeTensor('i32', [3], [5, 6, 999]) }, /input_ids\[2\] = 999 is outside the vocabulary \[0, 384\)/],
-    ['no input_ids', { tokens: makeTensor('i32', [3], [5, 6, 7]) }, /unexpected tensors 'tokens'/],
-    ['float input_ids', { input_ids: makeTensor('f32', [2], [1, 2]) }, /'input_ids' must be an int32 \(or int64\) vector, got F32 \[2\]/],
+    ['vision input without -200', { input_ids: makeTensor('i32', [text.length], text), image_features: features }, /bad-vision-input-without-200.safetensors: vision rows given but tensor 'input_ids' has no image position \(-200\)$/],
+    ['vision_embeds without -200', { input_ids: makeTensor('i32', [text.length], text), vision_embeds: makeTensor('f32', [3, 64]) }, /: vision rows given but tensor 'input_ids' has no image position \(-200\)$/],
+    ['two -200s', { input_ids: makeTensor('i32', [5], [5, -200, 6, -200, 7]), image_features: features }, /: tensor 'input_ids' holds 2 image positions \(-200\) at elements 1, 3; one image is supported$/],
+    ['-200 without vision input', { input_ids: makeTensor('i32', [5], [5, 6, 7, -200, 8]) }, /: tensor 'input_ids' has an image position \(-200\) at element 3 but no image_features or vision_embeds were given$/],
+    ['wrong vision_embeds width', { input_ids: idsT, vision_embeds: makeTensor('f32', [3, 48]) }, /tensor 'vision_embeds' must be \[N_v, 64\] \(the model's hidden size\), got \[3, 48\]/],
+    ['wrong image_features width', { input_ids: idsT, image_features: makeTensor('f32', [3, 31]) }, /tensor 'image_features' must be \[N_v, 32\] \(mm_hidden_size\), got \[3, 31\]/],
+    ['both vision inputs', { input_ids: idsT, image_features: features, vision_embeds: makeTensor('f32', [3, 64]) }, /give tensor 'image_features' or 'vision_embeds', not both/],
+    ['an id outside the vocabulary', { input_ids: makeTensor('i32', [3], [5, 6, 999]) }, /: tensor 'input_ids' element 2 = 999 is outside the vocabulary \[0, 384\)$/],
+    ['no input_ids', { tokens: makeTensor('i32', [3], [5, 6, 7]) }, /tensor 'tokens' is not an input: expected input_ids/],
+    ['float input_ids', { input_ids: makeTensor('f32', [2], [1, 2]) }, /: tensor 'input_ids' must be an int32 \(or int64\) vector, got F32 \[2\]$/],
   ];
   it.each(bad)('rejects %s', async (name, tensors, message) => {
     const inPath = inputsFile(`bad-${name.replace(/\W+/g, '-')}.safetensors`, tensors);
@@ -180,9 +180,9 @@ describe('modc run --checkpoint errors', () => {
     expect((await cli('run', '--checkpoint', pmod, '--prompt', 'x', '--inputs', 'a.safetensors')).err).toMatch(/give --prompt or --inputs, not both/);
     expect((await cli('run', '--checkpoint', pmod, '--inputs', 'a.safetensors')).code).toBe(2);
     expect((await cli('run', '--checkpoint', pmod)).err).toMatch(/--checkpoint needs --prompt TEXT or --inputs/);
-    expect((await cli('run', '--prompt', 'hi', 'tiny-pmod')).err).toMatch(/--prompt need --checkpoint DIR/);
+    expect((await cli('run', '--prompt', 'hi', 'tiny-pmod')).err).toMatch(/--prompt does not apply without --checkpoint DIR/);
     expect((await cli('run', '--checkpoint', pmod, '--prompt', 'hi', '--temperature', 'hot')).err).toMatch(/--temperature must be a number, got 'hot'/);
-    expect((await cli('run', '--checkpoint', pmod, '--inputs', 'a', '--out', 'b', '--temperature', '1')).err).toMatch(/--inputs generates greedily/);
+    expect((await cli('run', '--checkpoint', pmod, '--inputs', 'a', '--out', 'b', '--temperature', '1')).err).toMatch(/--temperature \(an --inputs run is greedy\) does not apply with --inputs/);
     expect((await cli('run', '--checkpoint', pmod, 'tiny-pmod', '--prompt', 'x')).err).toMatch(/--checkpoint takes no model argument/);
   });
 });

@@ -4,8 +4,7 @@
  * `<image>` stands. The CLI's answer must equal the same pipeline assembled from the library and fed through the
  * --inputs machine interface.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import {
@@ -17,27 +16,14 @@ import {
   readImageNewline,
   visionTokenCount,
 } from '../../models/index.js';
-import { main } from '../../src/cli/main.js';
 import { chatPrompt, type HostTensor, loadImage, loadTokenizer, makeTensor, referenceExecutor, SafetensorsFile, StreamDecoder, tensorEntry, tokenizeWithImages, writeSafetensors } from '../../src/index.js';
 import { TINY_TOWER_PINPOINTS, writeCheckpoint, writeVisionTower } from '../../scripts/make-checkpoint.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  streamed: string;
-  progress: string;
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv, { reference: true });
 
-async function cli(...given: string[]): Promise<Run> {
-  // These tests check the interface against the reference backend's exact results.
-  const argv = given[0] === 'run' && !given.includes('--backend') ? [...given, '--backend', 'reference'] : given;
-  const [out, err, streamed, progress]: string[][] = [[], [], [], []];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), { write: (s) => streamed.push(s), progress: { write: (s: string) => progress.push(s), isTTY: false } });
-  return { code, out: out.join('\n'), err: err.join('\n'), streamed: streamed.join(''), progress: progress.join('') };
-}
-
-const root = mkdtempSync(join(tmpdir(), 'modc-image-'));
+const root = tempDir('modc-image-');
 
 function writePng(name: string, w: number, h: number, seed: number): string {
   const png = new PNG({ width: w, height: h });
@@ -148,6 +134,10 @@ describe('modc run --image', () => {
     const corrupt = await cli('run', '--checkpoint', pad, '--image', bad, '--prompt', 'hi');
     expect(corrupt.code).toBe(1);
     expect(corrupt.err).toContain(bad);
+    const bomb = await cli('run', '--checkpoint', pad, '--image', img, '--prompt', 'hi', '--max-image-pixels', '44');
+    expect(bomb.code).toBe(1);
+    expect(bomb.err).toContain(`${img}: PNG header (IHDR, byte offset 16): image size 9x5 (45 pixels) exceeds the limit of 44 pixels`);
+    expect((await cli('run', '--checkpoint', pad, '--prompt', 'hi', '--max-image-pixels', '44')).err).toMatch(/--max-image-pixels does not apply without --image/);
     const noImage = await cli('run', '--checkpoint', pad, '--prompt', 'look: <image>');
     expect(noImage.code).toBe(1);
     expect(noImage.err).toMatch(/give the image with --image FILE/);

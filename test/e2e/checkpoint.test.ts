@@ -3,15 +3,13 @@
  * projector, routing and logits against the independent implementation in test/helpers/naive.ts, and KV-cache
  * generation against recomputing the whole sequence every step.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type LoadedCheckpoint, openCheckpoint, spliceImage } from '../../models/index.js';
 import { type HostTensor, makeTensor, referenceExecutor, Rng, type TensorStore } from '../../src/index.js';
 import { GenerationSession } from '../../src/runtime/session.js';
 import { argmax, Sampler } from '../../src/runtime/sampling.js';
 import { writeCheckpoint, type WrittenCheckpoint } from '../../scripts/make-checkpoint.js';
 import { type Mat, naiveArgmax, naiveCapacity, naiveForward, type NaiveModelConfig, naiveProjector, naiveRatios, rows } from '../helpers/naive.js';
+import { tempDir } from '../helpers/temp.js';
 
 function storeOf(w: WrittenCheckpoint): TensorStore {
   return {
@@ -38,7 +36,7 @@ describe.each([
   ['f32', 1],
   ['bf16', 3],
 ] as const)('tiny p-MoD checkpoint (%s, %i shard(s))', (dtype, shards) => {
-  const dir = mkdtempSync(join(tmpdir(), `modc-e2e-${dtype}-`));
+  const dir = tempDir(`modc-e2e-${dtype}-`);
   const written = writeCheckpoint(dir, { kind: 'pmod-llava', dtype, shards, seed: 11, tokenizer: false });
   let ck: LoadedCheckpoint;
   let session: GenerationSession;

@@ -2,14 +2,14 @@
  * Checkpoint directories in Hugging Face layout: every fixture kind in fp32 / fp16 / bf16, sharded and not, binds
  * and loads exactly; bad checkpoints are reported with every problem at once; loading streams.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, openCheckpoint } from '../../models/index.js';
-import { CheckpointError, makeTensor, progressBar, SafetensorsFile, SafetensorsStore, tensorEntry, type TensorEntry, writeSafetensors } from '../../src/index.js';
+import { CheckpointError, checkpointBytes, loadedWeightBytes, makeTensor, progressBar, SafetensorsFile, SafetensorsStore, tensorEntry, type TensorEntry, writeSafetensors } from '../../src/index.js';
 import { FIXTURE_KINDS, writeCheckpoint } from '../../scripts/make-checkpoint.js';
+import { tempDir } from '../helpers/temp.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'modc-ck-'));
+const tmp = (): string => tempDir('modc-ck-');
 
 /** Rewrites a single-file checkpoint's tensors through `edit` (entries by name). */
 function editWeights(dir: string, edit: (m: Map<string, TensorEntry>) => void): void {
@@ -67,6 +67,34 @@ describe('fixture checkpoints of every kind bind and load exactly', () => {
     expect(ck.weights.get('model.norm.weight')).toMatchObject({ dtype: 'f32' });
     expect(Array.from(ck.weights.get('model.norm.weight').data)).toEqual(Array.from(norm.data));
     expect(Array.from(ck.weights.get('model.embed_tokens.weight').data)).toEqual(Array.from(w.tensors.get('model.embed_tokens.weight')?.data ?? []));
+    // Widened to f32, the loaded weights take twice the bytes they take in the files.
+    expect(loadedWeightBytes(ck.plan)).toBe(2 * ck.plan.storedBytes);
+  });
+});
+
+describe('checkpoint sizes from the headers alone', () => {
+  it('checkpointBytes sums every shard data section without reading a tensor', () => {
+    const dir = tmp();
+    const w = writeCheckpoint(dir, { kind: 'pmod-llava', dtype: 'bf16', numLayers: 4, shards: 3, tokenizer: false });
+    const shards = w.files.filter((f) => f.endsWith('.safetensors'));
+    const dataBytes = shards.reduce((n, f) => {
+      const file = SafetensorsFile.open(join(dir, f));
+      const bytes = file.fileSize - file.header.dataStart;
+      file.close();
+      return n + bytes;
+    }, 0);
+    const store = SafetensorsStore.fromDir(dir);
+    // Cut every shard down to its header: a read would now fail, a header-only sum must not.
+    for (const f of shards) {
+      const file = SafetensorsFile.open(join(dir, f));
+      const start = file.header.dataStart;
+      file.close();
+      truncateSync(join(dir, f), start);
+    }
+    expect(checkpointBytes(store)).toBe(dataBytes);
+    expect(checkpointBytes(store, ['model.norm.weight'])).toBe(64 * 2);
+    expect(() => store.get('model.norm.weight')).toThrow(/unexpected end of file/);
+    store.close();
   });
 });
 

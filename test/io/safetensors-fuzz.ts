@@ -1,13 +1,14 @@
 /**
  * The safetensors fuzz property shared by the quick test and the long property run: a random corruption of a valid
  * file (bit flips, truncation, header edits, a rewritten length field) either reads back consistently or fails with
- * SafetensorsError; never another exception.
+ * SafetensorsError naming the file and the byte offset or tensor; never another exception.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type DType, makeTensor } from '../../src/ir/index.js';
-import { encodeHeader, SafetensorsError, SafetensorsFile, tensorEntry, type TensorEntry } from '../../src/io/safetensors/index.js';
+import { SafetensorsError, SafetensorsFile, tensorEntry, type TensorEntry } from '../../src/io/safetensors/index.js';
+import { safetensorsBytes } from '../helpers/safetensors-raw.js';
 
 const DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'i32', 'u32', 'bool'];
 
@@ -68,21 +69,6 @@ function entries(specs: readonly TensorSpec[]): TensorEntry[] {
   });
 }
 
-function build(es: readonly TensorEntry[]): Uint8Array {
-  const header = encodeHeader(es);
-  const data = es.map((e) => (typeof e.bytes === 'function' ? e.bytes() : e.bytes));
-  const total = 8 + header.length + data.reduce((a, d) => a + d.length, 0);
-  const out = new Uint8Array(total);
-  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
-  out.set(header, 8);
-  let p = 8 + header.length;
-  for (const d of data) {
-    out.set(d, p);
-    p += d.length;
-  }
-  return out;
-}
-
 function corrupt(bytes: Uint8Array, cs: readonly Corruption[]): { bytes: Uint8Array; onlyData: number[] | undefined; dataStart: number } {
   const dataStart = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   let b = bytes.slice();
@@ -120,17 +106,22 @@ function corrupt(bytes: Uint8Array, cs: readonly Corruption[]): { bytes: Uint8Ar
   return { bytes: b, onlyData, dataStart };
 }
 
-/** Runs one case; returns 'error' or 'read'. Throws (failing the property) on anything but SafetensorsError. */
+/**
+ * Runs one case in `dir` (its two files are removed afterwards, so a long run does not fill the disk); returns
+ * 'error' or 'read'. Throws (failing the property) on anything but SafetensorsError.
+ */
 export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 'read' {
   const es = entries(c.tensors);
-  const original = build(es);
+  const original = safetensorsBytes(es);
   const { bytes, onlyData, dataStart } = corrupt(original, c.corruptions);
   const path = join(dir, `fuzz${serial}.safetensors`);
+  const cleanPath = join(dir, `clean${serial}.safetensors`);
+  writeFileSync(cleanPath, original);
   writeFileSync(path, bytes);
   let f: SafetensorsFile | undefined;
   try {
     f = SafetensorsFile.open(path);
-    const clean = SafetensorsFile.open(join(dir, `clean${serial}.safetensors`));
+    const clean = SafetensorsFile.open(cleanPath);
     try {
       for (const name of f.names()) {
         const t = f.get(name);
@@ -150,14 +141,13 @@ export function runCase(dir: string, c: FuzzCase, serial: number): 'error' | 're
     }
     return 'read';
   } catch (e) {
-    if (e instanceof SafetensorsError) return 'error';
-    throw e;
+    if (!(e instanceof SafetensorsError)) throw e;
+    // Every refusal names the file, and the byte offset or the tensor.
+    if (!e.message.startsWith(`${path}: `) || !/byte \d+|tensor '/.test(e.message)) throw new Error(`the message does not locate the problem: ${e.message}`);
+    return 'error';
   } finally {
     f?.close();
+    rmSync(path, { force: true });
+    rmSync(cleanPath, { force: true });
   }
-}
-
-/** Writes the uncorrupted file a case is compared against. */
-export function writeClean(dir: string, c: { tensors: TensorSpec[] }, serial: number): void {
-  writeFileSync(join(dir, `clean${serial}.safetensors`), build(entries(c.tensors)));
 }

@@ -3,12 +3,12 @@
  * the real SentencePiece library produced for the fixture model, plus LlamaTokenizer's BOS / special-token rules,
  * the vicuna_v1 template and LLaVA's `<image>` tokenisation.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureSentencePiece, writeTokenizerFiles } from '../../scripts/fixture-tokenizer.js';
 import { chatPrompt, IMAGE_TOKEN_INDEX, renderConversation, tokenizeWithImages, VICUNA_V1 } from '../../src/io/prompt.js';
 import { loadTokenizer, MODEL_TYPE, parseSentencePieceModel, serializeSentencePieceModel, StreamDecoder, type Tokenizer, TokenizerError } from '../../src/io/tokenizer/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Golden {
   vocabSize: number;
@@ -17,7 +17,7 @@ interface Golden {
 const golden = JSON.parse(readFileSync(new URL('./golden/sentencepiece-384.json', import.meta.url), 'utf8')) as Golden;
 
 function tokenizerDir(files: 'model' | 'json' | 'both', legacy?: boolean): { dir: string; tok: Tokenizer } {
-  const dir = mkdtempSync(join(tmpdir(), 'modc-tok-'));
+  const dir = tempDir('modc-tok-');
   writeTokenizerFiles(dir, { vocabSize: golden.vocabSize, files, ...(legacy !== undefined ? { legacy } : {}) });
   return { dir, tok: loadTokenizer(dir) };
 }
@@ -89,7 +89,7 @@ describe('tokenizer.json (tokenizers.js)', () => {
 
 describe('tokenizer errors', () => {
   it('names the directory without tokenizer files', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'modc-tok-'));
+    const dir = tempDir('modc-tok-');
     expect(() => loadTokenizer(dir)).toThrow(new TokenizerError(`${dir}: no tokenizer.json or tokenizer.model`));
   });
 

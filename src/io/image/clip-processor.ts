@@ -6,6 +6,7 @@
 import { type HostTensor, makeTensor } from '../../ir/index.js';
 import { resizeBicubic } from './resample.js';
 import { cropImage, ImageError, newImage, pasteImage, type Rgb, type RgbImage } from './rgb.js';
+import { showValue } from '../json.js';
 
 /** How `do_resize` sizes the image: the shortest edge to `edge` (aspect kept), or an exact height x width. */
 export type ResizeRule = { readonly kind: 'shortestEdge'; readonly edge: number } | { readonly kind: 'exact'; readonly height: number; readonly width: number };
@@ -52,7 +53,7 @@ const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.is
 function bool(cfg: Json, key: string, fallback: boolean, source: string): boolean {
   const v = cfg[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ImageError(`${source}: field '${key}' must be a boolean, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ImageError(`${source}: field '${key}' must be a boolean, got ${showValue(v)}`);
   return v;
 }
 
@@ -61,7 +62,7 @@ function triple(cfg: Json, key: string, fallback: readonly [number, number, numb
   if (v === undefined || v === null) return fallback;
   if (typeof v === 'number' && Number.isFinite(v)) return [v, v, v];
   if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
-    throw new ImageError(`${source}: field '${key}' must be a number or a list of 3 numbers, got ${JSON.stringify(v)}`);
+    throw new ImageError(`${source}: field '${key}' must be a number or a list of 3 numbers, got ${showValue(v)}`);
   return [v[0] as number, v[1] as number, v[2] as number];
 }
 
@@ -71,23 +72,23 @@ function triple(cfg: Json, key: string, fallback: readonly [number, number, numb
  * defaults. Only BICUBIC resampling (`resample: 3`) is supported.
  */
 export function clipProcessorFromHf(json: unknown, source = 'preprocessor_config.json'): ClipProcessorConfig {
-  if (!isObj(json)) throw new ImageError(`${source}: expected a JSON object`);
+  if (!isObj(json)) throw new ImageError(`${source}: the top-level value must be a JSON object`);
   const resample = json.resample ?? 3;
-  if (resample !== 3) throw new ImageError(`${source}: resample ${JSON.stringify(resample)} is not supported (3 = BICUBIC)`);
+  if (resample !== 3) throw new ImageError(`${source}: resample ${showValue(resample)} is not supported (3 = BICUBIC)`);
   const size = json.size ?? { shortest_edge: 224 };
   let resize: ResizeRule;
   if (isPosInt(size)) resize = { kind: 'shortestEdge', edge: size };
   else if (isObj(size) && isPosInt(size.shortest_edge)) resize = { kind: 'shortestEdge', edge: size.shortest_edge };
   else if (isObj(size) && isPosInt(size.height) && isPosInt(size.width)) resize = { kind: 'exact', height: size.height, width: size.width };
-  else throw new ImageError(`${source}: field 'size' must be an integer, {shortest_edge} or {height, width}, got ${JSON.stringify(size)}`);
+  else throw new ImageError(`${source}: field 'size' must be an integer, {shortest_edge} or {height, width}, got ${showValue(size)}`);
   const crop = json.crop_size ?? { height: 224, width: 224 };
   let cropHeight: number;
   let cropWidth: number;
   if (isPosInt(crop)) [cropHeight, cropWidth] = [crop, crop];
   else if (isObj(crop) && isPosInt(crop.height) && isPosInt(crop.width)) [cropHeight, cropWidth] = [crop.height, crop.width];
-  else throw new ImageError(`${source}: field 'crop_size' must be an integer or {height, width}, got ${JSON.stringify(crop)}`);
+  else throw new ImageError(`${source}: field 'crop_size' must be an integer or {height, width}, got ${showValue(crop)}`);
   const factor = json.rescale_factor ?? 1 / 255;
-  if (typeof factor !== 'number' || !Number.isFinite(factor)) throw new ImageError(`${source}: field 'rescale_factor' must be a number, got ${JSON.stringify(factor)}`);
+  if (typeof factor !== 'number' || !Number.isFinite(factor)) throw new ImageError(`${source}: field 'rescale_factor' must be a number, got ${showValue(factor)}`);
   const imageStd = triple(json, 'image_std', OPENAI_CLIP_STD, source);
   if (imageStd.some((s) => s === 0)) throw new ImageError(`${source}: field 'image_std' has a zero entry`);
   return {

@@ -7,5 +7,6 @@ export * from './resample.js';
 export * from './png.js';
 export * from './jpeg.js';
 export * from './decode.js';
+export * from './limits.js';
 export * from './clip-processor.js';
 export * from './anyres.js';

@@ -4,6 +4,8 @@
  * high byte, and 16-bit grayscale is clipped to 255 (PIL opens it as 32-bit integers and clips on conversion).
  */
 import pngjs from 'pngjs';
+import type { ImageLimits } from './limits.js';
+import { pngChunks, type PngChunk } from './png-chunks.js';
 import { ImageError, type RgbImage } from './rgb.js';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
@@ -12,49 +14,33 @@ export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-function u32(bytes: Uint8Array, at: number): number {
-  return (((bytes[at] ?? 0) << 24) | ((bytes[at + 1] ?? 0) << 16) | ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0)) >>> 0;
-}
-
 /**
- * Walks the chunk list, checking that every chunk fits in the file and that IHDR comes first and IEND last, and
- * drops tRNS chunks: the decoder would otherwise zero the colour of pixels matching the transparent colour, while
- * PIL keeps their colour and only discards alpha.
+ * The file without its tRNS chunks: the decoder would otherwise zero the colour of pixels matching the transparent
+ * colour, while PIL keeps their colour and only discards alpha.
  */
-function withoutTransparency(bytes: Uint8Array, source: string): Uint8Array {
-  const keep: [number, number][] = [[0, 8]];
-  let at = 8;
-  let first = true;
-  for (;;) {
-    if (at + 8 > bytes.length) throw new ImageError(`${source}: truncated PNG: chunk header at byte offset ${at} runs past the end of the file (${bytes.length} bytes)`);
-    const len = u32(bytes, at);
-    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-    const end = at + 12 + len;
-    if (end > bytes.length) throw new ImageError(`${source}: truncated PNG: chunk '${type}' at byte offset ${at} needs ${len + 12} bytes, ${bytes.length - at} remain`);
-    if (first && type !== 'IHDR') throw new ImageError(`${source}: corrupt PNG: first chunk at byte offset 8 is '${type}', expected 'IHDR'`);
-    first = false;
-    if (type !== 'tRNS') keep.push([at, end]);
-    at = end;
-    if (type === 'IEND') break;
-  }
-  const out = new Uint8Array(keep.reduce((n, [a, b]) => n + b - a, 0));
+function withoutTransparency(bytes: Uint8Array, chunks: readonly PngChunk[]): Uint8Array {
+  const keep = [{ start: 0, end: 8 }, ...chunks.filter((c) => c.type !== 'tRNS')];
+  const out = new Uint8Array(keep.reduce((n, c) => n + c.end - c.start, 0));
   let o = 0;
-  for (const [a, b] of keep) {
-    out.set(bytes.subarray(a, b), o);
-    o += b - a;
+  for (const c of keep) {
+    out.set(bytes.subarray(c.start, c.end), o);
+    o += c.end - c.start;
   }
   return out;
 }
 
 /** Decodes a PNG file's bytes to RGB; `source` names the file in errors. */
-export function decodePng(bytes: Uint8Array, source: string): RgbImage {
+export function decodePng(bytes: Uint8Array, source: string, limits: ImageLimits = {}): RgbImage {
   if (!isPng(bytes)) throw new ImageError(`${source}: not a PNG file (bad signature)`);
-  const clean = withoutTransparency(bytes, source);
+  const chunks = pngChunks(bytes, source, limits);
+  const clean = withoutTransparency(bytes, chunks);
   let png: ReturnType<typeof pngjs.PNG.sync.read>;
   try {
     png = pngjs.PNG.sync.read(Buffer.from(clean.buffer, clean.byteOffset, clean.byteLength), { skipRescale: true, checkCRC: true });
   } catch (e) {
-    throw new ImageError(`${source}: corrupt PNG: ${(e as Error).message}`);
+    // The structure is checked: what remains is the compressed image data (or a chunk pngjs reads, like PLTE).
+    const idat = chunks.find((c) => c.type === 'IDAT')?.start ?? 8;
+    throw new ImageError(`${source}: corrupt PNG: ${(e as Error).message} (in the image data of the IDAT chunks from byte offset ${idat})`);
   }
   const { width, height, depth } = png;
   // The type declarations omit 3 (palette), which the decoder does report.

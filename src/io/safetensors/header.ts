@@ -4,6 +4,7 @@
  * so a reader never allocates from an unchecked number.
  */
 import { KNOWN_UNSUPPORTED, SafetensorsError, ST_DTYPE_BYTES, ST_DTYPES, isStDType, type StDType } from './format.js';
+import { scanJson, showValue } from '../json.js';
 
 export interface TensorInfo {
   readonly name: string;
@@ -32,14 +33,14 @@ function entry(file: string, name: string, v: unknown, dataStart: number): Tenso
   const fail = (msg: string, offset?: number): never => {
     throw new SafetensorsError({ file, tensor: name, ...(offset !== undefined ? { offset } : {}) }, msg);
   };
-  if (!isObject(v)) return fail(`header entry must be an object with dtype, shape and data_offsets, got ${JSON.stringify(v)}`);
+  if (!isObject(v)) return fail(`header entry must be an object with dtype, shape and data_offsets, got ${showValue(v)}`);
   const { dtype, shape, data_offsets: offsets } = v;
-  if (typeof dtype !== 'string') return fail(`dtype must be a string, got ${JSON.stringify(dtype)}`);
+  if (typeof dtype !== 'string') return fail(`dtype must be a string, got ${showValue(dtype)}`);
   if (!isStDType(dtype)) {
     const known = (KNOWN_UNSUPPORTED as readonly string[]).includes(dtype);
     return fail(`${known ? 'unsupported' : 'unknown'} dtype '${dtype}' (modc reads ${ST_DTYPES.join(', ')})`);
   }
-  if (!Array.isArray(shape) || !shape.every(isCount)) return fail(`shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) return fail(`shape must be a list of non-negative integers, got ${showValue(shape)}`);
   const dims = shape as number[];
   let numel = 1;
   for (const d of dims) {
@@ -47,7 +48,7 @@ function entry(file: string, name: string, v: unknown, dataStart: number): Tenso
     if (!Number.isSafeInteger(numel)) return fail(`shape [${dims.join(', ')}] has too many elements`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
-    return fail(`data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offsets)}`);
+    return fail(`data_offsets must be two non-negative integers [begin, end], got ${showValue(offsets)}`);
   const [begin, end] = offsets as [number, number];
   if (end < begin) return fail(`data_offsets [${begin}, ${end}] end before begin`, dataStart + begin);
   const want = numel * ST_DTYPE_BYTES[dtype];
@@ -68,6 +69,10 @@ export function parseHeader(file: string, bytes: Uint8Array, dataLength: number)
   } catch {
     throw new SafetensorsError({ file, offset: 8 }, 'header is not valid UTF-8');
   }
+  // The format forbids duplicate names (JSON.parse would silently keep the last entry, so the file would read as
+  // something else than what other readers see), and bounds nesting as the safetensors library's parser does.
+  const problem = scanJson(text, { uniqueKeys: true });
+  if (problem !== undefined) throw new SafetensorsError({ file, offset: 8 + new TextEncoder().encode(text.slice(0, problem.index)).length }, `header: ${problem.message}`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -80,7 +85,7 @@ export function parseHeader(file: string, bytes: Uint8Array, dataLength: number)
   for (const [name, v] of Object.entries(json)) {
     if (name === '__metadata__') {
       if (!isObject(v) || !Object.values(v).every((s) => typeof s === 'string'))
-        throw new SafetensorsError({ file, offset: 8 }, `__metadata__ must be an object of strings, got ${JSON.stringify(v)}`);
+        throw new SafetensorsError({ file, offset: 8 }, `__metadata__ must be an object of strings, got ${showValue(v)}`);
       metadata = v as Record<string, string>;
       continue;
     }

@@ -2,11 +2,12 @@
  * A safetensors file opened for lazy reading: the header is read and validated at open, each tensor is read on
  * demand with one positioned read at its offset into a reused scratch buffer, so memory never holds the whole file.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { HostTensor, TensorStore } from '../../ir/index.js';
 import { decodeData, ElementError } from './codec.js';
 import { MAX_HEADER_BYTES, SafetensorsError, ST_DTYPE_BYTES, ST_TO_DTYPE } from './format.js';
 import { type Header, parseHeader, type TensorInfo } from './header.js';
+import { openRegularFile } from '../files.js';
 
 /** Reads exactly `length` bytes at `position` or throws naming the offset where the file ended. */
 function readExactly(fd: number, file: string, into: Uint8Array, length: number, position: number, tensor?: string): void {
@@ -52,14 +53,9 @@ export class SafetensorsFile implements TensorStore {
 
   /** Opens and validates `path`; the file stays open until close(). Reads go through `scratch` when given. */
   static open(path: string, scratch?: ScratchBuffer): SafetensorsFile {
-    let fd: number;
+    // A directory or a FIFO given as a file is refused by name (not a bare EISDIR, not a hang).
+    const { fd, size } = openRegularFile(path, (file, msg) => new SafetensorsError({ file }, msg), 'safetensors file');
     try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      throw new SafetensorsError({ file: path }, `cannot open: ${(e as Error).message}`);
-    }
-    try {
-      const size = fstatSync(fd).size;
       if (size < 8) throw new SafetensorsError({ file: path, offset: 0 }, `file has ${size} bytes, fewer than the 8-byte header length`);
       const lenBytes = new Uint8Array(8);
       readExactly(fd, path, lenBytes, 8, 0);

@@ -2,12 +2,17 @@
  * A checkpoint's tensors as one lazy TensorStore: a single `model.safetensors`, or shards listed by
  * `model.safetensors.index.json`. Shard names are checked to stay inside the checkpoint directory.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { DType, HostTensor, TensorStore } from '../../ir/index.js';
 import { SafetensorsError, ST_TO_DTYPE } from './format.js';
 import type { TensorInfo } from './header.js';
 import { SafetensorsFile, ScratchBuffer } from './reader.js';
+import { isDirectory, readJsonFile } from '../files.js';
+import { showValue } from '../json.js';
+
+/** An index names every tensor once: 100 MB holds millions of entries, far beyond any checkpoint. */
+const MAX_INDEX_BYTES = 100_000_000;
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -55,7 +60,7 @@ export class SafetensorsStore implements TensorStore {
         if (isAbsolute(shard) || rel === '' || rel.startsWith('..') || isAbsolute(rel))
           throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' escapes the checkpoint directory ${dir}`);
         if (!existsSync(path)) throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' (holding ${tensors.length} tensors) does not exist`);
-        const f = SafetensorsFile.open(path, scratch);
+        const f = openShard(indexPath, shard, tensors, path, scratch);
         files.push(f);
         const absent = tensors.filter((t) => !f.has(t));
         if (absent.length)
@@ -71,14 +76,15 @@ export class SafetensorsStore implements TensorStore {
 
   /** The tensors of a checkpoint directory: the index if there is one, else model.safetensors, else the only *.safetensors file. */
   static fromDir(dir: string): SafetensorsStore {
+    if (!isDirectory(dir)) throw new SafetensorsError({ file: dir }, existsSync(dir) ? 'not a directory (expected a checkpoint directory)' : 'no such checkpoint directory');
     const index = join(dir, INDEX_FILE);
     if (existsSync(index)) return SafetensorsStore.fromIndex(index);
     const single = join(dir, SINGLE_FILE);
     if (existsSync(single)) return SafetensorsStore.fromFile(single);
-    const found = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.safetensors')) : [];
+    const found = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
     const [only] = found;
     if (found.length === 1 && only !== undefined) return SafetensorsStore.fromFile(join(dir, only));
-    const bin = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt'));
+    const bin = readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt'));
     throw new SafetensorsError(
       { file: dir },
       found.length > 1
@@ -128,18 +134,25 @@ export class SafetensorsStore implements TensorStore {
   }
 }
 
-function readIndex(path: string): Map<string, string> {
-  let json: unknown;
+/** Opens a shard; a path that cannot be opened as a file is reported as the index entry that names it. */
+function openShard(indexPath: string, shard: string, tensors: readonly string[], path: string, scratch: ScratchBuffer): SafetensorsFile {
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    return SafetensorsFile.open(path, scratch);
   } catch (e) {
-    throw new SafetensorsError({ file: path }, `cannot read the index as JSON: ${(e as Error).message}`);
+    if (e instanceof SafetensorsError && e.file === path && e.offset === undefined && e.tensor === undefined)
+      throw new SafetensorsError({ file: indexPath, tensor: tensors[0] ?? '' }, `shard '${shard}' (holding ${tensors.length} tensors): ${e.message}`);
+    throw e;
   }
+}
+
+/** The index must name each tensor once: with a duplicate, which shard is read would depend on the parser. */
+function readIndex(path: string): Map<string, string> {
+  const json = readJsonFile(path, (file, msg) => new SafetensorsError({ file }, msg), { what: 'index file', maxBytes: MAX_INDEX_BYTES, uniqueKeys: true });
   const map = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>).weight_map : undefined;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new SafetensorsError({ file: path }, "index must be an object with a 'weight_map' object");
   const out = new Map<string, string>();
   for (const [tensor, shard] of Object.entries(map)) {
-    if (typeof shard !== 'string' || shard === '') throw new SafetensorsError({ file: path, tensor }, `weight_map entry must be a file name, got ${JSON.stringify(shard)}`);
+    if (typeof shard !== 'string' || shard === '') throw new SafetensorsError({ file: path, tensor }, `weight_map entry must be a file name, got ${showValue(shard)}`);
     out.set(tensor, shard);
   }
   return out;

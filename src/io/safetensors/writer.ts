@@ -3,10 +3,11 @@
  * tensors in data order) padded with spaces to a multiple of 8 bytes, then the tensors' bytes in header order.
  * Tensor bytes may be produced lazily, one at a time, so a large file is written without holding it in memory.
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { type HostTensor, sizeOf } from '../../ir/index.js';
 import { encodeData, ElementError } from './codec.js';
 import { DTYPE_TO_ST, SafetensorsError, ST_DTYPE_BYTES, type StDType } from './format.js';
+import { commitTemp, createTempAsync, createTempSync, discardTemp } from '../temp-file.js';
 
 export interface TensorEntry {
   readonly name: string;
@@ -53,33 +54,56 @@ export function encodeHeader(entries: readonly TensorEntry[], metadata?: Readonl
   return padded;
 }
 
-/** Writes the file atomically (a temporary file renamed into place), so a failure leaves no partial file behind. */
-export function writeSafetensors(path: string, entries: readonly TensorEntry[], metadata?: Readonly<Record<string, string>>): void {
+/** The file's bytes in order: length, header, then each tensor's bytes (produced and checked one at a time). */
+function* fileChunks(path: string, entries: readonly TensorEntry[], metadata?: Readonly<Record<string, string>>): Generator<Uint8Array> {
   const header = encodeHeader(entries, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(header.length), true);
+  yield len;
+  yield header;
+  for (const e of entries) {
+    const bytes = typeof e.bytes === 'function' ? e.bytes() : e.bytes;
+    const want = sizeOf(e.shape) * ST_DTYPE_BYTES[e.stDtype];
+    if (bytes.length !== want) throw new SafetensorsError({ file: path, tensor: e.name }, `got ${bytes.length} bytes, shape [${e.shape.join(', ')}] x ${e.stDtype} needs ${want}`);
+    yield bytes;
+  }
+}
+
+const fail = (file: string, message: string): SafetensorsError => new SafetensorsError({ file }, message);
+
+/**
+ * Writes the file atomically (an exclusively created temporary file renamed into place), so a failure leaves no
+ * partial file behind. Synchronous: a signal during the write ends the process at once (see writeSafetensorsAsync).
+ */
+export function writeSafetensors(path: string, entries: readonly TensorEntry[], metadata?: Readonly<Record<string, string>>): void {
+  const tmp = createTempSync(path, fail);
   try {
-    const len = new Uint8Array(8);
-    new DataView(len.buffer).setBigUint64(0, BigInt(header.length), true);
-    writeAll(fd, len);
-    writeAll(fd, header);
-    for (const e of entries) {
-      const bytes = typeof e.bytes === 'function' ? e.bytes() : e.bytes;
-      const want = sizeOf(e.shape) * ST_DTYPE_BYTES[e.stDtype];
-      if (bytes.length !== want) throw new SafetensorsError({ file: path, tensor: e.name }, `got ${bytes.length} bytes, shape [${e.shape.join(', ')}] x ${e.stDtype} needs ${want}`);
-      writeAll(fd, bytes);
-    }
-    closeSync(fd);
-    renameSync(tmp, path);
+    for (const chunk of fileChunks(path, entries, metadata)) writeAll(tmp.fd, chunk);
+    closeSync(tmp.fd);
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(tmp, { force: true });
+    discardTemp(tmp.path, tmp.fd);
     throw e;
   }
+  commitTemp(tmp.path, path, fail);
+}
+
+/**
+ * writeSafetensors with asynchronous writes: the temporary file is removed if SIGINT, SIGTERM or SIGHUP arrives
+ * while it is written (the signal then ends the process as usual), so an interrupted `--out` leaves nothing.
+ */
+export async function writeSafetensorsAsync(path: string, entries: readonly TensorEntry[], metadata?: Readonly<Record<string, string>>): Promise<void> {
+  const tmp = await createTempAsync(path, fail);
+  try {
+    for (const chunk of fileChunks(path, entries, metadata)) {
+      for (let done = 0; done < chunk.length; ) done += (await tmp.handle.write(chunk, done, chunk.length - done)).bytesWritten;
+    }
+    await tmp.handle.close();
+  } catch (e) {
+    await tmp.handle.close().catch(() => undefined);
+    discardTemp(tmp.path);
+    throw e;
+  }
+  commitTemp(tmp.path, path, fail);
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

@@ -3,12 +3,15 @@
  * SentencePiece's `tokenizer.model` through modc's BPE encoder with the special-token splitting, BOS/EOS and
  * `legacy` rules of transformers' LlamaTokenizer (the tokenizer LLaVA and p-MoD checkpoints name).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from './errors.js';
+import { isDirectory, prefixed, readJsonFile, readRegularFile } from '../files.js';
+import { checkTokenId, checkTokenizerJson, idSpaceSize, withDefaults } from './tokenizer-json.js';
 import { parseSentencePieceModel } from './sentencepiece-model.js';
 import { SentencePieceBpe } from './sentencepiece-bpe.js';
+import { showValue } from '../json.js';
 
 export interface Tokenizer {
   /** Which file it was loaded from: 'tokenizer.json' or 'tokenizer.model'. */
@@ -27,15 +30,13 @@ type Json = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function readJson(path: string): Json | undefined {
+/** tokenizer.json of the largest vocabularies is tens of megabytes; this bounds what is read into memory. */
+const MAX_TOKENIZER_BYTES = 512 << 20;
+
+function readJson(path: string, maxBytes?: number): Json | undefined {
   if (!existsSync(path)) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new TokenizerError(`${path}: cannot read JSON: ${(e as Error).message}`);
-  }
-  if (!isObj(v)) throw new TokenizerError(`${path}: expected a JSON object`);
+  const v = readJsonFile(path, prefixed(TokenizerError), { what: 'tokenizer file', ...(maxBytes !== undefined ? { maxBytes } : {}) });
+  if (!isObj(v)) throw new TokenizerError(`${path}: the top-level value must be a JSON object`);
   return v;
 }
 
@@ -69,7 +70,7 @@ function settings(dir: string): TokenizerSettings {
   const flag = (key: string, fallback: boolean): boolean => {
     const v = config[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: '${key}' must be a boolean, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: '${key}' must be a boolean, got ${showValue(v)}`);
     return v;
   };
   return {
@@ -86,19 +87,28 @@ function wrapIds(ids: number[], s: TokenizerSettings, bos: number | undefined, e
   return [...(addBos && s.addBos && bos !== undefined ? [bos] : []), ...ids, ...(s.addEos && eos !== undefined ? [eos] : [])];
 }
 
+/** The section tokenizers.js names in its "Unknown X type" errors, as the file spells it ('decoder: '), or ''. */
+function sectionOf(message: string): string {
+  const m = /^Unknown (Normalizer|PreTokenizer|PostProcessor|Decoder|TokenizerModel) type/.exec(message);
+  const names: Record<string, string> = { Normalizer: 'normalizer', PreTokenizer: 'pre_tokenizer', PostProcessor: 'post_processor', Decoder: 'decoder', TokenizerModel: 'model.type' };
+  return m?.[1] !== undefined ? `field '${names[m[1]] ?? m[1]}': ` : '';
+}
+
 /** `tokenizer.json` through tokenizers.js; BOS/EOS come from tokenizer_config.json as LlamaTokenizerFast sets them. */
 function loadTokenizerJson(path: string, s: TokenizerSettings): Tokenizer {
-  const json = readJson(path);
+  const json = readJson(path, MAX_TOKENIZER_BYTES);
+  checkTokenizerJson(json, path);
   let hf: HfTokenizer;
   try {
-    hf = new HfTokenizer(json ?? {}, s.config);
+    hf = new HfTokenizer(withDefaults(json), s.config);
   } catch (e) {
-    throw new TokenizerError(`${path}: cannot build the tokenizer: ${(e as Error).message}`);
+    throw new TokenizerError(`${path}: cannot build the tokenizer: ${sectionOf((e as Error).message)}${(e as Error).message}`);
   }
   const id = (t: string | undefined): number | undefined => (t === undefined ? undefined : hf.token_to_id(t));
   const bos = id(s.bosToken);
   const eos = id(s.eosToken);
-  const vocabSize = hf.get_vocab(true).size;
+  // The id space, not the count of tokens: a model must have a row for every id the tokenizer can give.
+  const vocabSize = Math.max(idSpaceSize(json), hf.get_vocab(true).size);
   return {
     source: path,
     vocabSize,
@@ -116,23 +126,22 @@ function addedTokens(s: TokenizerSettings, dir: string, sp: SentencePieceBpe): A
   const decoder = s.config.added_tokens_decoder;
   if (isObj(decoder)) {
     for (const [k, v] of Object.entries(decoder)) {
-      const id = Number(k);
-      if (!Number.isInteger(id) || !isObj(v) || typeof v.content !== 'string')
-        throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: added_tokens_decoder entry '${k}' must map an integer id to {content, ...}`);
+      const where = `added_tokens_decoder['${k}']`;
+      const id = checkTokenId(/^\d+$/.test(k) ? Number(k) : k, join(dir, 'tokenizer_config.json'), where);
+      if (!isObj(v) || typeof v.content !== 'string') throw new TokenizerError(`${join(dir, 'tokenizer_config.json')}: ${where} must map the id to {content, ...}`);
       out.set(v.content, { content: v.content, id, lstrip: v.lstrip === true, rstrip: v.rstrip === true, special: v.special !== false });
     }
   }
   const extra = readJson(join(dir, 'added_tokens.json'));
   for (const [content, id] of Object.entries(extra ?? {})) {
-    if (typeof id !== 'number' || !Number.isInteger(id)) throw new TokenizerError(`${join(dir, 'added_tokens.json')}: '${content}' must map to an integer id`);
-    if (!out.has(content)) out.set(content, { content, id, lstrip: false, rstrip: false, special: false });
+    checkTokenId(id, join(dir, 'added_tokens.json'), `'${content}'`);
+    if (!out.has(content)) out.set(content, { content, id: id as number, lstrip: false, rstrip: false, special: false });
   }
   // The special tokens themselves are split out of the text as transformers does (their pieces are control pieces).
   for (const t of [s.bosToken, s.eosToken, tokenText(s.config.unk_token)]) {
     const id = t === undefined ? undefined : sp.pieceToId(t);
     if (t !== undefined && id !== undefined && !out.has(t)) out.set(t, { content: t, id, lstrip: false, rstrip: false, special: true });
   }
-  for (const t of out.values()) if (t.id < 0) throw new TokenizerError(`${dir}: added token '${t.content}' has a negative id ${t.id}`);
   return [...out.values()].filter((t) => t.content !== '').sort((a, b) => b.content.length - a.content.length);
 }
 
@@ -170,7 +179,7 @@ function splitAdded(text: string, added: readonly AddedToken[]): Segment[] {
  * the first segment of the text does.
  */
 function loadSentencePiece(dir: string, path: string, s: TokenizerSettings): Tokenizer {
-  const sp = new SentencePieceBpe(parseSentencePieceModel(readFileSync(path), path), path);
+  const sp = new SentencePieceBpe(parseSentencePieceModel(readRegularFile(path, prefixed(TokenizerError), { what: 'tokenizer file', maxBytes: MAX_TOKENIZER_BYTES }), path), path);
   const legacy = s.config.legacy === undefined || s.config.legacy === null ? true : s.config.legacy === true;
   const added = addedTokens(s, dir, sp);
   const lookup = (t: string | undefined, fallback: number): number | undefined => {
@@ -181,7 +190,7 @@ function loadSentencePiece(dir: string, path: string, s: TokenizerSettings): Tok
   };
   const bos = lookup(s.bosToken, sp.model.bosId);
   const eos = lookup(s.eosToken, sp.model.eosId);
-  const vocabSize = Math.max(sp.vocabSize, ...added.map((a) => a.id + 1));
+  const vocabSize = added.reduce((n, a) => Math.max(n, a.id + 1), sp.vocabSize);
   const addedById = new Map(added.map((a) => [a.id, a]));
   return {
     source: path,
@@ -192,7 +201,8 @@ function loadSentencePiece(dir: string, path: string, s: TokenizerSettings): Tok
       const ids: number[] = [];
       splitAdded(text, added).forEach((seg, k) => {
         if ('token' in seg) ids.push(seg.token.id);
-        else ids.push(...sp.encode(seg.text, legacy || k === 0 ? undefined : false));
+        // A loop, not push(...ids): a long prompt has more ids than a call may take arguments.
+        else for (const id of sp.encode(seg.text, legacy || k === 0 ? undefined : false)) ids.push(id);
       });
       return wrapIds(ids, s, bos, eos, opts.addBos ?? true);
     },
@@ -223,6 +233,7 @@ function loadSentencePiece(dir: string, path: string, s: TokenizerSettings): Tok
 
 /** Loads the tokenizer of a checkpoint directory: tokenizer.json if present, else tokenizer.model. */
 export function loadTokenizer(dir: string): Tokenizer {
+  if (!isDirectory(dir)) throw new TokenizerError(existsSync(dir) ? `${dir}: not a directory (expected a checkpoint directory)` : `${dir}: no such checkpoint directory`);
   const s = settings(dir);
   const json = join(dir, 'tokenizer.json');
   if (existsSync(json)) return loadTokenizerJson(json, s);

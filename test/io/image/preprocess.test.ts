@@ -218,7 +218,7 @@ describe('CLIP image processor', () => {
     expect(() => clipProcessorFromHf({ size: 'big' }, 'p.json')).toThrow(/p.json: field 'size' must be an integer/);
     expect(() => clipProcessorFromHf({ image_mean: [1, 2] }, 'p.json')).toThrow(/p.json: field 'image_mean' must be a number or a list of 3 numbers/);
     expect(() => clipProcessorFromHf({ image_std: [1, 0, 1] }, 'p.json')).toThrow(/p.json: field 'image_std' has a zero entry/);
-    expect(() => clipProcessorFromHf([], 'p.json')).toThrow(/p.json: expected a JSON object/);
+    expect(() => clipProcessorFromHf([], 'p.json')).toThrow(/p.json: the top-level value must be a JSON object/);
   });
 });
 

@@ -48,11 +48,11 @@ describe('CLIP vision config import', () => {
     expect(() => clipVisionFromHf(withVision({ hidden_act: 'swish' }), 'c.json')).toThrow(/c.json vision_config: hidden_act "swish" is not supported/);
     expect(() => clipVisionFromHf(withVision({ patch_size: 15 }), 'c.json')).toThrow('c.json vision_config: image_size 336 is not a multiple of patch_size 15');
     expect(() => clipVisionFromHf(withVision({ num_attention_heads: 7 }), 'c.json')).toThrow('c.json vision_config: hidden_size 1024 is not a multiple of num_attention_heads 7');
-    expect(() => clipVisionFromHf(withVision({ hidden_size: '1024' }), 'c.json')).toThrow(`c.json vision_config: field 'hidden_size' must be a positive integer, got "1024"`);
+    expect(() => clipVisionFromHf(withVision({ hidden_size: '1024' }), 'c.json')).toThrow(`c.json vision_config: field 'hidden_size' must be an integer in [1, 65536], got "1024"`);
     expect(() => clipVisionFromHf(withVision({ layer_norm_eps: 0 }), 'c.json')).toThrow(/field 'layer_norm_eps' must be a positive number, got 0/);
     expect(() => clipVisionFromHf(withVision({ model_type: 'siglip_vision_model' }), 'c.json')).toThrow(/c.json vision_config: model_type 'siglip_vision_model' is not a CLIP vision tower/);
     expect(() => clipVisionFromHf({ ...OPENAI_CLIP_336, torch_dtype: 'int8' }, 'c.json')).toThrow('c.json: unsupported torch_dtype "int8" (float32 | float16 | bfloat16)');
-    expect(() => clipVisionFromHf('x', 'c.json')).toThrow('c.json: expected a JSON object');
+    expect(() => clipVisionFromHf('x', 'c.json')).toThrow('c.json: the top-level value must be a JSON object');
   });
 
   it('maps mm_vision_select_layer to a hidden-state index', () => {

@@ -1,0 +1,22 @@
+// Jest global setup and teardown: every test run gets its own temporary directory (TMPDIR, inherited by the test
+// workers and the processes they start), and the run fails if a test leaves anything in it. The directory is
+// removed either way, so a run never leaves files behind in the system temporary directory.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const KEY = 'MODC_TEST_TMPDIR';
+
+export async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'modc-test-run-'));
+  process.env[KEY] = dir;
+  process.env.TMPDIR = dir;
+}
+
+export async function teardown() {
+  const dir = process.env[KEY];
+  if (dir === undefined) return;
+  const left = readdirSync(dir);
+  rmSync(dir, { recursive: true, force: true });
+  if (left.length) throw new Error(`tests left ${left.length} entries in the temporary directory (removed now): ${left.slice(0, 20).join(', ')}${left.length > 20 ? ', ...' : ''}`);
+}
