@@ -12,13 +12,12 @@ import type { Target } from '../../src/kernel/target.js';
 import type { Device } from '../../src/runtime/device.js';
 import { WasmDevice } from '../../src/backends/wasm/device.js';
 import { gatherProblem } from '../../src/kernel/builders/gather/form.js';
-import type { DType, HostTensor } from '../../src/ir/index.js';
+import type { DType } from '../../src/ir/index.js';
+import { BF16_REORDERED, EXACT, F16_REORDERED, F32_REORDERED, type Tolerance } from './tolerance.js';
+
+export { mismatch, type Tolerance } from './tolerance.js';
 import type { Executor } from '../../src/runtime/executor.js';
 
-export interface Tolerance {
-  readonly abs: number;
-  readonly rel: number;
-}
 
 export interface BackendEntry {
   readonly name: string;
@@ -35,11 +34,6 @@ export interface BackendEntry {
   readonly reordered: Readonly<Record<DType, Tolerance>>;
 }
 
-const EXACT: Tolerance = { abs: 0, rel: 0 };
-const F32_REORDERED: Tolerance = { abs: 1e-5, rel: 1e-5 };
-/** One unit in the last place of f16 / bf16: a reordered f32 sum may round to the neighbouring value. */
-const F16_REORDERED: Tolerance = { abs: 1e-3, rel: 2 ** -10 };
-const BF16_REORDERED: Tolerance = { abs: 1e-2, rel: 2 ** -7 };
 
 /**
  * The GPU schedules (flash attention, one workgroup per row, one element per thread, the 32-lane router and the
@@ -182,19 +176,6 @@ export const BACKENDS: readonly BackendEntry[] = [
 const missing = REGISTRY.map((b) => b.name).filter((n) => !BACKENDS.some((e) => e.name === n));
 if (missing.length) throw new Error(`test/backends/backends.ts has no entry for registered backend(s) ${missing.join(', ')}`);
 
-/** Compares a backend result with the reference: same dtype and shape, values within tolerance (NaN == NaN). */
-export function mismatch(got: HostTensor | undefined, want: HostTensor | undefined, tol: Tolerance): string | undefined {
-  if (got === undefined || want === undefined) return `missing tensor (got ${got !== undefined}, want ${want !== undefined})`;
-  if (got.dtype !== want.dtype) return `dtype ${got.dtype} vs ${want.dtype}`;
-  if (got.shape.join(',') !== want.shape.join(',')) return `shape [${got.shape.join(', ')}] vs [${want.shape.join(', ')}]`;
-  for (let i = 0; i < want.data.length; i++) {
-    const [a, b] = [got.data[i] ?? Number.NaN, want.data[i] ?? Number.NaN];
-    if (Number.isNaN(a) && Number.isNaN(b)) continue;
-    if (a === b) continue;
-    if (!(Math.abs(a - b) <= tol.abs + tol.rel * Math.abs(b))) return `element ${i}: ${a} vs ${b} (tolerance abs ${tol.abs}, rel ${tol.rel})`;
-  }
-  return undefined;
-}
 
 /** The entries that can run on this machine; each one that cannot is named once with what it lacks. */
 async function runnable(): Promise<readonly BackendEntry[]> {

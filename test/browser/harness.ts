@@ -8,7 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+export interface PageOptions {
+  /** WebGPU on (--enable-unsafe-webgpu: SwiftShader without a GPU; the default) or off (the WebGL fallback's tests). */
+  readonly webgpu?: boolean;
+}
 
 /** The playwright-core pieces used here (loaded dynamically: a devDependency). */
 interface PwPage {
@@ -71,14 +76,15 @@ function serve(script: string): Promise<Server> {
 }
 
 /** Bundles `entry`, serves it and opens it in Chromium; `close` stops the browser and the server. */
-export async function openPage(entry: string): Promise<BrowserPage> {
+export async function openPage(entry: string, opts: PageOptions = {}): Promise<BrowserPage> {
   const script = await bundle(entry);
   const server = await serve(script);
   const port = (server.address() as AddressInfo).port;
   const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
   let browser: PwBrowser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    const args = opts.webgpu === false ? ['--disable-features=WebGPU', ...FLAGS] : ['--enable-unsafe-webgpu', ...FLAGS];
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
     const page = await browser.newPage();
     const log: string[] = [];
     page.on('console', (m) => log.push(m.text?.() ?? ''));

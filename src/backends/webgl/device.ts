@@ -84,6 +84,7 @@ export class WebGlDevice implements Device<WebGlBuffer, WebGlCompiled> {
     return {
       output: [output],
       dynamicOutput: true,
+      dynamicArguments: true,
       precision: 'single',
       tactic: 'precision',
       loopMaxIterations: 2 ** 30,

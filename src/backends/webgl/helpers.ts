@@ -230,6 +230,10 @@ const HELPERS: Readonly<Record<string, Helper>> = {
   mdc_ule: cmpU('<='),
   mdc_ugt: cmpU('>'),
   mdc_uge: cmpU('>='),
+  // ---- select (a typed call: gpu.js mistypes some ternaries) ----
+  mdc_self: { ret: F, args: [B, F, F], glsl: '{ return a ? b : c; }', js: '{ return a ? b : c; }' },
+  mdc_seli: { ret: I, args: [B, I, I], glsl: '{ return a ? b : c; }', js: '{ return a ? b : c; }' },
+  mdc_selb: { ret: B, args: [B, B, B], glsl: '{ return a ? b : c; }', js: '{ return a ? b : c; }' },
   // ---- bool ----
   mdc_band: { ret: B, args: [B, B], glsl: '{ return a && b; }', js: '{ return a && b; }' },
   mdc_bor: { ret: B, args: [B, B], glsl: '{ return a || b; }', js: '{ return a || b; }' },

@@ -9,3 +9,4 @@ export { type WebGlBuffer, type WebGlCompiled, WebGlDevice } from './device.js';
 export { loadGpuJs, WebGlUnavailable } from './gpujs.js';
 export { type RenderedKernel, renderGpuJs, WebGlRenderError } from './render.js';
 export { MAX_EXACT_INT, WEBGL2_MINIMUMS, type WebGlLimits, webglTarget } from './target.js';
+export { backendFromQuery, type BrowserBackend, chooseBackend, type ChooseOptions, type ChosenBackend, FALLBACK_ORDER } from './choose.js';

@@ -54,6 +54,8 @@ function floatLiteral(x: number, call: (h: string, ...a: string[]) => string, in
   return x < 0 ? call('mdc_fneg', call('mdc_fc', String(-x))) : call('mdc_fc', String(x));
 }
 
+const containsLoad = (n: KNode): boolean => n.op === 'load' || n.src.some(containsLoad);
+
 export function renderGpuJs(k: Kernel): RenderedKernel {
   const where = (n: KNode): string => `kernel '${k.name}': ${n.op}${n.arg !== undefined && typeof n.arg !== 'object' ? ` ${String(n.arg)}` : ''}`;
   let output: BufferDecl;
@@ -82,6 +84,8 @@ export function renderGpuJs(k: Kernel): RenderedKernel {
     usesOne.value = true;
     return 'mdc_one';
   };
+  const pre: string[] = [];
+  let temps = 0;
   const reads = new Set(k.buffers.filter((b) => b !== output).map((b) => b.name));
   let readsOld = false;
 
@@ -142,7 +146,14 @@ export function renderGpuJs(k: Kernel): RenderedKernel {
         if (n.arg.space !== 'global') throw new WebGlRenderError(`webgl: ${where(n)}: ${n.arg.space} memory`);
         const decl = k.buffers.find((b) => b.name === n.arg.name);
         if (decl === undefined) throw new WebGlRenderError(`webgl: ${where(n)}: no buffer '${n.arg.name}'`);
-        const idx = expr(n.src[0] as KNode);
+        const index = n.src[0] as KNode;
+        let idx = expr(index);
+        // gpu.js mistranslates a texture read inside another read's index: the inner index goes to a temporary.
+        if (containsLoad(index)) {
+          const t = `mdc_i${temps++}`;
+          pre.push(`let ${t} = ${idx};`);
+          idx = t;
+        }
         let texel: string;
         if (decl === output) {
           readsOld = true;
@@ -171,8 +182,10 @@ export function renderGpuJs(k: Kernel): RenderedKernel {
         const kind = kindOf((n.src[0] as KNode).type, n);
         return call(pick(CMP, n.arg, kind, n), expr(n.src[0] as KNode), expr(n.src[1] as KNode));
       }
-      case 'select':
-        return `(${expr(n.src[0] as KNode)} ? ${expr(n.src[1] as KNode)} : ${expr(n.src[2] as KNode)})`;
+      case 'select': {
+        const kind = kindOf(n.type, n);
+        return call(kind === 'f' ? 'mdc_self' : kind === 'b' ? 'mdc_selb' : 'mdc_seli', expr(n.src[0] as KNode), expr(n.src[1] as KNode), expr(n.src[2] as KNode));
+      }
       case 'cast': {
         const x = n.src[0] as KNode;
         const [from, to] = [kindOf(x.type, n), kindOf(n.type, n)];
@@ -212,26 +225,37 @@ export function renderGpuJs(k: Kernel): RenderedKernel {
   // The result stays the previous element unless a store at the top level of the body always runs.
   const top = k.body.op === 'block' ? k.body.src : [k.body];
   const unconditional = top.some((s) => s.op === 'store');
+  /** The statement's hoisted temporaries, then its line(s). */
+  const withPre = (pad: string, lines: string[]): string[] => [...pre.splice(0).map((l) => `${pad}${l}`), ...lines];
   const stmt = (n: KNode, depth: number): string[] => {
     const pad = '  '.repeat(depth);
     switch (n.op) {
       case 'block':
         return n.src.flatMap((s) => stmt(s, depth));
-      case 'decl':
-        return [`${pad}let ${ident('v', n.arg)} = ${expr(n.src[0] as KNode)};`];
-      case 'assign':
-        return [`${pad}${ident('v', n.arg)} = ${expr(n.src[0] as KNode)};`];
-      case 'store':
-        return [`${pad}mdc_res = ${storeValue(n.src[1] as KNode)};`];
+      case 'decl': {
+        const e = expr(n.src[0] as KNode);
+        return withPre(pad, [`${pad}let ${ident('v', n.arg)} = ${e};`]);
+      }
+      case 'assign': {
+        const e = expr(n.src[0] as KNode);
+        return withPre(pad, [`${pad}${ident('v', n.arg)} = ${e};`]);
+      }
+      case 'store': {
+        const e = storeValue(n.src[1] as KNode);
+        return withPre(pad, [`${pad}mdc_res = ${e};`]);
+      }
       case 'range': {
         const v = ident('v', n.arg.var);
         const [start, end, body] = n.src as [KNode, KNode, KNode];
         if (n.arg.step <= 0) throw new WebGlRenderError(`webgl: ${where(n)}: a loop step of ${n.arg.step}`);
-        return [`${pad}for (let ${v} = ${expr(start)}; ${call('mdc_ilt', v, expr(end))}; ${v} = ${call('mdc_iadd', v, intConst(n.arg.step))}) {`, ...stmt(body, depth + 1), `${pad}}`];
+        if (containsLoad(end)) throw new WebGlRenderError(`webgl: ${where(n)}: a loop bound read from a buffer (bind it to a variable first)`);
+        const head = `${pad}for (let ${v} = ${expr(start)}; ${call('mdc_ilt', v, expr(end))}; ${v} = ${call('mdc_iadd', v, intConst(n.arg.step))}) {`;
+        return [...withPre(pad, [head]), ...stmt(body, depth + 1), `${pad}}`];
       }
       case 'if': {
         const [c, then, otherwise] = n.src as [KNode, KNode, KNode | undefined];
-        return [`${pad}if (${expr(c)}) {`, ...stmt(then, depth + 1), ...(otherwise ? [`${pad}} else {`, ...stmt(otherwise, depth + 1)] : []), `${pad}}`];
+        const head = `${pad}if (${expr(c)}) {`;
+        return [...withPre(pad, [head]), ...stmt(then, depth + 1), ...(otherwise ? [`${pad}} else {`, ...stmt(otherwise, depth + 1)] : []), `${pad}}`];
       }
       default:
         throw new WebGlRenderError(`webgl: ${where(n)} is not a statement WebGL kernels have`);
