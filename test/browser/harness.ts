@@ -13,6 +13,8 @@ const FLAGS = ['--disable-background-networking', '--disable-component-update', 
 export interface PageOptions {
   /** WebGPU on (--enable-unsafe-webgpu: SwiftShader without a GPU; the default) or off (the WebGL fallback's tests). */
   readonly webgpu?: boolean;
+  /** Globals set before the page's script runs (a request the page reads at start). */
+  readonly init?: Readonly<Record<string, unknown>>;
 }
 
 /** The playwright-core pieces used here (loaded dynamically: a devDependency). */
@@ -20,6 +22,7 @@ interface PwPage {
   goto(url: string): Promise<unknown>;
   waitForFunction(f: string, arg?: unknown, opts?: { timeout?: number }): Promise<unknown>;
   evaluate<R>(f: string): Promise<R>;
+  addInitScript(script: string): Promise<unknown>;
   on(event: 'console' | 'pageerror', f: (m: { text?: () => string; message?: string }) => void): void;
 }
 interface PwBrowser {
@@ -89,6 +92,7 @@ export async function openPage(entry: string, opts: PageOptions = {}): Promise<B
     const log: string[] = [];
     page.on('console', (m) => log.push(m.text?.() ?? ''));
     page.on('pageerror', (e) => log.push(`page error: ${e.message ?? ''}`));
+    if (opts.init !== undefined) await page.addInitScript(`Object.assign(globalThis, ${JSON.stringify(opts.init)});`);
     const url = `http://127.0.0.1:${port}/`;
     await page.goto(url);
     const b = browser;
