@@ -9,8 +9,8 @@
  * rows and takes the new ones into the new texture).
  *
  * Integers travel as their float values in f32 texels, exact up to 2^24: a write of an integer beyond that is
- * refused, and so is binding an integer buffer of more than 2^24 elements (its indices could not be held).
- * Every output fits one texture: at most MAX_TEXTURE_SIZE^2 elements.
+ * refused when a kernel binds it as an integer buffer. Every buffer and every output is one texture of at most
+ * MAX_TEXTURE_SIZE^2 and 2^24 elements (gpu.js's GLSL holds integer variables, indices included, as floats).
  */
 import type { ElemType, Kernel } from '../../kernel/ir.js';
 import type { Target } from '../../kernel/target.js';
@@ -103,7 +103,7 @@ export class WebGlDevice implements Device<WebGlBuffer, WebGlCompiled> {
     if (this.disposed) throw new DeviceError('webgl: the device is disposed');
     const elems = Math.max(1, Math.ceil(bytes / 4));
     if (elems > textureElements(this.limits))
-      throw new DeviceError(`webgl: buffer '${label}' of ${bytes} bytes needs ${elems} texels, more than one ${this.limits.maxTextureSize}^2 texture (MAX_TEXTURE_SIZE) holds`);
+      throw new DeviceError(`webgl: buffer '${label}' of ${bytes} bytes needs ${elems} texels; a buffer is one texture of at most ${textureElements(this.limits)} (MAX_TEXTURE_SIZE ${this.limits.maxTextureSize} squared, and 2^24 so that indices are exact)`);
     return { id: this.nextId++, label, elems, elem: 'f32', data: undefined, host: undefined, freed: false };
   }
 
@@ -215,7 +215,7 @@ export class WebGlDevice implements Device<WebGlBuffer, WebGlCompiled> {
     const where = `webgl: kernel '${r.name}'`;
     if (grid[1] !== 1 || grid[2] !== 1) throw new DeviceError(`${where}: grid [${grid.join(', ')}]: WebGL dispatches are one-dimensional`);
     const n = grid[0] * r.threads;
-    if (n > textureElements(this.limits)) throw new DeviceError(`${where}: ${n} outputs exceed one ${this.limits.maxTextureSize}^2 texture (MAX_TEXTURE_SIZE)`);
+    if (n > textureElements(this.limits)) throw new DeviceError(`${where}: ${n} outputs exceed one texture of ${textureElements(this.limits)} (MAX_TEXTURE_SIZE ${this.limits.maxTextureSize} squared, and 2^24 so that indices are exact)`);
     const [rows, cols] = textureShape(n);
     if (rows > this.limits.maxTextureSize || cols > this.limits.maxTextureSize) throw new DeviceError(`${where}: an output texture of ${rows} x ${cols} exceeds MAX_TEXTURE_SIZE ${this.limits.maxTextureSize}`);
     const decls = r.buffers;
@@ -224,7 +224,6 @@ export class WebGlDevice implements Device<WebGlBuffer, WebGlCompiled> {
     decls.forEach((d, i) => {
       const b = buffers[i] as WebGlBuffer;
       this.live(b, `binding '${d.name}'`);
-      if (d.elem !== 'f32' && b.elems > MAX_EXACT_INT) throw new DeviceError(`${where}: integer buffer '${d.name}' (${b.label}) has ${b.elems} elements: indices beyond 2^24 cannot travel in float32 texels`);
       byName.set(d.name, b);
     });
     const out = byName.get(r.output.name) as WebGlBuffer;

@@ -1,7 +1,7 @@
 /**
  * The WebGL Target: gather schedules only (src/kernel/builders/gather/), f32 arithmetic, limits from the WebGL2
  * context (MAX_TEXTURE_SIZE bounds every buffer and every dispatch: a buffer is one float texture of at most
- * MAX_TEXTURE_SIZE^2 texels; MAX_TEXTURE_IMAGE_UNITS bounds the buffers a kernel reads, one unit kept for the
+ * MAX_TEXTURE_SIZE^2 texels and 2^24 elements; lowering splits larger weights into windows; MAX_TEXTURE_IMAGE_UNITS bounds the buffers a kernel reads, one unit kept for the
  * output's previous contents). In gpu.js's cpu mode (Node tests) there is no context: the WebGL2 minimums are
  * used, stated in `device`.
  */
@@ -19,11 +19,17 @@ export interface WebGlLimits {
 /** WebGL2's guaranteed minimums (MAX_TEXTURE_SIZE 2048, 16 texture units in fragment shaders). */
 export const WEBGL2_MINIMUMS: WebGlLimits = { maxTextureSize: 2048, maxTextureUnits: 16, memoryBytes: 1 << 30, renderer: 'WebGL2 minimums' };
 
-/** Integers travel as float texel values: exact only up to 2^24. */
+/**
+ * Integers travel as float texel values, and gpu.js's GLSL holds every integer variable (indices, counters) as a
+ * float too: both are exact only up to 2^24.
+ */
 export const MAX_EXACT_INT = 2 ** 24;
 
-/** Elements one texture holds. */
-export const textureElements = (l: WebGlLimits): number => Math.min(2 ** 31 - 1, l.maxTextureSize * l.maxTextureSize);
+/**
+ * Elements one buffer (one texture) holds: MAX_TEXTURE_SIZE^2 texels, and at most 2^24 so that every element
+ * index is exact in the float variables gpu.js declares for integers.
+ */
+export const textureElements = (l: WebGlLimits): number => Math.min(MAX_EXACT_INT, l.maxTextureSize * l.maxTextureSize);
 
 /** The rows x columns gpu.js gives a texture of `n` texels (utils.closestSquareDimensions). */
 export function textureShape(n: number): [number, number] {

@@ -17,6 +17,10 @@ import { loadGpuJs } from '../../../src/backends/webgl/gpujs.js';
 import { openCpuWebGlDevice } from '../../../src/backends/webgl/cpu.js';
 import type { WebGlDevice } from '../../../src/backends/webgl/device.js';
 import { renderGpuJs } from '../../../src/backends/webgl/render.js';
+import { interpret } from '../../../src/backends/reference/index.js';
+import { buildGraph, makeTensor, MapStore } from '../../../src/ir/index.js';
+import { DeviceExecutor } from '../../../src/runtime/device-executor.js';
+import { mismatch } from '../tolerance.js';
 
 const missing = await loadGpuJs().then(() => undefined, (e: Error) => e.message);
 if (missing !== undefined) {
@@ -56,15 +60,17 @@ maybe('device (gpu.js cpu mode)', () => {
 
   it('takes its Target limits from the context limits', async () => {
     expect(d.target.name).toBe('webgl');
-    expect(d.target.limits.maxGrid[0]).toBe(8192 * 8192);
-    expect(d.target.limits.maxBufferBytes).toBe(4 * 8192 * 8192);
+    // 8192^2 texels, capped at 2^24 elements (indices are exact in gpu.js's float variables up to there).
+    expect(d.target.limits.maxGrid[0]).toBe(2 ** 24);
+    expect(d.target.limits.maxBufferBytes).toBe(4 * 2 ** 24);
     expect(d.target.caps.f64).toBe(false);
     const small = await openCpuWebGlDevice({ maxTextureSize: 16 });
     try {
-      expect(() => small.alloc(4 * 257, 'big')).toThrow(/'big' of 1028 bytes needs 257 texels, more than one 16\^2 texture \(MAX_TEXTURE_SIZE\)/);
+      expect(small.target.limits.maxBufferBytes).toBe(4 * 256);
+      expect(() => small.alloc(4 * 257, 'big')).toThrow(/'big' of 1028 bytes needs 257 texels; a buffer is one texture of at most 256 \(MAX_TEXTURE_SIZE 16 squared/);
       const out = small.alloc(4 * 256, 'out');
       const k = await small.compile(gatherFillKernel('fill', 'f32', 1));
-      expect(() => small.dispatch(k, [out], [300], gatherGrid(300))).toThrow(/300 outputs exceed one 16\^2 texture \(MAX_TEXTURE_SIZE\)/);
+      expect(() => small.dispatch(k, [out], [300], gatherGrid(300))).toThrow(/300 outputs exceed one texture of 256 \(MAX_TEXTURE_SIZE 16 squared/);
     } finally {
       await small.dispose();
     }
@@ -82,9 +88,7 @@ maybe('device (gpu.js cpu mode)', () => {
     expect(await ints(d, out)).toEqual([-(2 ** 24) + 1, 16777216, -6]);
     d.write(x, new Int32Array([1, 16777217, 0]));
     expect(() => d.dispatch(c, [x, out], [], gatherGrid(3))).toThrow(/'x' element 1 is the integer 16777217: integers travel as float32 texel values, exact only up to 2\^24/);
-    const huge = d.alloc(4 * (2 ** 24 + 1), 'index buffer');
-    expect(() => d.dispatch(c, [huge, out], [], gatherGrid(3))).toThrow(/integer buffer 'x' \(index buffer\) has 16777217 elements: indices beyond 2\^24 cannot travel/);
-    d.free(huge);
+    expect(() => d.alloc(4 * (2 ** 24 + 1), 'index buffer')).toThrow(/'index buffer' of 67108868 bytes needs 16777217 texels; a buffer is one texture of at most 16777216 .*2\^24 so that indices are exact/);
   });
 
   it('renders an output into new storage and keeps the handle: state updates without copies', async () => {
@@ -97,6 +101,24 @@ maybe('device (gpu.js cpu mode)', () => {
     d.dispatch(k, [rows, cache], [1, 2, 4], gatherGrid(4 * width));
     expect(handle).toBe(cache);
     expect(Array.from(new Float32Array((await d.read(cache)).slice().buffer))).toEqual([0, 1, 2, -1, -2, -3, -4, -5, -6, 9, 10, 11]);
+  });
+
+  it('splits a weight larger than one texture into windows of columns (each a gather that keeps the others)', async () => {
+    const small = await openCpuWebGlDevice({ maxTextureSize: 16 });
+    const exec = new DeviceExecutor('webgl', small);
+    try {
+      // W [40, 64] is 2560 elements; one texture holds 256: ten windows of 4 rows, each writing its 4 columns of y.
+      const graph = buildGraph('split', {}, (b) => b.output('y', b.linear(b.input('x', 'f32', [2, 64]), b.weight('w', 'f32', [40, 64]), b.weight('b', 'f32', [40]))));
+      const w = makeTensor('f32', [40, 64], Array.from({ length: 2560 }, (_, i) => Math.fround(Math.sin(i))));
+      const weights = new MapStore([['w', w], ['b', makeTensor('f32', [40], Array.from({ length: 40 }, (_, i) => i / 8))]]);
+      const inputs = { x: makeTensor('f32', [2, 64], Array.from({ length: 128 }, (_, i) => Math.fround(Math.cos(i * 0.7)))) };
+      const prepared = await exec.prepare(graph, weights);
+      const got = await prepared.run(inputs);
+      expect(mismatch(got.y, interpret(graph, inputs, { weights }).y, { abs: 1e-5, rel: 1e-5 }) ?? 'ok').toBe('ok');
+      prepared.dispose();
+    } finally {
+      await exec.dispose();
+    }
   });
 
   it('computes the canonical router score bit for bit', async () => {
