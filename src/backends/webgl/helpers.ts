@@ -248,6 +248,9 @@ export const HELPER_NAMES: ReadonlySet<string> = new Set(Object.keys(HELPERS));
 const PARAM_NAMES = ['a', 'b', 'c'];
 const GLSL_TYPE: Record<GpuType, string> = { Float: 'float', Integer: 'int', Boolean: 'bool' };
 
+/** A JavaScript body with Math, NaN and Infinity read from the prelude's constants. */
+const jsLocals = (js: string): string => js.replace(/\bMath\./g, 'mdc_M.').replace(/\bNaN\b/g, 'mdc_nan').replace(/\bInfinity\b/g, 'mdc_inf');
+
 /** The used helpers and every helper they call, callees first. */
 function closure(used: ReadonlySet<string>): string[] {
   const out: string[] = [];
@@ -277,9 +280,13 @@ export function helperSet(used: ReadonlySet<string>, mode: 'glsl' | 'js'): Helpe
   const code = names.map((n) => {
     const h = HELPERS[n] as Helper;
     const params = h.args.map((t, i) => (mode === 'glsl' ? `${GLSL_TYPE[t]} ${PARAM_NAMES[i]}` : PARAM_NAMES[i])).join(', ');
-    return mode === 'glsl' ? `${GLSL_TYPE[h.ret]} ${n}(${params}) ${h.glsl}` : `function ${n}(${params}) ${h.js}`;
+    return mode === 'glsl' ? `${GLSL_TYPE[h.ret]} ${n}(${params}) ${h.glsl}` : `function ${n}(${params}) ${jsLocals(h.js)}`;
   });
-  const prelude = mode === 'js' ? ['const mdc_f32 = new Float32Array(1);', 'const mdc_i32 = new Int32Array(mdc_f32.buffer);'] : [];
+  // Globals read once into closure constants: a global lookup per operation is slow where the kernel runs in a
+  // vm context (jest), about 30x here.
+  const prelude = mode === 'js'
+    ? ['const mdc_M = Math;', 'const mdc_nan = NaN;', 'const mdc_inf = Infinity;', 'const mdc_f32 = new Float32Array(1);', 'const mdc_i32 = new Int32Array(mdc_f32.buffer);']
+    : [];
   return {
     injected: [...prelude, ...code].join('\n'),
     records: names.map((n) => {
