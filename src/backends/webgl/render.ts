@@ -249,7 +249,12 @@ export function renderGpuJs(k: Kernel): RenderedKernel {
         const [start, end, body] = n.src as [KNode, KNode, KNode];
         if (n.arg.step <= 0) throw new WebGlRenderError(`webgl: ${where(n)}: a loop step of ${n.arg.step}`);
         if (containsLoad(end)) throw new WebGlRenderError(`webgl: ${where(n)}: a loop bound read from a buffer (bind it to a variable first)`);
-        const head = `${pad}for (let ${v} = ${expr(start)}; ${call('mdc_ilt', v, expr(end))}; ${v} = ${call('mdc_iadd', v, intConst(n.arg.step))}) {`;
+        // A literal start makes gpu.js emit GLSL's own loop (an int counter); otherwise it wraps the loop in a
+        // LOOP_MAX-bounded one with the test inside.
+        const literal = start.op === 'const' && start.arg >= 0 && start.arg < 1 << 24;
+        const head = literal
+          ? `${pad}for (let ${v} = ${start.arg}; ${v} < ${expr(end)}; ${v} ${n.arg.step === 1 ? '++' : `+= ${n.arg.step}`}) {`
+          : `${pad}for (let ${v} = ${expr(start)}; ${call('mdc_ilt', v, expr(end))}; ${v} = ${call('mdc_iadd', v, intConst(n.arg.step))}) {`;
         return [...withPre(pad, [head]), ...stmt(body, depth + 1), `${pad}}`];
       }
       case 'if': {
