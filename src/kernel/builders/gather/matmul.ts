@@ -6,38 +6,21 @@
  * keeps the others. A scattered C (cRows as the output row map) is not a gather: lowering for this schedule
  * computes u and combines it with a gather instead. Param M (rows).
  */
-import { add, binary, decl, div, f32, global, iff, load, lt, mul, param, range, rem, store, sub, unary, v, assign, cmp } from '../../dsl.js';
+import { add, assign, binary, cmp, decl, div, f32, global, iff, load, lt, mul, param, range, rem, store, sub, v } from '../../dsl.js';
 import type { Kernel, KNode } from '../../ir.js';
-import { type GpuLinearSpec, linearBuffers } from '../gpu/matmul.js';
+import { epilogueStore, type GpuLinearSpec, linearBuffers } from '../gpu/matmul.js';
 import { gatherKernel, OWN } from './form.js';
 
 const e = (): KNode => v(OWN);
 
-/** The epilogue of the matmul builders on one value at computed row `row`, column `col` (within n). */
-function epilogueValue(spec: GpuLinearSpec, x: KNode, row: KNode, col: KNode): KNode {
-  const ldc = spec.ldc ?? spec.n;
-  const cCol0 = spec.cCol0 ?? 0;
-  const mapped = (): KNode => load(global('cRows'), row, 'i32');
-  let y = x;
-  for (const ep of spec.epilogue) {
-    switch (ep.kind) {
-      case 'bias':
-        y = add(y, load(global(ep.buffer), col));
-        break;
-      case 'rowScale':
-        y = mul(y, load(global(ep.buffer), ep.mapped ? mapped() : row));
-        break;
-      case 'unary':
-        y = unary(ep.fn, y);
-        break;
-      case 'binary': {
-        const other = load(global(ep.buffer), add(add(mul(ep.mapped ? mapped() : row, ldc), cCol0), col));
-        y = ep.operandFirst ? binary(ep.fn, other, y) : binary(ep.fn, y, other);
-        break;
-      }
-    }
-  }
-  return y;
+/**
+ * The epilogue of the matmul builders on one value at computed row `row`, column `col` (within n): the GPU
+ * builders' own statements (the value bound to a variable), stored at the invocation's element instead.
+ */
+function epilogueAt(spec: GpuLinearSpec, x: KNode, row: KNode, col: KNode): KNode[] {
+  const [value, st] = epilogueStore({ ...spec, scatterC: false }, x, row, col, 'ep');
+  if (value?.op !== 'decl' || st?.op !== 'store') throw new Error(`kernel '${spec.name}': unexpected epilogue statements`);
+  return [value, store(global('c'), e(), v(value.arg, 'f32'))];
 }
 
 export function gatherMatmulKernel(spec: GpuLinearSpec): Kernel {
@@ -52,7 +35,7 @@ export function gatherMatmulKernel(spec: GpuLinearSpec): Kernel {
     decl('wb', mul(v('col'), k)),
     decl('acc', f32(0)),
     range('p', 0, k, assign('acc', add(v('acc', 'f32'), mul(load(global('a'), add(v('ab'), v('p'))), load(global('w'), add(v('wb'), v('p'))))))),
-    store(global('c'), e(), epilogueValue(spec, v('acc', 'f32'), v('row'), v('col'))),
+    ...epilogueAt(spec, v('acc', 'f32'), v('row'), v('col')),
   ];
   const name = `${spec.name}${spec.gatherA ? '_ga' : ''}${windowed ? `_ldc${ldc}_${cCol0}` : ''}_g`;
   return gatherKernel(name, linearBuffers(spec), [{ name: 'M', type: 'i32' }], [
