@@ -17,6 +17,8 @@ export default {
     '^modc/webgpu/node$': '<rootDir>/src/backends/webgpu/node.ts',
     '^modc/cuda$': '<rootDir>/src/backends/cuda-ptx/index.ts',
     '^modc/cuda/node$': '<rootDir>/src/backends/cuda-ptx/node.ts',
+    '^modc/api$': '<rootDir>/src/api/index.ts',
+    '^modc/runtime-webgpu$': '<rootDir>/src/backends/webgpu/runtime.ts',
   },
   // Tests that compile whole models render tens of kernels with binaryen: seconds on a loaded 2-core machine.
   testTimeout: 60_000,

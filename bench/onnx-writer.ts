@@ -4,15 +4,37 @@
  * Field numbers follow onnx/onnx.proto.
  */
 
+/**
+ * A protobuf writer over a list of byte chunks: tensor data is kept as the caller's bytes (never copied into a
+ * JS array of numbers, which failed with "invalid array length" for a 4096 x 11008 f32 weight), and `finish`
+ * copies everything once into one buffer.
+ */
 class Writer {
-  private readonly chunks: number[] = [];
+  private readonly parts: Uint8Array[] = [];
+  private small: number[] = [];
+  private length = 0;
+  private flushSmall(): void {
+    if (this.small.length) {
+      this.parts.push(Uint8Array.from(this.small));
+      this.small = [];
+    }
+  }
+  private push(b: number): void {
+    this.small.push(b);
+    this.length++;
+  }
+  private chunk(data: Uint8Array): void {
+    this.flushSmall();
+    this.parts.push(data);
+    this.length += data.length;
+  }
   varint(v: number | bigint): this {
     let x = BigInt.asUintN(64, BigInt(v));
     do {
       let byte = Number(x & 0x7fn);
       x >>= 7n;
       if (x !== 0n) byte |= 0x80;
-      this.chunks.push(byte);
+      this.push(byte);
     } while (x !== 0n);
     return this;
   }
@@ -24,23 +46,35 @@ class Writer {
   }
   float(field: number, v: number): this {
     this.tag(field, 5);
-    const b = new Uint8Array(new Float32Array([v]).buffer);
-    this.chunks.push(...b);
+    this.chunk(new Uint8Array(new Float32Array([v]).buffer));
     return this;
   }
   bytes(field: number, data: Uint8Array): this {
     this.tag(field, 2).varint(data.length);
-    for (const x of data) this.chunks.push(x);
+    this.chunk(data);
     return this;
   }
   str(field: number, s: string): this {
     return this.bytes(field, new TextEncoder().encode(s));
   }
+  /** A nested message: its chunks are appended as they are (no copy of a weight per nesting level). */
   msg(field: number, w: Writer): this {
-    return this.bytes(field, w.finish());
+    w.flushSmall();
+    this.tag(field, 2).varint(w.length);
+    this.flushSmall();
+    this.parts.push(...w.parts);
+    this.length += w.length;
+    return this;
   }
   finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    this.flushSmall();
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
 

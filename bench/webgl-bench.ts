@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     // The page source is TypeScript next to this file's source (bench/), bundled by the harness.
     const here = dirname(fileURLToPath(import.meta.url));
     const root = here.endsWith(join('dist', 'bench')) ? join(here, '..', '..') : join(here, '..');
-    const page = await openPage(join(root, 'bench', 'webgl-page.ts'), { webgpu: true, init: { __modcBenchRequest: { repeat, ...(only ? { only } : {}) } } });
+    const page = await openPage(join(root, 'bench', 'webgl-page.ts'), {}, { webgpu: true, init: { __modcBenchRequest: { repeat, ...(only ? { only } : {}) } } });
     try {
       await page.page.waitForFunction('globalThis.__modcBench !== undefined', undefined, { timeout: 1_500_000 });
       const got = JSON.parse(await page.page.evaluate<string>('globalThis.__modcBench')) as { results: Measured[]; errors: Record<string, string> };

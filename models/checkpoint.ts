@@ -12,8 +12,6 @@ import {
   checkpointFloatDtype,
   type DType,
   type Graph,
-  loadBoundWeights,
-  type MapStore,
   prefixed,
   readJsonFile,
   planBinding,
@@ -21,6 +19,7 @@ import {
   SafetensorsStore,
   weightSpecs,
 } from '../src/index.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { ConfigError, modelFromHfConfig, type ModelSpec } from './config.js';
 import { buildDecodeStep } from './decode.js';
 import { buildLanguageModel } from './llama.js';
@@ -65,7 +64,8 @@ export interface GenerationDefaults {
   readonly bosTokenId: number | undefined;
 }
 
-export interface LoadedCheckpoint {
+/** A checkpoint's model, graphs and binding, from its config and tensor headers alone. */
+export interface CheckpointInfo {
   readonly dir: string;
   readonly modelType: string;
   readonly spec: ModelSpec;
@@ -78,9 +78,18 @@ export interface LoadedCheckpoint {
   readonly decode: Graph;
   /** The multimodal projector, for models with a vision side. */
   readonly projector: Graph | undefined;
-  readonly weights: MapStore;
   readonly plan: BindingPlan;
+  readonly layout: CheckpointLayout;
   readonly generation: GenerationDefaults;
+}
+
+export interface LoadedCheckpoint extends CheckpointInfo {
+  /**
+   * The bound weights, read when a backend uploads them (nothing is held on the host); `close()` closes the files
+   * once the model's graphs are prepared or done with.
+   */
+  readonly weights: CheckpointStore;
+  close(): void;
 }
 
 function readJson(path: string): Json {
@@ -96,7 +105,8 @@ function tokenIds(v: unknown, what: string, source: string): number[] | undefine
   return list as number[];
 }
 
-function generationDefaults(dir: string, config: Json): GenerationDefaults {
+/** Token ids that end generation and the BOS id: generation_config.json, else config.json. */
+export function generationDefaults(dir: string, config: Json): GenerationDefaults {
   const genPath = join(dir, 'generation_config.json');
   const gen = existsSync(genPath) ? readJson(genPath) : {};
   const text = isObj(config.text_config) ? config.text_config : {};
@@ -131,25 +141,36 @@ function graphsFor(spec: ModelSpec, wdt: DType): { prefill: Graph; prefillAllLog
 }
 
 /**
- * Opens a checkpoint: validates the binding of every graph weight (throwing one CheckpointError that lists every
- * missing, unexpected and mis-shaped tensor) and then streams the weights in.
+ * A checkpoint's model from its config and tensor headers: the graphs in the tensors' dtype and the validated
+ * binding of every graph weight (one CheckpointError lists every missing, unexpected and mis-shaped tensor).
+ * Nothing is read beyond the headers.
+ */
+export function inspectCheckpoint(dir: string, tensors: SafetensorsStore): CheckpointInfo {
+  const { spec: declared, config, modelType } = readCheckpointConfig(dir);
+  const layout = checkpointLayout(modelType, declared.llm.tieWordEmbeddings);
+  // The graphs follow the tensors' dtype, whatever torch_dtype claims.
+  const provisional = graphsFor(declared, declared.llm.weightDtype);
+  const provisionalSpecs = weightSpecs([provisional.prefill, provisional.decode, ...(provisional.projector ? [provisional.projector] : [])]);
+  const wdt = checkpointFloatDtype(tensors, provisionalSpecs, layout) ?? declared.llm.weightDtype;
+  const spec: ModelSpec = { ...declared, llm: { ...declared.llm, weightDtype: wdt } };
+  const graphs = wdt === declared.llm.weightDtype ? provisional : graphsFor(spec, wdt);
+  const specs = weightSpecs([graphs.prefill, graphs.decode, ...(graphs.projector ? [graphs.projector] : [])]);
+  const plan = planBinding(dir, tensors, specs, layout);
+  return { dir, modelType, spec, weightDtype: wdt, ...graphs, plan, layout, generation: generationDefaults(dir, config) };
+}
+
+/**
+ * Opens a checkpoint: inspects it (see inspectCheckpoint); weights are read when a backend uploads them (the
+ * progress reporter follows those reads) and the files stay open until `close()`.
  */
 export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): LoadedCheckpoint {
-  const { spec: declared, config, modelType } = readCheckpointConfig(dir);
   const tensors = SafetensorsStore.fromDir(dir);
   try {
-    const layout = checkpointLayout(modelType, declared.llm.tieWordEmbeddings);
-    // The graphs follow the tensors' dtype, whatever torch_dtype claims.
-    const provisional = graphsFor(declared, declared.llm.weightDtype);
-    const provisionalSpecs = weightSpecs([provisional.prefill, provisional.decode, ...(provisional.projector ? [provisional.projector] : [])]);
-    const wdt = checkpointFloatDtype(tensors, provisionalSpecs, layout) ?? declared.llm.weightDtype;
-    const spec: ModelSpec = { ...declared, llm: { ...declared.llm, weightDtype: wdt } };
-    const graphs = wdt === declared.llm.weightDtype ? provisional : graphsFor(spec, wdt);
-    const specs = weightSpecs([graphs.prefill, graphs.decode, ...(graphs.projector ? [graphs.projector] : [])]);
-    const plan = planBinding(dir, tensors, specs, layout);
-    const weights = loadBoundWeights(tensors, plan, opts.progress?.(plan.storedBytes));
-    return { dir, modelType, spec, weightDtype: wdt, ...graphs, weights, plan, generation: generationDefaults(dir, config) };
-  } finally {
+    const info = inspectCheckpoint(dir, tensors);
+    const weights = new CheckpointStore(tensors, info.plan, opts.progress?.(info.plan.storedBytes));
+    return { ...info, weights, close: () => weights.close() };
+  } catch (e) {
     tensors.close();
+    throw e;
   }
 }

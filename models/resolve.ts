@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, type HfConfigContext, modelFromHfConfig, type ModelSpec } from './config.js';
 import { clipVisionFromHf } from './vision/clip-config.js';
 import { isZooName, ZOO_NAMES, zooModel } from './zoo.js';
-import { prefixed, readJsonFile } from '../src/io/index.js';
+import { prefixed, readJsonFile } from '../src/io/files.js';
 
 /** The geometry of a vision tower that `mm_vision_tower` names as a directory next to the config (as make-checkpoint writes). */
 function localTower(dir: string, json: unknown): HfConfigContext {

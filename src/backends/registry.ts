@@ -6,10 +6,12 @@
 import type { Kernel } from '../kernel/ir.js';
 import type { Schedules, Target } from '../kernel/target.js';
 import { DeviceExecutor } from '../runtime/device-executor.js';
+import type { ProgramStore } from '../runtime/compile.js';
 import type { Executor } from '../runtime/executor.js';
 import { PtxEmuDevice, ptxTarget } from './cuda-ptx/index.js';
 import { referenceExecutor } from './reference/index.js';
 import { wasmExecutor, wasmTarget } from './wasm/index.js';
+import type { WasmKernelCache } from './wasm/kernel-cache.js';
 
 /**
  * The schedules the PTX interpreter runs whole models with: the PTX GPU schedules, with smaller matmul tiles than
@@ -24,6 +26,9 @@ export function ptxSchedules(): Schedules {
 export interface BackendOptions {
   /** Host threads (CPU backends). */
   readonly threads?: number;
+  /** Persistent caches of compiled programs and rendered Wasm kernels (the CLI's disk cache). */
+  readonly programStore?: ProgramStore;
+  readonly kernelCache?: WasmKernelCache;
 }
 
 export interface BackendInfo {
@@ -60,12 +65,19 @@ export const BACKENDS: readonly BackendInfo[] = [
     name: 'wasm',
     description: 'WebAssembly SIMD128 on a worker pool (the default)',
     unavailable: () => Promise.resolve(undefined),
-    create: (o) => Promise.resolve(wasmExecutor(o?.threads !== undefined ? { threads: o.threads } : {})),
+    create: (o) =>
+      Promise.resolve(
+        wasmExecutor({
+          ...(o?.threads !== undefined ? { threads: o.threads } : {}),
+          ...(o?.programStore ? { programStore: o.programStore } : {}),
+          ...(o?.kernelCache ? { kernelCache: o.kernelCache } : {}),
+        }),
+      ),
     target: (o) => Promise.resolve(wasmTarget({ threads: o?.threads ?? 1 })),
     render: async (k) => {
       const { renderKernelText } = await import('./wasm/render.js');
       const { relaxedSimdAvailable } = await import('./wasm/features.js');
-      return `;; kernel ${k.name}\n${renderKernelText(k, { relaxedFma: relaxedSimdAvailable(), optimizeLevel: 2 })}`;
+      return `;; kernel ${k.name}\n${await renderKernelText(k, { relaxedFma: relaxedSimdAvailable() })}`;
     },
   },
   {
@@ -81,9 +93,9 @@ export const BACKENDS: readonly BackendInfo[] = [
         return e instanceof Error ? e.message : String(e);
       }
     },
-    create: async () => {
+    create: async (o) => {
       const { openDawnDevice } = await import('./webgpu/node.js');
-      return new DeviceExecutor('webgpu', await openDawnDevice());
+      return new DeviceExecutor('webgpu', await openDawnDevice(), o?.programStore ? { programStore: o.programStore } : {});
     },
     target: async () => {
       const { openDawnDevice } = await import('./webgpu/node.js');
@@ -122,7 +134,7 @@ export const BACKENDS: readonly BackendInfo[] = [
     name: 'ptx-emu',
     description: 'the emitted PTX run by modc\'s PTX interpreter on the CPU (the CUDA path without a GPU; slow)',
     unavailable: () => Promise.resolve(undefined),
-    create: () => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }))),
+    create: (o) => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }), o?.programStore ? { programStore: o.programStore } : {})),
     target: () => Promise.resolve({ ...ptxTarget(), schedules: ptxSchedules() }),
     render: renderPtxText,
   },

@@ -1,36 +1,87 @@
 /**
  * `modc bench decode`: per-token decode time of a small LLaVA-like p-MoD model and of the same model without
- * routing on the wasm backend, after one prefill each. p-MoD layers cache fewer tokens, so their attention is
- * shorter; the per-layer matmuls are the same.
+ * routing on the wasm backend, after one prefill each: mean and median over every step, their spread, the
+ * compilations after the first step (there should be none: one decode plan serves every cache length), and the
+ * weight-streaming bound (every weight read once per token at the read bandwidth measured in the same run).
+ * p-MoD layers cache fewer tokens, so their attention is shorter; the per-layer matmuls are the same.
  */
 import { buildDecodeStep, buildLanguageModel, randomLlavaInputs, withoutRouting, type ModelSpec } from '../../models/index.js';
 import { BACKEND_NAMES, createExecutor } from '../backends/registry.js';
-import { wasmExecutor } from '../backends/wasm/index.js';
+import { WasmDevice, wasmExecutor } from '../backends/wasm/index.js';
+import { DeviceExecutor } from '../runtime/device-executor.js';
 import type { Executor } from '../runtime/executor.js';
+import { type DType, DTYPE_BYTES, type Graph, graphWeights, sizeOf } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { GenerationSession } from '../runtime/session.js';
 import { choiceOpt, flag, intOpt, parse } from './args.js';
+import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
 import { benchModel } from './bench-prefill.js';
-import { median } from './bench-util.js';
+import { formatSpread, loadText, type Spread, spread } from './bench-util.js';
 
-export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 24] [--threads T] [--backend B] [--json]
-      per-token decode time, p-MoD vs dense, on wasm after one prefill each (the first 2 steps are warm-up);
-      JSON: { dense: { msPerToken, steps }, pmod: { msPerToken, steps }, timeRatio, cacheTokens }`;
+export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
+      per-token decode time, dense and p-MoD, on wasm after one prefill each: mean and median [range] of every
+      step, the compilations after the first step, and the weight-streaming bound at the read bandwidth measured
+      in the same run; JSON: { dense: { ms, steps, compilesAfterFirst, weightBytes }, pmod: {...}, bounds, ... }`;
 
-async function decodeTimes(spec: ModelSpec, exec: Executor, nv: number, t: number, tokens: number): Promise<{ steps: number[]; cache: number }> {
-  const prefill = buildLanguageModel(spec, { kvState: true, lastLogits: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
-  const decode = buildDecodeStep(spec);
+interface DecodeRun {
+  /** Milliseconds of every step, the first (which compiles the decode plan) included. */
+  readonly steps: readonly number[];
+  /** Spread of the steps after the first. */
+  readonly ms: Spread;
+  readonly cacheTokens: number;
+  /** Programs compiled, kernels compiled by the device and kernels moved to the optimising tier after step 1. */
+  readonly compilesAfterFirst: { readonly programs: number; readonly kernels: number; readonly tierUps: number };
+  /** Bytes of weights one decode step reads: every weight but the embedding table (one row of it is gathered). */
+  readonly weightBytes: number;
+}
+
+/** Weight bytes a decode step streams, in their stored dtypes: each weight once, one row of the embedding table. */
+function streamedWeightBytes(g: Graph): number {
+  let bytes = 0;
+  const seen = new Set<string>();
+  for (const w of graphWeights(g)) {
+    const { name, shape, dtype } = w.attrs;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const dims = shape.map((x) => (typeof x === 'number' ? x : 0));
+    const elems = /embed_tokens/.test(name) ? (dims[1] ?? 0) : sizeOf(dims);
+    bytes += elems * (DTYPE_BYTES[dtype] ?? 4);
+  }
+  return bytes;
+}
+
+/** Programs compiled, kernels compiled and kernels tiered up so far (the last two on the Wasm device only). */
+function compileCounts(exec: Executor): { programs: number; kernels: number; tierUps: number } {
+  if (!(exec instanceof DeviceExecutor)) return { programs: Number.NaN, kernels: Number.NaN, tierUps: Number.NaN };
+  const dev: unknown = exec.device;
+  const wasm = dev instanceof WasmDevice ? dev : undefined;
+  return { programs: exec.compiler.compiled, kernels: wasm?.compiles ?? Number.NaN, tierUps: wasm?.tierUps ?? Number.NaN };
+}
+
+async function decodeTimes(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeRun> {
+  const prefill = buildLanguageModel(spec, { weightDtype: dtype, kvState: true, lastLogits: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
+  const decode = buildDecodeStep(spec, { weightDtype: dtype });
   const session = await GenerationSession.create(exec, { prefill, decode }, randomWeights(prefill, 1));
   try {
     const pre = await session.prefill(randomLlavaInputs(spec, t, nv, 1), tokens);
     try {
       const steps: number[] = [];
+      let after = { programs: 0, kernels: 0, tierUps: 0 };
       for (let i = 0; i < tokens; i++) {
         const t0 = performance.now();
         await session.decodeStep(pre.cache, [1 + (i % 7)], pre.length + i);
         steps.push(performance.now() - t0);
+        if (i === 0) after = compileCounts(exec);
       }
-      return { steps, cache: pre.cache.lengths().reduce((a, b) => a + b, 0) };
+      const end = compileCounts(exec);
+      const compilesAfterFirst = { programs: end.programs - after.programs, kernels: end.kernels - after.kernels, tierUps: end.tierUps - after.tierUps };
+      return {
+        steps,
+        ms: spread(steps.slice(1)),
+        cacheTokens: pre.cache.lengths().reduce((a, b) => a + b, 0),
+        compilesAfterFirst,
+        weightBytes: streamedWeightBytes(decode),
+      };
     } finally {
       pre.cache.dispose();
     }
@@ -38,6 +89,17 @@ async function decodeTimes(spec: ModelSpec, exec: Executor, nv: number, t: numbe
     session.dispose();
   }
 }
+
+const line = (name: string, r: DecodeRun, b: Bounds | undefined): string => {
+  const bound = b ? r.weightBytes / b.readGBs.median / 1e6 : Number.NaN;
+  const c = r.compilesAfterFirst;
+  return (
+    `  ${name.padEnd(5)} mean ${r.ms.mean.toFixed(1)} ms/token, median ${formatSpread(r.ms)} (KV cache ${r.cacheTokens} token entries; ` +
+    `after step 1: ${c.programs} programs and ${c.kernels} kernels compiled, ${c.tierUps} kernels tiered up)\n` +
+    `        weights ${(r.weightBytes / 2 ** 20).toFixed(0)} MiB per token` +
+    (b ? `: streaming bound ${bound.toFixed(1)} ms at ${b.readGBs.median.toFixed(1)} GB/s, mean = ${pct(bound, r.ms.mean)} of the bound, median ${pct(bound, r.ms.median)}` : '')
+  );
+};
 
 export async function decodeBench(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const p = parse(argv, {
@@ -47,8 +109,10 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
     'text-tokens': { type: 'string' },
     tokens: { type: 'string' },
     threads: { type: 'string' },
-    backend: { type: 'string' },
     vocab: { type: 'string' },
+    dtype: { type: 'string' },
+    backend: { type: 'string' },
+    'skip-bounds': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (flag(p, 'help')) {
@@ -59,30 +123,40 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const layers = intOpt(p, 'layers', 16, 2);
   const nv = intOpt(p, 'vision-tokens', 576, 0);
   const t = intOpt(p, 'text-tokens', 64, 1);
-  const tokens = intOpt(p, 'tokens', 24, 4);
+  const tokens = intOpt(p, 'tokens', 128, 4);
+  const threads = intOpt(p, 'threads', 2, 1);
+  const dtype = choiceOpt(p, 'dtype', ['f32', 'bf16'] as const, 'f32');
   const spec = benchModel(d, layers, intOpt(p, 'vocab', 8192, 16));
+  const withBounds = !flag(p, 'skip-bounds');
+  const load0 = loadText();
+  const before = withBounds ? await measureBounds(threads) : undefined;
   const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
-  const exec = backend === 'wasm' ? wasmExecutor({ threads: intOpt(p, 'threads', 2, 1) }) : await createExecutor(backend, { threads: intOpt(p, 'threads', 2, 1) });
+  const exec = backend === 'wasm' ? wasmExecutor({ threads }) : await createExecutor(backend, { threads });
   try {
-    const dense = await decodeTimes(withoutRouting(spec), exec, nv, t, tokens);
-    const pmod = await decodeTimes(spec, exec, nv, t, tokens);
-    // The first steps compile the decode plan; later ones recompile only when a layer's cache crosses a block.
-    const steady = (s: readonly number[]): number => median(s.slice(2));
+    const dense = await decodeTimes(withoutRouting(spec), dtype, exec, nv, t, tokens);
+    const pmod = await decodeTimes(spec, dtype, exec, nv, t, tokens);
+    const after = withBounds ? await measureBounds(threads) : undefined;
+    const bounds = before && after ? meanBounds(before, after) : undefined;
     const result = {
-      model: { d, layers, visionTokens: nv, textTokens: t },
+      model: { d, layers, visionTokens: nv, textTokens: t, dtype },
+      backend,
       tokens,
-      dense: { msPerToken: steady(dense.steps), steps: dense.steps },
-      pmod: { msPerToken: steady(pmod.steps), steps: pmod.steps },
-      timeRatio: steady(pmod.steps) / steady(dense.steps),
-      cacheTokens: { dense: dense.cache, pmod: pmod.cache },
+      threads,
+      load: [load0, loadText()],
+      dense,
+      pmod,
+      meanRatio: pmod.ms.mean / dense.ms.mean,
+      medianRatio: pmod.ms.median / dense.ms.median,
+      ...(before && after ? { bounds: { before, after } } : {}),
     };
     if (flag(p, 'json')) out(JSON.stringify(result, null, 2));
     else
       out(
-        `decode after ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, wasm (median of steps 3..${tokens})\n` +
-          `  dense ${result.dense.msPerToken.toFixed(1)} ms/token (KV cache ${dense.cache} token entries)\n` +
-          `  p-MoD ${result.pmod.msPerToken.toFixed(1)} ms/token (KV cache ${pmod.cache} token entries)\n` +
-          `  time ratio ${result.timeRatio.toFixed(3)}`,
+        `decode of ${tokens} tokens after ${nv} vision + ${t} text tokens, d=${d}, ${layers} layers, ${dtype} weights, ${backend} ${threads} threads ` +
+          `(steps 2..${tokens}; ${load0}, after: ${loadText()})\n` +
+          (before && after ? `${formatBounds(before)}\n${formatBounds(after)}\n` : '') +
+          `${line('dense', dense, bounds)}\n${line('p-MoD', pmod, bounds)}\n` +
+          `  p-MoD / dense: mean ${result.meanRatio.toFixed(3)}, median ${result.medianRatio.toFixed(3)}`,
       );
     return 0;
   } finally {

@@ -1,12 +1,32 @@
-/** Timing helper shared by the `modc bench` subcommands. */
+/** Timing and statistics helpers shared by the `modc bench` subcommands. */
+import { loadavg } from 'node:os';
 
 /** Median of a list of numbers (NaN for an empty list). */
 export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 }
 
-/** Median wall time of `repeat` runs after one warm-up run. */
-export async function medianMs(run: () => Promise<void> | void, repeat: number): Promise<number> {
+/** A sample's median, mean and range (the spread of repeats that every benchmark figure is printed with). */
+export interface Spread {
+  readonly n: number;
+  readonly median: number;
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function spread(xs: readonly number[]): Spread {
+  const n = xs.length;
+  return { n, median: median(xs), mean: xs.reduce((a, b) => a + b, 0) / Math.max(1, n), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/** '12.3 [11.9-14.0]': median and range, with `digits` decimals. */
+export function formatSpread(s: Spread, digits = 1): string {
+  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;
+}
+
+/** Wall times of `repeat` runs after one warm-up run. */
+export async function timesMs(run: () => Promise<void> | void, repeat: number): Promise<number[]> {
   await run();
   const times: number[] = [];
   for (let i = 0; i < repeat; i++) {
@@ -14,5 +34,15 @@ export async function medianMs(run: () => Promise<void> | void, repeat: number):
     await run();
     times.push(performance.now() - t0);
   }
-  return median(times);
+  return times;
+}
+
+/** Median wall time of `repeat` runs after one warm-up run. */
+export async function medianMs(run: () => Promise<void> | void, repeat: number): Promise<number> {
+  return median(await timesMs(run, repeat));
+}
+
+/** The 1, 5 and 15 minute load averages, printed beside figures (the machine is shared). */
+export function loadText(): string {
+  return `load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
 }

@@ -5,22 +5,28 @@
  */
 import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { WasmGemm } from '../backends/wasm/gemm.js';
-import { flag, intOpt, parse, strOpt, UsageError } from './args.js';
+import { choiceOpt, flag, intOpt, parse, strOpt, UsageError } from './args.js';
+import { statusLine } from '../io/progress.js';
+import type { CommandIO } from './main.js';
+import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
 import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
 import { decodeBench, DECODE_HELP } from './bench-decode.js';
-import { medianMs } from './bench-util.js';
-import { statusLine } from '../io/progress.js';
-import type { CommandIO } from './main.js';
+import { coldBench, COLD_HELP } from './bench-cold.js';
+import { formatSpread, loadText, median, spread, timesMs } from './bench-util.js';
 
-export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer> [options]
+export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer|cold> [options]
 
-  modc bench matmul --m M --k K --n N [--threads T] [--repeat R] [--engines modc-wasm,onnxruntime-web,...] [--json]
-      f32 matmul C = A @ B: GFLOP/s of modc-wasm and of the WebAssembly peers (onnxruntime-web, jax-js,
-      tfjs-wasm) in the same process; a peer that cannot run here is listed as unavailable with the reason.
+  modc bench matmul --m M --k K --n N [--threads T] [--dtype f32|bf16] [--repeat R] [--engines modc-wasm,onnxruntime-web,...] [--skip-bounds] [--json]
+      matmul C = A @ W^T: modc-wasm (the Target's GEMV builder for M <= 4, its matmul builder above) and the
+      WebAssembly peers (onnxruntime-web, jax-js, tfjs-wasm; f32 weights) in the same process, median [range]
+      of R runs, next to the machine's 128-bit FMA peak and read bandwidth measured in the same run (GFLOP/s
+      as a fraction of the FMA peak, weight bytes per second as a fraction of the read bandwidth); a peer that
+      cannot run here is listed as unavailable with the reason. --dtype bf16 stores modc's weight as bf16.
 ${PREFILL_HELP}
 ${DECODE_HELP}
-${LAYER_HELP}`;
+${LAYER_HELP}
+${COLD_HELP}`;
 
 export interface MatmulResult {
   readonly engine: string;
@@ -28,8 +34,15 @@ export interface MatmulResult {
   readonly m: number;
   readonly k: number;
   readonly n: number;
+  /** The weight's storage dtype. */
+  readonly dtype: 'f32' | 'bf16';
+  /** modc's builder ('gemv' or 'matmul'). */
+  readonly builder?: string;
+  /** Median GFLOP/s and ms, the ms of every run, and weight bytes per second (GB/s) at the median. */
   readonly gflops?: number;
   readonly ms?: number;
+  readonly msRuns?: readonly number[];
+  readonly weightGBs?: number;
   readonly unavailable?: string;
 }
 
@@ -61,21 +74,25 @@ async function loadPeers(): Promise<PeerModule | string> {
   }
 }
 
-export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined, only?: readonly string[]): Promise<MatmulResult[]> {
+export async function matmulBench(m: number, k: number, n: number, threads: number, repeat: number, log: (s: string) => void = () => undefined, dtype: 'f32' | 'bf16' = 'f32', only?: readonly string[]): Promise<MatmulResult[]> {
   const results: MatmulResult[] = [];
   const flops = 2 * m * k * n;
   const a = seeded(m * k, 1);
   const bKN = seeded(k * n, 2);
+  const rate = (engine: string, dt: 'f32' | 'bf16', times: readonly number[], builder?: string): MatmulResult => {
+    const ms = median(times);
+    const r = { engine, threads, m, k, n, dtype: dt, ...(builder ? { builder } : {}), ms, msRuns: times, gflops: flops / ms / 1e6, weightGBs: (k * n * (dt === 'f32' ? 4 : 2)) / ms / 1e6 };
+    log(`${engine} ${threads}T ${m}x${k}x${n} ${dt}: ${r.gflops.toFixed(1)} GFLOP/s, ${r.weightGBs.toFixed(1)} GB/s of weights`);
+    return r;
+  };
   // modc-wasm: weights in PyTorch Linear layout W [n, k] (W^T = B), packed once at prepare time.
   const w = new Float32Array(n * k);
   for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) w[j * k + p] = bKN[p * n + j] ?? 0;
   const gemm = new WasmGemm({ threads });
   try {
-    const r = gemm.prepare(m, k, n, w);
+    const r = gemm.prepare(m, k, n, w, dtype);
     r.a.set(a);
-    const ms = await medianMs(() => r.run(), repeat);
-    results.push({ engine: 'modc-wasm', threads, m, k, n, ms, gflops: flops / ms / 1e6 });
-    log(`modc-wasm ${threads}T ${m}x${k}x${n}: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
+    results.push(rate('modc-wasm', dtype, await timesMs(() => r.run(), repeat), r.builder));
     r.dispose();
   } finally {
     await gemm.dispose();
@@ -86,24 +103,29 @@ export async function matmulBench(m: number, k: number, n: number, threads: numb
     const peer = typeof peers === 'string' ? undefined : peers.MATMUL_PEERS.find((p) => p.engine === engine);
     const why = typeof peers === 'string' ? peers : peer?.threads(threads);
     if (why !== undefined || peer === undefined) {
-      results.push({ engine, threads, m, k, n, unavailable: why ?? 'not found' });
+      results.push({ engine, threads, m, k, n, dtype: 'f32', unavailable: why ?? 'not found' });
       continue;
     }
     try {
       const r = await peer.prepare(m, k, n, threads, a, bKN);
-      const ms = await medianMs(() => r.run(), repeat);
+      const times = await timesMs(() => r.run(), repeat);
       await r.dispose();
-      results.push({ engine, threads, m, k, n, ms, gflops: flops / ms / 1e6 });
-      log(`${engine} ${threads}T ${m}x${k}x${n}: ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
+      results.push(rate(engine, 'f32', times));
     } catch (e) {
-      results.push({ engine, threads, m, k, n, unavailable: `failed: ${(e as Error).message.split('\n')[0] ?? ''}` });
+      results.push({ engine, threads, m, k, n, dtype: 'f32', unavailable: `failed: ${(e as Error).message.split('\n')[0] ?? ''}` });
     }
   }
   return results;
 }
 
-export function formatMatmul(results: readonly MatmulResult[]): string {
-  const rows = results.map((r) => `${r.engine.padEnd(16)} ${String(r.threads).padStart(2)}T  ${`${r.m}x${r.k}x${r.n}`.padEnd(16)} ${r.gflops !== undefined ? `${r.gflops.toFixed(1).padStart(7)} GFLOP/s  (${(r.ms ?? 0).toFixed(1)} ms)` : `unavailable: ${r.unavailable ?? ''}`}`);
+export function formatMatmul(results: readonly MatmulResult[], bounds?: Bounds): string {
+  const rows = results.map((r) => {
+    const head = `${r.engine.padEnd(16)} ${String(r.threads).padStart(2)}T  ${`${r.m}x${r.k}x${r.n}`.padEnd(16)} ${r.dtype.padEnd(4)} `;
+    if (r.gflops === undefined || r.ms === undefined) return `${head} unavailable: ${r.unavailable ?? ''}`;
+    const s = spread(r.msRuns ?? [r.ms]);
+    const of = bounds ? ` = ${pct(r.gflops, bounds.fmaGflops.median)} of FMA peak, ${pct(r.weightGBs ?? 0, bounds.readGBs.median)} of read bandwidth` : '';
+    return `${head}${r.gflops.toFixed(1).padStart(7)} GFLOP/s ${(r.weightGBs ?? 0).toFixed(1).padStart(6)} GB/s  ${formatSpread(s, 2)} ms${r.builder ? ` (${r.builder})` : ''}${of}`;
+  });
   return rows.join('\n');
 }
 
@@ -127,19 +149,33 @@ async function benchSubcommand(sub: string, rest: readonly string[], out: (s: st
   if (sub === 'prefill') return prefillBench(rest, out);
   if (sub === 'layer') return layerBench(rest, out);
   if (sub === 'decode') return decodeBench(rest, out);
-  if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, decode, layer)`);
-  const p = parse(rest, { m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, engines: { type: 'string' }, json: { type: 'boolean' } });
+  if (sub === 'cold') return coldBench(rest, out);
+  if (sub !== 'matmul') throw new UsageError(`unknown benchmark '${sub}' (matmul, prefill, decode, layer, cold)`);
+  const p = parse(rest, {
+    m: { type: 'string' }, k: { type: 'string' }, n: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, dtype: { type: 'string' }, engines: { type: 'string' },
+    'skip-bounds': { type: 'boolean' }, json: { type: 'boolean' },
+  });
   if (flag(p, 'help')) {
     out(BENCH_HELP);
     return 0;
   }
   const [m, k, n] = [intOpt(p, 'm', 256, 1), intOpt(p, 'k', 256, 1), intOpt(p, 'n', 256, 1)];
   const threads = intOpt(p, 'threads', 1, 1);
+  const dtype = choiceOpt(p, 'dtype', ['f32', 'bf16'] as const, 'f32');
   const repeat = intOpt(p, 'repeat', m * k * n > 1e9 ? 5 : 9, 1);
   const fma = relaxedSimdAvailable();
+  const withBounds = !flag(p, 'skip-bounds');
+  const before = withBounds ? await measureBounds(threads) : undefined;
   const engines = strOpt(p, 'engines')?.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
-  const results = await matmulBench(m, k, n, threads, repeat, log, engines);
-  if (flag(p, 'json')) out(JSON.stringify({ relaxedSimd: fma, repeat, results }, null, 2));
-  else out(`f32 matmul, median of ${repeat} runs, relaxed-SIMD FMA ${fma ? 'on' : 'off'}\n${formatMatmul(results)}`);
+  const results = await matmulBench(m, k, n, threads, repeat, log, dtype, engines);
+  const after = withBounds ? await measureBounds(threads) : undefined;
+  const bounds = before && after ? meanBounds(before, after) : undefined;
+  if (flag(p, 'json')) out(JSON.stringify({ relaxedSimd: fma, repeat, results, ...(before && after ? { bounds: { before, after } } : {}) }, null, 2));
+  else
+    out(
+      `matmul, median [range] of ${repeat} runs, relaxed-SIMD FMA ${fma ? 'on' : 'off'}, ${loadText()}\n` +
+        (before && after ? `${formatBounds(before)}\n${formatBounds(after)}\n` : '') +
+        formatMatmul(results, bounds),
+    );
   return 0;
 }

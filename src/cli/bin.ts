@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /** Entry point of the installed `modc` binary. */
-import { setVerifyByDefault } from '../passes/pass.js';
 import { main } from './main.js';
 
-setVerifyByDefault(process.env.MODC_VERIFY === '1');
+// MODC_VERIFY=1 verifies the graph after every pass (the compiler core reads no environment; its default is off).
+// The passes are imported only then, so a command that compiles nothing (run --plan) loads no compiler module.
+if (process.env.MODC_VERIFY === '1') (await import('../passes/pass.js')).setVerifyByDefault(true);
 
 /** Resolves once everything written to `stream` so far has reached the OS (a pipe may still hold it queued). */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {

@@ -1,9 +1,7 @@
-/** The `modc` command: dispatches to subcommands; errors go to stderr with a non-zero exit code. */
-import { benchCommand, BENCH_HELP } from './bench.js';
-import { compileCommand, COMPILE_HELP } from './compile.js';
-import { irCommand, IR_HELP } from './ir.js';
-import { reportCommand, REPORT_HELP } from './report.js';
-import { runCommand, RUN_HELP } from './run.js';
+/**
+ * The `modc` command: dispatches to subcommands; errors go to stderr with a non-zero exit code. Each command's
+ * module is imported when it runs, so a command loads only what it uses (`run --plan` never loads the compiler).
+ */
 import { UsageError } from './args.js';
 import type { ProgressStream } from '../io/index.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,12 +20,15 @@ export interface CommandIO {
 
 type Command = (argv: readonly string[], out: (s: string) => void, io: CommandIO) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
-  report: { run: reportCommand, help: REPORT_HELP },
-  ir: { run: irCommand, help: IR_HELP },
-  compile: { run: compileCommand, help: COMPILE_HELP },
-  run: { run: runCommand, help: RUN_HELP },
-  bench: { run: benchCommand, help: BENCH_HELP },
+const isPlanRun = (argv: readonly string[]): boolean => argv.some((a) => a === '--plan' || a.startsWith('--plan='));
+
+const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<{ run: Command; help: string }>>> = {
+  report: () => import('./report.js').then((m) => ({ run: m.reportCommand, help: m.REPORT_HELP })),
+  ir: () => import('./ir.js').then((m) => ({ run: m.irCommand, help: m.IR_HELP })),
+  compile: () => import('./compile.js').then((m) => ({ run: m.compileCommand, help: m.COMPILE_HELP })),
+  run: (argv) =>
+    isPlanRun(argv) ? import('./run-plan.js').then((m) => ({ run: m.runPlanCommand, help: m.RUN_PLAN_HELP })) : import('./run.js').then((m) => ({ run: m.runCommand, help: m.RUN_HELP })),
+  bench: () => import('./bench.js').then((m) => ({ run: m.benchCommand, help: m.BENCH_HELP })),
 };
 
 /** The version in this package's package.json (found from this module's location, built or not). */
@@ -80,11 +81,12 @@ export async function main(
     out(`modc ${packageVersion()}`);
     return 0;
   }
-  const c = COMMANDS[cmd];
-  if (c === undefined) {
+  const load = COMMANDS[cmd];
+  if (load === undefined) {
     err(`modc: unknown command '${cmd}' (${Object.keys(COMMANDS).join(', ')}); run 'modc --help' for usage`);
     return 2;
   }
+  const c = await load(rest);
   const streamed: string[] = [];
   const write = io.write ?? (out === stdoutLine ? (s: string) => void process.stdout.write(s) : (s: string) => void streamed.push(s));
   try {

@@ -1,5 +1,5 @@
 /** `modc report`: the per-layer FLOPs / k_l / KV-cache table of a model against its dense baseline. */
-import { buildLanguageModel, hasVisionInput, type ModelSpec, resolveModel, withoutRouting } from '../../models/index.js';
+import { buildLanguageModel, hasVisionInput, layerRatios, type ModelSpec, readCheckpointConfig, resolveModel, withoutRouting } from '../../models/index.js';
 import { wasmTarget } from '../backends/wasm/target.js';
 import { formatMemoryReport, type MemoryReport, type MemorySummary } from '../cost/memory-report.js';
 import { compile } from '../runtime/compile.js';
@@ -7,9 +7,11 @@ import { programMemory } from '../runtime/memory-plan.js';
 import { prefillCacheLengths } from '../runtime/session.js';
 import { costReport, formatReport } from '../cost/index.js';
 import { choiceOpt, flag, onePositional, parse, refuseOptions } from './args.js';
+import { ROUTING_HELP, routingReportCommand } from './report-routing.js';
 import { tokenCounts } from './token-counts.js';
 
 export const REPORT_HELP = `usage: modc report <model> [--vision-tokens N] [--text-tokens T] [--attention causal-half|full] [--json]
+${ROUTING_HELP}
 
 Per-layer cost table of a model (zoo name, config.json, checkpoint directory or models/*.ts file) against the
 same model without routing: layer kind, retention ratio R_l, vision tokens kept k_l = floor(N_v * R_l) (float32),
@@ -42,6 +44,11 @@ export function memoryReport(spec: ModelSpec, nv: number, t: number): MemoryRepo
   };
 }
 
+function checkpointRatios(dir: string): readonly (number | null)[] {
+  const { spec } = readCheckpointConfig(dir);
+  return spec.mod ? layerRatios(spec.mod.schedule, spec.llm.numLayers) : [];
+}
+
 export async function reportCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const p = parse(argv, {
     'vision-tokens': { type: 'string' },
@@ -49,11 +56,26 @@ export async function reportCommand(argv: readonly string[], out: (s: string) =>
     attention: { type: 'string' },
     json: { type: 'boolean' },
     memory: { type: 'boolean' },
+    routing: { type: 'boolean' },
+    checkpoint: { type: 'string' },
+    image: { type: 'string' },
+    heatmap: { type: 'string' },
+    prompt: { type: 'string' },
+    backend: { type: 'string' },
+    'vision-tower': { type: 'string' },
+    'cache-dir': { type: 'string' },
+    'no-cache': { type: 'boolean' },
   });
   if (flag(p, 'help')) {
     out(REPORT_HELP);
     return 0;
   }
+  const ROUTING_ONLY = ['routing', 'checkpoint', 'image', 'heatmap', 'prompt', 'backend', 'vision-tower', 'cache-dir', 'no-cache'];
+  if (flag(p, 'routing')) {
+    refuseOptions(p, [...ROUTING_ONLY, 'json'], 'with --routing', false);
+    return routingReportCommand(p, (dir) => checkpointRatios(dir), out);
+  }
+  refuseOptions(p, ROUTING_ONLY, 'without --routing', true);
   const spec = await resolveModel(onePositional(p, 'model'));
   const { nv, t } = tokenCounts(p, spec);
   const attention = choiceOpt(p, 'attention', ['causal-half', 'full'] as const, 'causal-half');

@@ -4,13 +4,14 @@
  * logits, routing and greedy continuation are written to a safetensors file (for cross-checking other
  * implementations). Options that do not apply to the mode are refused.
  */
-import { spliceImage } from '../../models/index.js';
+import { type LoadedCheckpoint, spliceImage } from '../../models/index.js';
 import { checkOutputFile, FileError, type HostTensor, makeTensor, prefixed, statusLine, tensorEntry, type TensorEntry, writeSafetensorsAsync } from '../index.js';
 import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { GenerationSession } from '../runtime/session.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
 import { choiceOpt, flag, floatOpt, intOpt, type Parsed, refuseOptions, strOpt, UsageError } from './args.js';
 import { createExecutor } from './backends.js';
+import type { BackendOptions } from '../backends/registry.js';
 import { checkCheckpointDir, type CheckpointRunOptions, loadCheckpoint } from './checkpoint-run.js';
 import { checkGivenInputs, readInputsFile } from './inputs-file.js';
 import type { CommandIO } from './main.js';
@@ -19,7 +20,7 @@ import { runPrompt } from './run-prompt.js';
 /** Options each checkpoint mode takes (besides --checkpoint, --backend, --progress, --max-new-tokens). */
 const PROMPT_OPTIONS = ['prompt', 'image', 'max-image-pixels', 'vision-tower', 'template', 'temperature', 'top-p', 'top-k', 'seed', 'ids', 'json'];
 const INPUTS_OPTIONS = ['inputs', 'out'];
-const COMMON = ['checkpoint', 'backend', 'progress', 'max-new-tokens'];
+const COMMON = ['checkpoint', 'backend', 'progress', 'max-new-tokens', 'cache-dir', 'no-cache', 'verbose'];
 
 /** Why an option does not apply, where a generic message would not say what to do instead. */
 const WHY: Readonly<Record<string, string>> = {
@@ -46,7 +47,7 @@ function samplingOptions(p: Parsed): SamplingOptions {
 }
 
 /** Runs a checkpoint in the mode the options choose. */
-export async function runCheckpoint(p: Parsed, backend: string, io: CommandIO, out: (s: string) => void): Promise<number> {
+export async function runCheckpoint(p: Parsed, backend: string, io: CommandIO, out: (s: string) => void, backendOpts: BackendOptions = {}): Promise<number> {
   const dir = strOpt(p, 'checkpoint') ?? '';
   if (p.positionals.length) throw new UsageError(`--checkpoint takes no model argument, got '${p.positionals.join(' ')}'`);
   const prompt = strOpt(p, 'prompt');
@@ -61,7 +62,7 @@ export async function runCheckpoint(p: Parsed, backend: string, io: CommandIO, o
   // Before anything is loaded or computed: a bad --out, or no checkpoint at all, would otherwise fail late.
   if (outPath !== undefined) checkOutputFile(outPath, prefixed(FileError));
   checkCheckpointDir(dir);
-  const executor = await createExecutor(backend);
+  const executor = await createExecutor(backend, backendOpts);
   try {
     const common = { dir, executor, sampling, progress: flag(p, 'progress') };
     if (inputs !== undefined && outPath !== undefined) return await runInputs({ ...common, maxNewTokens: intOpt(p, 'max-new-tokens', 0), inputs, out: outPath }, io, out);
@@ -94,6 +95,14 @@ export async function runCheckpoint(p: Parsed, backend: string, io: CommandIO, o
 export async function runInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void): Promise<number> {
   const given = readInputsFile(o.inputs);
   const ck = loadCheckpoint(o, io);
+  try {
+    return await runGivenInputs(o, io, out, given, ck);
+  } finally {
+    ck.close();
+  }
+}
+
+async function runGivenInputs(o: CheckpointRunOptions & { inputs: string; out: string }, io: CommandIO, out: (s: string) => void, given: ReturnType<typeof readInputsFile>, ck: LoadedCheckpoint): Promise<number> {
   checkGivenInputs(o.inputs, given, ck.spec, ck.projector !== undefined, o.maxNewTokens);
   const session = await GenerationSession.create(o.executor, { prefill: ck.prefillAllLogits, decode: ck.decode }, ck.weights);
   try {

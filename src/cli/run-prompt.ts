@@ -86,6 +86,14 @@ export async function runPrompt(o: PromptRunOptions, io: CommandIO): Promise<num
   if (o.prompt.includes(IMAGE_PLACEHOLDER) && o.image === undefined) throw new InputError('the prompt contains <image>: give the image with --image FILE');
   const tokenizer = loadTokenizer(o.dir);
   const ck = loadCheckpoint(o, io);
+  try {
+    return await answerPrompt(o, io, tokenizer, ck);
+  } finally {
+    ck.close();
+  }
+}
+
+async function answerPrompt(o: PromptRunOptions, io: CommandIO, tokenizer: ReturnType<typeof loadTokenizer>, ck: LoadedCheckpoint): Promise<number> {
   if (tokenizer.vocabSize > ck.spec.llm.vocabSize)
     throw new InputError(`${tokenizer.source}: tokenizer has ${tokenizer.vocabSize} tokens, the model's vocabulary ${ck.spec.llm.vocabSize}`);
   // LLaVA puts the image before the question when the question does not place it: "<image>\n" + question.

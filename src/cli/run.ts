@@ -2,15 +2,21 @@
  * `modc run`: runs a model end to end on a backend: a real checkpoint (`--checkpoint DIR`, see run-checkpoint.ts)
  * or a zoo / config model with seeded random weights and inputs.
  */
-import { buildLanguageModel, ConfigError, layerCapacities, layerRatios, randomLlavaInputs, resolveModel } from '../../models/index.js';
+// The model modules this command needs, not models/index.js: that pulls in checkpoints, tokenizers and image
+// decoders (about 100 ms of a cold start), which only --checkpoint uses (loaded below when it is given).
+import { ConfigError } from '../../models/config.js';
+import { randomLlavaInputs } from '../../models/inputs.js';
+import { buildLanguageModel } from '../../models/llama.js';
+import { layerCapacities, layerRatios } from '../../models/prd.js';
+import { resolveModel } from '../../models/resolve.js';
 import { BACKEND_NAMES, createExecutor } from './backends.js';
 import { byteSize, DTYPES, type DType, graphWeights, type HostTensor } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, onePositional, parse, refuseOptions, strOpt, UsageError } from './args.js';
 import type { CommandIO } from './main.js';
-import { runCheckpoint } from './run-checkpoint.js';
-import { statusLine } from '../io/index.js';
+import { statusLine } from '../io/progress.js';
 import { tokenCounts } from './token-counts.js';
+import { CACHE_HELP, CACHE_OPTIONS, cacheReport, openCaches } from './cache.js';
 
 export const RUN_HELP = `usage: modc run --checkpoint DIR --prompt TEXT [--image FILE [--vision-tower DIR]] [--max-new-tokens N]
                 [--temperature T [--top-p P] [--top-k K] [--seed S]] [--ids | --json]
@@ -50,6 +56,7 @@ a terminal (or with --progress).
   --progress          draw the loading progress bar even when stderr is not a terminal
   --backend NAME      one of this build's backends: ${BACKEND_NAMES.join(', ')}. wasm is the default
                       (WebAssembly SIMD, multi-threaded); reference is the interpreter, the oracle of the others
+${CACHE_HELP}
 
 Options that do not apply to the mode (e.g. --vision-tokens with --checkpoint, --seed when decoding greedily)
 are refused.
@@ -73,7 +80,7 @@ function argmax(t: HostTensor, row: number): { index: number; value: number } {
 }
 
 /** Options of a run on random weights (without --checkpoint). */
-const RANDOM_OPTIONS = ['backend', 'vision-tokens', 'text-tokens', 'seed', 'dtype', 'max-weight-gib', 'json'];
+const RANDOM_OPTIONS = ['backend', 'vision-tokens', 'text-tokens', 'seed', 'dtype', 'max-weight-gib', 'json', 'cache-dir', 'no-cache', 'verbose'];
 
 export async function runCommand(argv: readonly string[], out: (s: string) => void, io: CommandIO): Promise<number> {
   const p = parse(argv, {
@@ -98,6 +105,7 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     'max-weight-gib': { type: 'string' },
     json: { type: 'boolean' },
     ids: { type: 'boolean' },
+    ...CACHE_OPTIONS,
   });
   if (flag(p, 'help')) {
     out(RUN_HELP);
@@ -105,7 +113,12 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   }
   const backend = strOpt(p, 'backend') ?? 'wasm';
   if (!BACKEND_NAMES.includes(backend)) throw new UsageError(`--backend '${backend}' is not in this build; its backends are ${BACKEND_NAMES.join(', ')}`);
-  if (strOpt(p, 'checkpoint') !== undefined) return runCheckpoint(p, backend, io, out);
+  const caches = openCaches(p);
+  const cacheOpts = caches ? { programStore: caches.programs, kernelCache: caches.kernels } : {};
+  const verbose = (): void => {
+    if (flag(p, 'verbose')) for (const l of cacheReport(caches)) io.progress.write(`${l}\n`);
+  };
+  if (strOpt(p, 'checkpoint') !== undefined) return (await import('./run-checkpoint.js')).runCheckpoint(p, backend, io, out, cacheOpts).finally(verbose);
   refuseOptions(p, RANDOM_OPTIONS, 'without --checkpoint DIR', false);
   const spec = await resolveModel(onePositional(p, 'model'));
   const { nv, t } = tokenCounts(p, spec);
@@ -122,13 +135,15 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
   const weights = randomWeights(graph, seed);
   const inputs = randomLlavaInputs(spec, t, nv, seed);
   const t1 = performance.now();
-  const executor = await createExecutor(backend);
+  const executor = await createExecutor(backend, cacheOpts);
   // The first run compiles the plan for these token counts (and uploads weights); the second is the prefill itself.
   const compiling = statusLine(io.progress, `${backend}: preparing ${spec.name} and compiling the plan for ${nv + t} tokens`);
   const prepared = await executor.prepare(graph, weights);
   await prepared.run(inputs);
   compiling.done();
   const t2 = performance.now();
+  // performance.now() counts from the start of the process: the cold start up to the first logits.
+  const sinceStart = t2;
   const outputs = await prepared.run(inputs);
   const t3 = performance.now();
   prepared.dispose();
@@ -159,14 +174,17 @@ export async function runCommand(argv: readonly string[], out: (s: string) => vo
     nextToken: next.index,
     nextTokenLogit: next.value,
     routing,
-    ms: { setup: t1 - t0, firstRun: t2 - t1, prefill: t3 - t2 },
+    // sinceStart: when the timed prefill began; firstLogitsSinceStart: when the first run's logits were ready (ms
+    // since the process started, performance.now's origin).
+    ms: { setup: t1 - t0, firstRun: t2 - t1, prefill: t3 - t2, sinceStart: t2, firstLogitsSinceStart: sinceStart },
   };
+  verbose();
   if (flag(p, 'json')) {
     out(JSON.stringify(summary, null, 2));
     return 0;
   }
   out(`model ${spec.name} on ${backend}: N_v = ${nv}, T = ${t}, seed ${seed}, ${dtype} weights (random)`);
-  out(`prefill of ${s} tokens: ${(t3 - t2).toFixed(1)} ms (first run, which compiles the plan: ${(t2 - t1).toFixed(1)} ms; random weights ${(t1 - t0).toFixed(1)} ms)`);
+  out(`prefill of ${s} tokens: ${(t3 - t2).toFixed(1)} ms (first run, which compiles the plan: ${(t2 - t1).toFixed(1)} ms; random weights ${(t1 - t0).toFixed(1)} ms; first logits ${sinceStart.toFixed(0)} ms after the process started)`);
   out(`logits [${logits.shape.join(', ')}]; next token after the prompt: ${next.index} (logit ${next.value.toFixed(4)})`);
   for (const r of routing) out(`  layer ${String(r.layer).padStart(2)}: R_l ${r.ratio.toFixed(4)}, kept ${r.kept.length}/${nv} vision tokens: [${r.kept.slice(0, 12).join(' ')}${r.kept.length > 12 ? ' ...' : ''}]`);
   return 0;

@@ -2,7 +2,7 @@
  * The token counts `report` and `run` (random weights) work with: --vision-tokens / --text-tokens, else the model's
  * typical image (from its vision tower) and prompt, checked against the model; an error says which flags set them.
  */
-import { checkTokenCounts, ConfigError, hasVisionInput, type ModelSpec } from '../../models/index.js';
+import { checkTokenCounts, ConfigError, hasVisionInput, type ModelSpec } from '../../models/config.js';
 import { intOpt, type Parsed } from './args.js';
 
 export function tokenCounts(p: Parsed, spec: ModelSpec): { readonly nv: number; readonly t: number } {

@@ -6,7 +6,7 @@
  */
 import { byteSize, type DType, graphWeights, type Graph, type HostTensor, isFloat, MapStore, sizeOf, type TensorStore } from '../ir/index.js';
 import type { Progress } from './progress.js';
-import { ST_DTYPE_BYTES, ST_TO_DTYPE, type StDType } from './safetensors/index.js';
+import { ST_DTYPE_BYTES, ST_TO_DTYPE, type StDType } from './safetensors/format.js';
 
 /** What a binder needs to know about a checkpoint tensor without reading it. */
 export interface TensorHeader {

@@ -13,12 +13,28 @@ export interface HostTensor {
   readonly data: TensorData;
 }
 
+/**
+ * A tensor as stored: little-endian elements of `dtype` (f16 / bf16 as their 16-bit patterns), not widened. The
+ * bytes may be a view of a buffer the store reuses: valid until its next read.
+ */
+export interface RawTensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
+}
+
 /** A source of named weights (a checkpoint, random initialisation, a test fixture). */
 export interface TensorStore {
   has(name: string): boolean;
   get(name: string): HostTensor;
   /** A tensor's dtype and shape without reading its data (checkpoint headers), where the store can. */
   describe?(name: string): { readonly dtype: DType; readonly shape: readonly number[] };
+  /**
+   * The stored bytes of a tensor whose stored elements already are its dtype's (a bf16 checkpoint tensor of a
+   * bf16 weight), where the store can read them so; undefined otherwise (then `get`). Lets a backend upload
+   * 16-bit weights without widening them on the host.
+   */
+  raw?(name: string): RawTensor | undefined;
 }
 
 export function sizeOf(shape: readonly number[]): number {

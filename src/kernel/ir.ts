@@ -157,11 +157,42 @@ export const isVector = (t: KType): t is VectorType => t === 'f32x4' || t === 'i
 export const laneType = (t: VectorType): 'f32' | 'i32' => (t === 'f32x4' ? 'f32' : 'i32');
 export const isFloatType = (t: KType): boolean => t === 'f32' || t === 'f64' || t === 'f32x4';
 
-/** Stable structural key of a node tree (kernel caches, dedup). */
-export function nodeKey(n: KNode): string {
-  return `${n.op}:${n.type}:${JSON.stringify(n.arg ?? null)}(${n.src.map(nodeKey).join(',')})`;
+/** A node's argument in a key: names length-prefixed (so no spelling of a name can mimic the syntax around it). */
+function argKey(a: unknown): string {
+  switch (typeof a) {
+    case 'undefined':
+      return '';
+    case 'number':
+      // String() keeps NaN, Infinity and -Infinity apart (JSON.stringify wrote 'null' for all three); -0 is kept.
+      return Object.is(a, -0) ? '-0' : String(a);
+    case 'string':
+      return `${a.length}#${a}`;
+    case 'boolean':
+      return a ? 'true' : 'false';
+    default: {
+      const o = a as { space?: string; name?: string; var?: string; step?: number };
+      if (o.space !== undefined && o.name !== undefined) return `${o.space}.${o.name.length}#${o.name}`;
+      if (o.var !== undefined) return `${o.var.length}#${o.var}+${String(o.step)}`;
+      return JSON.stringify(a);
+    }
+  }
 }
 
+/** Stable structural key of a node tree (kernel caches, dedup). */
+export function nodeKey(n: KNode): string {
+  let s = `${n.op}:${n.type}:${argKey(n.arg)}(`;
+  for (let i = 0; i < n.src.length; i++) s += (i ? ',' : '') + nodeKey(n.src[i] as KNode);
+  return `${s})`;
+}
+
+const kernelKeys = new WeakMap<Kernel, string>();
+
+/** The structural key of a kernel; kernels are immutable, so it is computed once per kernel object. */
 export function kernelKey(k: Kernel): string {
-  return JSON.stringify({ b: k.buffers, p: k.params, s: k.shared, v: k.privates, t: k.threads }) + nodeKey(k.body);
+  let key = kernelKeys.get(k);
+  if (key === undefined) {
+    key = JSON.stringify({ b: k.buffers, p: k.params, s: k.shared, v: k.privates, t: k.threads }) + nodeKey(k.body);
+    kernelKeys.set(k, key);
+  }
+  return key;
 }

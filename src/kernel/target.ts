@@ -3,6 +3,7 @@
  * kernel family is tiled for it (schedules). Lowering reads only the Target; a backend is a Target, a renderer
  * and a Device. Targets are plain data, so a compiled plan can record the target it was made for.
  */
+import type { BlockedAttentionTiling } from './builders/attention-blocked.js';
 import type { MatmulTiling } from './builders/matmul.js';
 import type { Kernel, KNode } from './ir.js';
 import { elemBytes } from './ir.js';
@@ -71,8 +72,12 @@ export type GemvSchedule =
   | { readonly kind: 'gather'; readonly maxRows: number };
 
 export type AttentionSchedule =
-  /** CPU: a workgroup per (block of queryBlock queries, head), scores of all keys in workgroup memory. */
-  | { readonly kind: 'cpu'; readonly queryBlock: number }
+  /**
+   * CPU: a workgroup per (block of queryBlock queries, head), scores of all keys in workgroup memory; with
+   * `blocked`, prefill runs the blocked online-softmax kernel (queries in SIMD lanes, causal key blocks skipped)
+   * and up to `decodeRows` queries the decode kernel (one query per workgroup, the cache streamed once).
+   */
+  | { readonly kind: 'cpu'; readonly queryBlock: number; readonly blocked?: BlockedAttentionTiling; readonly decodeRows?: number }
   /** GPU flash form: online softmax over key blocks of keyBlock, one query per thread or per group of threads. */
   | { readonly kind: 'flash'; readonly queryBlock: number; readonly keyBlock: number; readonly threads: number }
   /** Gather form (WebGL): one output element per invocation, reads only (src/kernel/builders/gather/). */

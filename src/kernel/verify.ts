@@ -9,8 +9,23 @@ export class KernelError extends Error {
   override name = 'KernelError';
 }
 
-interface Scope {
-  readonly vars: Map<string, { type: KType; uniform: boolean }>;
+/**
+ * Variables in scope: a scope's own declarations and its parent's (looked up along the chain; copying the visible
+ * map at every block made verifying a large kernel quadratic in its declarations).
+ */
+class Scope {
+  readonly vars = new Map<string, { type: KType; uniform: boolean }>();
+  constructor(private readonly parent?: Scope) {}
+  get(name: string): { type: KType; uniform: boolean } | undefined {
+    for (let s: Scope | undefined = this; s !== undefined; s = s.parent) {
+      const d = s.vars.get(name);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
 }
 
 const INT_BINARY = new Set(['rem', 'and', 'or', 'xor', 'shl', 'shr']);
@@ -74,7 +89,7 @@ export function verifyKernel(k: Kernel): string[] {
         if (n.arg < 0 || n.arg > 2) err(where, `axis ${n.arg} out of range`);
         return n.op !== 'lid';
       case 'var': {
-        const d = scope.vars.get(n.arg);
+        const d = scope.get(n.arg);
         if (d === undefined) {
           err(where, `variable '${n.arg}' is not in scope`);
           return false;
@@ -159,10 +174,10 @@ export function verifyKernel(k: Kernel): string[] {
     const where = `${path}/${n.op}`;
     switch (n.op) {
       case 'block': {
-        const inner: Scope = { vars: new Map(scope.vars) };
+        const inner = new Scope(scope);
         n.src.forEach((s, i) => stmt(s, inner, `${where}[${i}]`, uniformCtx));
         // Declarations stay visible to later siblings of the enclosing block only through `inner`.
-        for (const [name, d] of inner.vars) if (!scope.vars.has(name)) scope.vars.set(name, d);
+        for (const [name, d] of inner.vars) if (!scope.has(name)) scope.vars.set(name, d);
         return;
       }
       case 'decl': {
@@ -170,12 +185,12 @@ export function verifyKernel(k: Kernel): string[] {
         if (init === undefined) return err(where, 'declaration without initial value');
         const u = expr(init, scope, where);
         if (init.type !== n.type) err(where, `'${n.arg}' is ${n.type}, initialised with ${init.type}`);
-        if (scope.vars.has(n.arg)) err(where, `variable '${n.arg}' redeclared`);
+        if (scope.has(n.arg)) err(where, `variable '${n.arg}' redeclared`);
         scope.vars.set(n.arg, { type: n.type, uniform: u && uniformCtx });
         return;
       }
       case 'assign': {
-        const d = scope.vars.get(n.arg);
+        const d = scope.get(n.arg);
         const val = n.src[0];
         if (val === undefined) return err(where, 'assignment without value');
         const u = expr(val, scope, where);
@@ -202,7 +217,7 @@ export function verifyKernel(k: Kernel): string[] {
         const u = expr(start, scope, where) && expr(end, scope, where);
         if (start.type !== 'i32' || end.type !== 'i32') err(where, 'range bounds must be i32');
         if (!Number.isInteger(n.arg.step) || n.arg.step < 1) err(where, `step ${n.arg.step} must be a positive integer`);
-        const inner: Scope = { vars: new Map(scope.vars) };
+        const inner = new Scope(scope);
         inner.vars.set(n.arg.var, { type: 'i32', uniform: u && uniformCtx });
         stmt(body, inner, where, u && uniformCtx);
         return;
@@ -212,8 +227,8 @@ export function verifyKernel(k: Kernel): string[] {
         if (c === undefined || t === undefined) return err(where, 'if needs a condition and a body');
         if (c.type !== 'bool') err(where, `condition is ${c.type}`);
         expr(c, scope, where);
-        stmt(t, { vars: new Map(scope.vars) }, `${where}.then`, false);
-        if (e !== undefined) stmt(e, { vars: new Map(scope.vars) }, `${where}.else`, false);
+        stmt(t, new Scope(scope), `${where}.then`, false);
+        if (e !== undefined) stmt(e, new Scope(scope), `${where}.else`, false);
         return;
       }
       case 'barrier':
@@ -224,11 +239,16 @@ export function verifyKernel(k: Kernel): string[] {
     }
   };
 
-  stmt(k.body, { vars: new Map() }, '', true);
+  stmt(k.body, new Scope(), '', true);
   return errors;
 }
 
+const verified = new WeakSet<Kernel>();
+
+/** Throws the kernel's problems; a kernel object that passed once is not walked again (kernels are immutable). */
 export function checkKernel(k: Kernel): void {
+  if (verified.has(k)) return;
   const errors = verifyKernel(k);
   if (errors.length) throw new KernelError(errors.slice(0, 10).join('\n') + (errors.length > 10 ? `\n... ${errors.length - 10} more` : ''));
+  verified.add(k);
 }

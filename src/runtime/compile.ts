@@ -40,14 +40,26 @@ export function compileKey(graphHash: string, target: Target, env: SymEnv, opts:
   return hashString(`${graphHash}|${targetKey(target)}|${syms}|${dynamic.join(',')}|${opts.fuse === false ? 'nofuse' : 'full'}`);
 }
 
-/** Compiled programs by key, least recently used first out; counts compilations (tests assert none happen). */
+/** A persistent store of compiled programs (a disk cache in Node), keyed by compileKey. */
+export interface ProgramStore {
+  get(key: string): KernelProgram | undefined;
+  put(key: string, program: KernelProgram): void;
+}
+
+/**
+ * Compiled programs by key, least recently used first out; counts compilations (tests assert none happen).
+ * With a store, programs also persist across processes.
+ */
 export class CompileCache {
   private readonly programs = new Map<string, KernelProgram>();
   private readonly hashes = new WeakMap<Graph, string>();
   /** Programs compiled (cache misses) since creation. */
   compiled = 0;
 
-  constructor(private readonly limit = 16) {}
+  constructor(
+    private readonly limit = 16,
+    private readonly store?: ProgramStore,
+  ) {}
 
   get(graph: Graph, target: Target, env: SymEnv, opts: CompileOptions = {}): KernelProgram {
     let h = this.hashes.get(graph);
@@ -62,8 +74,12 @@ export class CompileCache {
       this.programs.set(key, hit);
       return hit;
     }
-    const p = compile(graph, target, env, opts);
-    this.compiled++;
+    let p = this.store?.get(key);
+    if (p === undefined) {
+      p = compile(graph, target, env, opts);
+      this.compiled++;
+      this.store?.put(key, p);
+    }
     this.programs.set(key, p);
     while (this.programs.size > this.limit) {
       const oldest = this.programs.keys().next().value;

@@ -5,7 +5,7 @@
  * device buffers between runs. A backend is therefore a Target, a renderer and a Device, nothing more.
  */
 import { bindInputSymbols, ExecutionError, type Graph, graphInputs, graphWeights, type HostTensor, makeTensor, sizeOf, type TensorStore } from '../ir/index.js';
-import { CompileCache, type CompileOptions } from './compile.js';
+import { CompileCache, type CompileOptions, type ProgramStore } from './compile.js';
 import type { Device } from './device.js';
 import type { Executor, ExecutorState, PreparedGraph, PrepareOptions, StateTensorSpec, TensorMap } from './executor.js';
 import { DeviceMemoryError, DeviceResidency, ProgramRunner } from './runner.js';
@@ -18,6 +18,8 @@ export interface DeviceExecutorOptions {
   readonly fuse?: boolean;
   /** Programs kept loaded per prepared graph (each holds its activation slots). */
   readonly plans?: number;
+  /** Where compiled programs persist between processes. */
+  readonly programStore?: ProgramStore;
 }
 
 /** State tensors as device buffers. */
@@ -55,7 +57,7 @@ interface Loaded<B, K> {
 
 export class DeviceExecutor<B, K> implements Executor {
   readonly residency: DeviceResidency<B>;
-  readonly compiler = new CompileCache(32);
+  readonly compiler: CompileCache;
 
   constructor(
     readonly name: string,
@@ -63,6 +65,7 @@ export class DeviceExecutor<B, K> implements Executor {
     private readonly opts: DeviceExecutorOptions = {},
   ) {
     this.residency = new DeviceResidency(device as Device<B, unknown>);
+    this.compiler = new CompileCache(32, opts.programStore);
   }
 
   prepare(graph: Graph, weights: TensorStore, popts: PrepareOptions = {}): Promise<PreparedGraph> {

@@ -2,7 +2,7 @@
  * The runtime: the one compile step, the Device interface every backend implements, the program runner, the
  * Executor contract and its Device-backed implementation, generation with a device-resident KV cache, sampling.
  */
-export { compile, CompileCache, compileKey, type CompileOptions, optimize } from './compile.js';
+export { compile, CompileCache, compileKey, type CompileOptions, optimize, type ProgramStore } from './compile.js';
 export { type Device, DeviceError } from './device.js';
 export { DeviceExecutor, type DeviceExecutorOptions } from './device-executor.js';
 export type { Executor, ExecutorState, PreparedGraph, PrepareOptions, StateTensorSpec, TensorMap } from './executor.js';

@@ -11,7 +11,7 @@ import { bufferBytes, type KernelProgram, weightLayoutKey } from '../kernel/prog
 import type { Device } from './device.js';
 import { planSlots, type SlotPlan } from './memory-plan.js';
 import type { TensorMap } from './executor.js';
-import { encodeElems, weightBytes } from './weights.js';
+import { encodeElems, rawWeightChunks, weightBytes } from './weights.js';
 
 export class DeviceMemoryError extends Error {
   override name = 'DeviceMemoryError';
@@ -72,6 +72,12 @@ const arrayFor = (elem: ElemType, bytes: Uint8Array): Float32Array | Int32Array 
   return new Int32Array(copy.buffer, 0, copy.byteLength / 4);
 };
 
+function padTo4(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.max(4, Math.ceil(b.byteLength / 4) * 4));
+  out.set(b);
+  return out;
+}
+
 export class ProgramRunner<B, K> {
   private disposed = false;
 
@@ -122,11 +128,16 @@ export class ProgramRunner<B, K> {
     // 3. Kernels (each distinct kernel once; devices cache across programs too).
     const byKey = new Map<string, Promise<K>>();
     const kernels = await Promise.all(
-      program.kernels.map((k) => {
+      program.kernels.map((k, i) => {
         const key = kernelKey(k);
         let p = byKey.get(key);
         if (p === undefined) {
-          p = device.compile(k);
+          // A kernel the device refuses (a WGSL validation error, a PTX JIT error) is reported with the node using it.
+          p = device.compile(k).catch((e: unknown) => {
+            const step = program.steps.find((st) => st.op === 'dispatch' && st.kernel === i);
+            const where = step?.op === 'dispatch' ? `${step.node}: ` : '';
+            throw new ExecutionError(`${where}${e instanceof Error ? e.message : String(e)}`);
+          });
           byKey.set(key, p);
         }
         return p;
@@ -147,9 +158,15 @@ export class ProgramRunner<B, K> {
         const key = weightLayoutKey(w.name, w.layout, pb.elem);
         let b = residency.resident(store, key);
         if (b === undefined) {
-          const bytes = weightBytes(store.get(w.name), w, pb.elem);
-          b = residency.alloc(Math.max(4, bytes.byteLength), pb.label);
-          device.write(b, bytes);
+          // Stored bytes of the buffer's type go up as they are (a bf16 weight is not widened on the host), in whole
+          // 4-byte words: devices copy words (an odd count of 16-bit elements gets a zero pad).
+          const raw = store.raw !== undefined && store.describe?.(w.name).dtype === pb.elem ? store.raw(w.name) : undefined;
+          const chunks = raw !== undefined ? rawWeightChunks(raw, w, pb.elem) : undefined;
+          const target = residency.alloc(Math.max(4, Math.ceil(bufferBytes(pb) / 4) * 4), pb.label);
+          b = target;
+          const words = (x: Uint8Array): Uint8Array => (x.byteLength % 4 === 0 && x.byteLength > 0 ? x : padTo4(x));
+          if (chunks !== undefined) for (const c of chunks) device.write(target, words(c.bytes), c.offset);
+          else device.write(target, words(weightBytes(store.get(w.name), w, pb.elem)));
           residency.keep(store, key, b);
         }
         bound.set(w.buffer, b);

@@ -3,7 +3,7 @@
  * program's manifest says (row-major, or packed in panels for the CPU matmul), encoded in the buffer's storage
  * type (f16 / bf16 bits round to nearest even; values from 16-bit checkpoints are exact).
  */
-import { ExecutionError, type HostTensor, numberToBf16Bits, numberToF16Bits } from '../ir/index.js';
+import { ExecutionError, type HostTensor, numberToBf16Bits, numberToF16Bits, type RawTensor } from '../ir/index.js';
 import { packedLength, packLinearWeight } from '../kernel/builders/matmul.js';
 import type { ElemType } from '../kernel/ir.js';
 import type { ProgramWeight } from '../kernel/program.js';
@@ -54,4 +54,48 @@ export function weightBytes(t: HostTensor, w: ProgramWeight, elem: ElemType): Ui
   if (width !== l.k || start + l.n > rows) throw new ExecutionError(`weight '${w.name}' [${t.shape.join(', ')}] cannot be packed as rows ${start}+${l.n} of width ${l.k}`);
   const packed = packLinearWeight(l, t.data.subarray(start * l.k, (start + l.n) * l.k), new Float32Array(packedLength(l)));
   return encodeElems(packed, elem);
+}
+
+/** Elements packed per chunk when a stored weight is packed straight into its buffer (a few hundred KiB). */
+const PACK_CHUNK_ELEMS = 1 << 17;
+
+/**
+ * The bytes of weight `w` for a buffer of storage type `elem` straight from the stored bytes, when they are that
+ * type already (a bf16 tensor for a bf16 buffer), as (byte offset, bytes) chunks to write in order: rows cut as
+ * they are, or packed as 2- or 4-byte elements a few panels at a time into one reused chunk (so packing holds no
+ * second copy of the weight; every device's write copies the bytes before it returns). Undefined when the stored
+ * type differs (then weightBytes on the converted tensor).
+ */
+export function rawWeightChunks(t: RawTensor, w: ProgramWeight, elem: ElemType): Iterable<{ readonly offset: number; readonly bytes: Uint8Array }> | undefined {
+  if (t.dtype !== elem || (elem !== 'f32' && elem !== 'f16' && elem !== 'bf16' && elem !== 'i32' && elem !== 'u32')) return undefined;
+  if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
+    throw new ExecutionError(`weight '${w.name}' has shape [${t.shape.join(', ')}], the program expects [${w.shape.join(', ')}]`);
+  const size = elem === 'f16' || elem === 'bf16' ? 2 : 4;
+  const rows = t.shape[0] ?? 1;
+  const n = t.bytes.byteLength / size;
+  const width = n / Math.max(1, rows);
+  const l = w.layout;
+  if (l.kind === 'plain') {
+    const start = l.rows?.start ?? 0;
+    const count = l.rows?.count ?? rows;
+    return [{ offset: 0, bytes: t.bytes.subarray(start * width * size, (start + count) * width * size) }];
+  }
+  const start = l.rowStart ?? 0;
+  if (width !== l.k || start + l.n > rows) throw new ExecutionError(`weight '${w.name}' [${t.shape.join(', ')}] cannot be packed as rows ${start}+${l.n} of width ${l.k}`);
+  const elems = size === 2 ? new Uint16Array(t.bytes.buffer, t.bytes.byteOffset, n) : new Uint32Array(t.bytes.buffer, t.bytes.byteOffset, n);
+  const panelElems = l.k * l.nr;
+  const panelsPerChunk = Math.max(1, Math.floor(PACK_CHUNK_ELEMS / panelElems));
+  const panels = Math.ceil(l.n / l.nr);
+  const chunk = size === 2 ? new Uint16Array(panelsPerChunk * panelElems) : new Uint32Array(panelsPerChunk * panelElems);
+  return (function* () {
+    for (let p0 = 0; p0 < panels; p0 += panelsPerChunk) {
+      // Panels [p0, p0 + count) hold the columns (rows of W) [p0 * nr, ...): pack them as a weight of their own.
+      const cols = Math.min(panelsPerChunk * l.nr, l.n - p0 * l.nr);
+      const sub = { k: l.k, n: cols, nr: l.nr };
+      const from = (start + p0 * l.nr) * l.k;
+      const out = chunk.subarray(0, packedLength(sub));
+      packLinearWeight(sub, elems.subarray(from, from + cols * l.k), out);
+      yield { offset: p0 * panelElems * size, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) };
+    }
+  })();
 }

@@ -42,7 +42,7 @@ describe('WebGL fallback in Chromium (WebGPU off)', () => {
     missing = await browserMissing();
     if (missing === undefined) missing = await loadGpuJs().then(() => undefined, (e: Error) => e.message);
     if (missing === undefined) {
-      page = await openPage(entry, { webgpu: false });
+      page = await openPage(entry, {}, { webgpu: false });
       await page.page.waitForFunction('globalThis.__modcReady !== undefined', undefined, { timeout: 60000 });
       ready = await page.page.evaluate<WebGlReady>('globalThis.__modcReady');
       if (ready.error !== undefined) missing = `the page has no backend: ${ready.error}`;

@@ -6,14 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const KEY = 'MODC_TEST_TMPDIR';
+const CACHE_KEY = 'MODC_TEST_CACHE';
 
 export async function setup() {
+  // modc's persistent cache ($XDG_CACHE_HOME/modc) goes to a directory of this run, not the user's home.
+  const cache = mkdtempSync(join(tmpdir(), 'modc-test-cache-'));
+  process.env[CACHE_KEY] = cache;
+  process.env.XDG_CACHE_HOME = cache;
   const dir = mkdtempSync(join(tmpdir(), 'modc-test-run-'));
   process.env[KEY] = dir;
   process.env.TMPDIR = dir;
 }
 
 export async function teardown() {
+  const cache = process.env[CACHE_KEY];
+  if (cache !== undefined) rmSync(cache, { recursive: true, force: true });
   const dir = process.env[KEY];
   if (dir === undefined) return;
   const left = readdirSync(dir);

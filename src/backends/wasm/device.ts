@@ -10,7 +10,8 @@ import type { Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
 import { relaxedSimdAvailable } from './features.js';
 import { WasmHeap } from './memory.js';
-import { KernelCompiler } from './module.js';
+import { type CompiledKernel, KernelCompiler } from './module.js';
+import type { WasmKernelCache } from './kernel-cache.js';
 import { WorkerPool } from './pool.js';
 import { argBlockLayout } from './render.js';
 import { wasmTarget } from './target.js';
@@ -22,10 +23,27 @@ export interface WasmBuffer {
   freed: boolean;
 }
 
+/** A compiled kernel's pool slot and tier: it starts in V8's baseline tier and moves up once it proves hot. */
+interface KernelSlot {
+  readonly compiled: CompiledKernel;
+  id: number;
+  /** Milliseconds spent in dispatches of this kernel before it was given the optimising tier. */
+  baselineMs: number;
+  optimized: boolean;
+}
+
 export interface WasmKernel {
   readonly kernel: Kernel;
-  readonly id: number;
+  readonly slot: KernelSlot;
 }
+
+/**
+ * A kernel whose dispatches took this long in total gets the optimising tier (a compile of a few ms): V8 usually
+ * tiers hot kernels up by itself before that (between the chunk calls of a dispatch), and a kernel run a few
+ * times on small data never pays the compile. At 4 ms, tiny-pmod's first run on a busy machine recompiled kernels
+ * that were only waiting for a worker thread (76 ms of a 180 ms first run in a profile).
+ */
+const TIER_UP_MS = 20;
 
 export interface WasmDeviceOptions {
   /** Threads (the calling thread + workers); default: the machine's available parallelism. */
@@ -40,6 +58,13 @@ export interface WasmDeviceOptions {
    * tested on the CPU (the Wasm renderer runs a multi-thread workgroup as loops split at barriers).
    */
   readonly target?: Target;
+  /** Where rendered kernels are kept between processes (a disk cache, an artifact's files). */
+  readonly kernelCache?: WasmKernelCache;
+  /**
+   * 'adaptive' (default): kernels start in V8's baseline tier and hot ones are recompiled optimised;
+   * 'optimized': every kernel is compiled with the optimising tier at once (MODC_WASM_TIER=optimized).
+   */
+  readonly tier?: 'adaptive' | 'optimized';
 }
 
 /** Argument blocks are 4 * (3 + buffers + params) bytes: one 4 KiB area serves every dispatch. */
@@ -52,21 +77,27 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
   private readonly heap: WasmHeap;
   private readonly pool: WorkerPool;
   private readonly compiler: KernelCompiler;
-  private readonly loaded = new Map<unknown, number>();
+  private readonly loaded = new Map<CompiledKernel, KernelSlot>();
   private readonly argPtr: number;
   private readonly profile: Map<string, number> | undefined;
-  /** Kernels compiled by binaryen (not found in the compiler's cache), for compile counts in tests. */
-  compiles = 0;
+  private readonly eager: boolean;
+  /** Kernels rendered (found neither in memory nor in the kernel cache), for compile counts in tests. */
+  get compiles(): number {
+    return this.compiler.rendered;
+  }
+  /** Kernels recompiled with the optimising tier after they proved hot. */
+  tierUps = 0;
 
   constructor(opts: WasmDeviceOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     this.relaxedFma = (opts.relaxedSimd ?? true) && relaxedSimdAvailable();
     this.heap = new WasmHeap(this.threads);
     this.pool = new WorkerPool(this.heap, this.threads);
-    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma, optimizeLevel: 2 });
+    this.compiler = new KernelCompiler({ relaxedFma: this.relaxedFma }, opts.kernelCache);
     this.target = opts.target ?? wasmTarget({ threads: this.threads, ...(opts.tiling ? { tiling: opts.tiling } : {}) });
     this.argPtr = this.heap.alloc(ARG_AREA, 'dispatch arguments');
     this.profile = opts.profile;
+    this.eager = (opts.tier ?? (process.env.MODC_WASM_TIER === 'optimized' ? 'optimized' : 'adaptive')) === 'optimized';
   }
 
   alloc(bytes: number, label: string): WasmBuffer {
@@ -99,16 +130,16 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
 
   compile(kernel: Kernel): Promise<WasmKernel> {
     try {
-      const before = this.compiler.size;
       const c = this.compiler.compile(kernel);
-      if (this.compiler.size > before) this.compiles++;
-      let id = this.loaded.get(c);
-      if (id === undefined) {
-        id = this.pool.load(c.module, c.imports);
-        this.loaded.set(c, id);
+      let slot = this.loaded.get(c);
+      if (slot === undefined) {
+        slot = this.eager
+          ? { compiled: c, id: this.pool.load(this.compiler.optimize(c), c.imports), baselineMs: 0, optimized: true }
+          : { compiled: c, id: this.pool.load(c.module, c.imports), baselineMs: 0, optimized: false };
+        this.loaded.set(c, slot);
       }
       if (argBlockLayout(kernel).bytes > ARG_AREA) throw new DeviceError(`wasm device: kernel '${kernel.name}' has too many buffers and params for one argument block`);
-      return Promise.resolve({ kernel, id });
+      return Promise.resolve({ kernel, slot });
     } catch (e) {
       return Promise.reject(e);
     }
@@ -130,10 +161,20 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
       if (p.type === 'f32') floats[layout.paramOffset(i) / 4] = v;
       else words[layout.paramOffset(i) / 4] = v;
     });
-    const t0 = this.profile ? performance.now() : 0;
+    const slot = k.slot;
+    const t0 = this.profile || !slot.optimized ? performance.now() : 0;
     const groups = grid[0] * grid[1] * grid[2];
-    this.pool.dispatch(k.id, this.argPtr, groups, parallel && groups >= 2 ? this.threads : 1);
-    if (this.profile) this.profile.set(kern.name, (this.profile.get(kern.name) ?? 0) + performance.now() - t0);
+    this.pool.dispatch(slot.id, this.argPtr, groups, parallel && groups >= 2 ? this.threads : 1);
+    const ms = t0 ? performance.now() - t0 : 0;
+    if (this.profile) this.profile.set(kern.name, (this.profile.get(kern.name) ?? 0) + ms);
+    if (!slot.optimized && (slot.baselineMs += ms) >= TIER_UP_MS) this.tierUp(slot);
+  }
+
+  /** Gives a hot kernel the optimising tier: compiled now, loaded on every thread, used from the next dispatch. */
+  private tierUp(slot: KernelSlot): void {
+    slot.optimized = true;
+    slot.id = this.pool.load(this.compiler.optimize(slot.compiled), slot.compiled.imports);
+    this.tierUps++;
   }
 
   flush(): Promise<void> {
@@ -142,6 +183,10 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
 
   get bytesInUse(): number {
     return this.heap.bytesInUse;
+  }
+
+  get peakBytesInUse(): number {
+    return this.heap.peakBytesInUse;
   }
 
   dispose(): Promise<void> {

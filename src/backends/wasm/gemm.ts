@@ -1,18 +1,32 @@
 /**
- * A standalone matmul on the Wasm backend (C = A @ W^T with W [N, K] packed once): the `modc bench matmul`
+ * A standalone matmul on the Wasm backend (C = A @ W^T with W [N, K] packed once), tiled as lowering tiles it:
+ * the Target's GEMV schedule for a few rows (gemv.ts), its matmul schedule otherwise. The `modc bench matmul`
  * engine, and the simplest end-to-end use of builder -> renderer -> pool.
  */
-import { CPU_TILING, matmulGrid, matmulKernel, type MatmulTiling, packedLength, packLinearWeight } from '../../kernel/builders/matmul.js';
+import { numberToBf16Bits } from '../../ir/index.js';
+import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
+import { matmulGrid, matmulKernel, type MatmulSpec, type MatmulTiling, packedLength, packLinearWeight } from '../../kernel/builders/matmul.js';
 import { argBlockLayout } from './render.js';
 import { relaxedSimdAvailable } from './features.js';
 import { WasmHeap } from './memory.js';
 import { KernelCompiler } from './module.js';
 import { WorkerPool } from './pool.js';
+import { wasmTarget } from './target.js';
 
 export interface GemmOptions {
   readonly threads: number;
+  /** The matmul tiling (default: the Wasm Target's); the GEMV tiling follows from it. */
   readonly tiling?: MatmulTiling;
   readonly relaxedFma?: boolean;
+}
+
+export interface GemmRunner {
+  readonly a: Float32Array;
+  readonly c: Float32Array;
+  /** 'gemv' or 'matmul': the builder the Target's schedules chose for these rows. */
+  readonly builder: string;
+  run(): void;
+  dispose(): void;
 }
 
 export class WasmGemm {
@@ -20,31 +34,43 @@ export class WasmGemm {
   readonly pool: WorkerPool;
   readonly fma: boolean;
   private readonly compiler: KernelCompiler;
-  private readonly tiling: MatmulTiling;
+  private readonly threads: number;
+  private readonly tiling: MatmulTiling | undefined;
 
   constructor(opts: GemmOptions) {
     this.fma = (opts.relaxedFma ?? true) && relaxedSimdAvailable();
+    this.threads = opts.threads;
     this.heap = new WasmHeap(opts.threads);
     this.pool = new WorkerPool(this.heap, opts.threads);
-    this.compiler = new KernelCompiler({ relaxedFma: this.fma, optimizeLevel: 3 });
-    this.tiling = opts.tiling ?? CPU_TILING;
+    this.compiler = new KernelCompiler({ relaxedFma: this.fma });
+    this.tiling = opts.tiling;
   }
 
-  /** Prepares C[M, N] = A[M, K] @ W^T for W [N, K] (PyTorch Linear layout); returns a runner. */
-  prepare(m: number, k: number, n: number, w: Float32Array): { a: Float32Array; c: Float32Array; run: () => void; dispose: () => void } {
-    const t = this.tiling;
-    const spec = { name: `gemm_${k}x${n}`, k, n, tiling: t, epilogue: [] };
-    const kernel = matmulKernel(spec);
+  /** Prepares C[M, N] = A[M, K] @ W^T for W [N, K] (PyTorch Linear layout), W stored as `elem`; returns a runner. */
+  prepare(m: number, k: number, n: number, w: Float32Array, elem: 'f32' | 'bf16' = 'f32'): GemmRunner {
+    const sched = wasmTarget({ threads: this.threads, ...(this.tiling ? { tiling: this.tiling } : {}) }).schedules;
+    const gemv = m <= sched.gemv.maxRows;
+    const s = gemv ? sched.gemv : sched.matmul;
+    if (s.kind !== 'cpu-packed') throw new Error(`wasm gemm: schedule '${s.kind}' is not a CPU schedule`);
+    const spec: MatmulSpec = { name: `gemm_${k}x${n}`, k, n, tiling: s.tiling, bElem: elem, epilogue: [] };
+    const kernel = gemv ? gemvKernel({ ...spec, rows: m }) : matmulKernel(spec);
+    const grid = gemv ? gemvGrid({ ...spec, rows: m }) : matmulGrid(spec, m);
     const compiled = this.compiler.compile(kernel);
-    const id = this.pool.load(compiled.module, compiled.imports);
-    const layout = { k, n, nr: 4 * t.nrVec };
-    const bPtr = this.heap.alloc(packedLength(layout) * 4, 'packed B');
-    packLinearWeight(layout, w, this.heap.f32(bPtr, packedLength(layout)) as Float32Array<ArrayBuffer>);
+    // A benchmark engine: straight to the optimising tier.
+    const id = this.pool.load(this.compiler.optimize(compiled), compiled.imports);
+    const layout = { k, n, nr: 4 * s.tiling.nrVec };
+    const len = packedLength(layout);
+    const bPtr = this.heap.alloc(len * (elem === 'f32' ? 4 : 2), 'packed B');
+    if (elem === 'f32') packLinearWeight(layout, w, this.heap.f32(bPtr, len) as Float32Array<ArrayBuffer>);
+    else {
+      const packed = packLinearWeight(layout, w, new Float32Array(len));
+      const bits = new Uint16Array(this.heap.memory.buffer, bPtr, len);
+      for (let i = 0; i < len; i++) bits[i] = numberToBf16Bits(packed[i] ?? 0);
+    }
     const aPtr = this.heap.alloc(m * k * 4, 'A');
     const cPtr = this.heap.alloc(m * n * 4, 'C');
     const al = argBlockLayout(kernel);
     const args = this.heap.alloc(al.bytes, 'args');
-    const grid = matmulGrid(spec, m);
     const words = this.heap.i32(args, al.bytes / 4);
     words.set(grid, 0);
     const ptrs: Record<string, number> = { a: aPtr, b: bPtr, c: cPtr };
@@ -54,6 +80,7 @@ export class WasmGemm {
     return {
       a: this.heap.f32(aPtr, m * k),
       c: this.heap.f32(cPtr, m * n),
+      builder: gemv ? 'gemv' : 'matmul',
       run: () => this.pool.dispatch(id, args, groups),
       dispose: () => [aPtr, bPtr, cPtr, args].forEach((p) => this.heap.release(p)),
     };

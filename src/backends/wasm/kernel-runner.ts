@@ -21,7 +21,7 @@ export class KernelRunner {
   constructor(readonly threads = 1, relaxedFma = relaxedSimdAvailable()) {
     this.heap = new WasmHeap(threads);
     this.pool = new WorkerPool(this.heap, threads);
-    this.compiler = new KernelCompiler({ relaxedFma, optimizeLevel: 2 });
+    this.compiler = new KernelCompiler({ relaxedFma });
   }
 
   /** Runs `kernel` over `grid`; every buffer is read back (in place) after the dispatch. */

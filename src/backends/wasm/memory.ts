@@ -3,7 +3,7 @@
  * shared arrays, and a first-fit heap (weights stay resident; activations come and go). wasm32 caps the memory
  * at 4 GiB, so a model that cannot fit gets a clear error instead of a failed grow.
  */
-import { WASM_LIMITS } from './render.js';
+import { WASM_LIMITS } from './abi.js';
 import { WA, type WasmMemory } from './wasm-api.js';
 
 export const PAGE = 65536;
@@ -28,6 +28,7 @@ export class WasmHeap {
   private free: { start: number; end: number }[];
   private readonly sizes = new Map<number, number>();
   private inUse = 0;
+  private peak = 0;
 
   constructor(readonly threads: number, initialBytes = 16 * PAGE) {
     this.scratchOffset = PAGE;
@@ -45,6 +46,11 @@ export class WasmHeap {
     return this.inUse;
   }
 
+  /** The most bytes in use at any time so far (memory reports and benchmarks). */
+  get peakBytesInUse(): number {
+    return this.peak;
+  }
+
   /** Allocates `bytes` (16-byte aligned); `what` names the tensor for the out-of-memory error. */
   alloc(bytes: number, what: string): number {
     const size = Math.ceil((bytes + PAD) / ALIGN) * ALIGN;
@@ -60,6 +66,7 @@ export class WasmHeap {
     if (r.start === r.end) this.free.splice(i, 1);
     this.sizes.set(ptr, size);
     this.inUse += size;
+    this.peak = Math.max(this.peak, this.inUse);
     this.ensure(ptr + size);
     return ptr;
   }

@@ -67,6 +67,8 @@ export class WorkerPool {
   private readonly ctrl: Int32Array;
   private readonly kernels: RunFn[] = [];
   private closed = false;
+  /** Kernels posted to the workers that they have not instantiated yet. */
+  private unloaded = false;
 
   constructor(private readonly heap: WasmHeap, readonly threads: number) {
     this.ctrl = new Int32Array(heap.memory.buffer as ArrayBuffer, heap.controlOffset, 16);
@@ -83,16 +85,26 @@ export class WorkerPool {
     }
   }
 
-  /** Instantiates a compiled kernel on every thread; returns its id. */
+  /**
+   * Instantiates a compiled kernel on every thread; returns its id. The workers instantiate the kernels posted
+   * to them at the next dispatch, all in one command: a program's kernels cost one round trip to each worker
+   * instead of one each (tens of them at a cold start, each waiting for a worker to wake up).
+   */
   load(module: WasmModule, imports: readonly MathImport[]): number {
     const id = this.kernels.length;
     const inst = new WA.Instance(module, { env: { memory: this.heap.memory }, math: mathImportObject(imports) });
     this.kernels.push(inst.exports.run as RunFn);
     if (this.workers.length) {
       for (const w of this.workers) w.port.postMessage({ id, module, imports });
-      this.command(CMD_LOAD, this.workers.length + 1);
+      this.unloaded = true;
     }
     return id;
+  }
+
+  private loadPending(): void {
+    if (!this.unloaded) return;
+    this.unloaded = false;
+    this.command(CMD_LOAD, this.workers.length + 1);
   }
 
   /** Runs `groups` workgroups of kernel `id` with its argument block at `args`, on up to `threads` threads. */
@@ -100,13 +112,16 @@ export class WorkerPool {
     const run = this.kernels[id];
     if (run === undefined) throw new Error(`wasm pool: unknown kernel ${id}`);
     const t = Math.max(1, Math.min(threads, this.threads, groups));
+    // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible. Calls
+    // of a chunk each also let V8 move a hot kernel to optimised code between chunks (it cannot switch a call).
+    const chunk = Math.max(1, Math.floor(groups / (t * 64)));
     if (t === 1) {
-      run(args, 0, groups, this.heap.scratch(0));
+      const scratch = this.heap.scratch(0);
+      for (let s = 0; s < groups; s += chunk) run(args, s, Math.min(groups, s + chunk), scratch);
       return;
     }
+    this.loadPending();
     const c = this.ctrl;
-    // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible.
-    const chunk = Math.max(1, Math.floor(groups / (t * 64)));
     c[KERNEL] = id;
     c[ARGS] = args;
     c[GROUPS] = groups;

@@ -2,21 +2,19 @@
  * Wasm instruction selection for the arithmetic node kinds (unary, binary, cmp, cast), as exhaustive tables per
  * function name, so a new kernel function fails tsc here. Integer division by zero yields 0 (like the reference).
  */
-import binaryen from 'binaryen';
-import type { KBinaryFn, KCmpFn, KNodeOf, KType, KUnaryFn } from '../../kernel/ir.js';
+import { type Expr, f32, i32, type ModuleBuilder, v128, type ValType } from './encoder.js';
+import type { KBinaryFn, KCmpFn, KNode, KNodeOf, KType, KUnaryFn } from '../../kernel/ir.js';
 import type { MathImport } from './math.js';
 import type { FunctionRenderer } from './render.js';
 
-type Expr = binaryen.ExpressionRef;
-const B = binaryen;
 
 /** Evaluates x once into a fresh local; returns a getter. */
-function share(r: FunctionRenderer, t: binaryen.Type, x: Expr): { set: Expr; get: () => Expr } {
+function share(r: FunctionRenderer, t: ValType, x: Expr): { set: Expr; get: () => Expr } {
   const l = r.tempLocal(t);
   return { set: r.mod.local.set(l, x), get: () => r.mod.local.get(l, t) };
 }
 
-function seq(r: FunctionRenderer, set: Expr, value: Expr, t: binaryen.Type): Expr {
+function seq(r: FunctionRenderer, set: Expr, value: Expr, t: ValType): Expr {
   return r.mod.block(null, [set, value], t);
 }
 
@@ -24,8 +22,8 @@ const TRANSCENDENTAL: Partial<Record<KUnaryFn, MathImport>> = { exp: 'exp', log:
 
 function roundF16(r: FunctionRenderer, x: Expr): Expr {
   const m = r.mod;
-  const xs = share(r, B.f32, x);
-  const u = share(r, B.i32, m.i32.reinterpret(xs.get()));
+  const xs = share(r, f32, x);
+  const u = share(r, i32, m.i32.reinterpret(xs.get()));
   const abs = (): Expr => m.i32.and(u.get(), m.i32.const(0x7fffffff));
   const normal = m.f32.reinterpret(
     m.i32.and(m.i32.add(m.i32.add(u.get(), m.i32.const(0xfff)), m.i32.and(m.i32.shr_u(u.get(), m.i32.const(13)), m.i32.const(1))), m.i32.const(0xffffe000 | 0)),
@@ -37,18 +35,18 @@ function roundF16(r: FunctionRenderer, x: Expr): Expr {
     xs.get(),
     m.select(m.i32.ge_u(abs(), m.i32.const(0x477ff000)), inf, m.select(m.i32.lt_u(abs(), m.i32.const(0x38800000)), sub, normal)),
   );
-  return m.block(null, [xs.set, u.set, v], B.f32);
+  return m.block(null, [xs.set, u.set, v], f32);
 }
 
 function roundBf16(r: FunctionRenderer, x: Expr): Expr {
   const m = r.mod;
-  const xs = share(r, B.f32, x);
-  const u = share(r, B.i32, m.i32.reinterpret(xs.get()));
+  const xs = share(r, f32, x);
+  const u = share(r, i32, m.i32.reinterpret(xs.get()));
   const rounded = m.f32.reinterpret(
     m.i32.and(m.i32.add(m.i32.add(u.get(), m.i32.const(0x7fff)), m.i32.and(m.i32.shr_u(u.get(), m.i32.const(16)), m.i32.const(1))), m.i32.const(0xffff0000 | 0)),
   );
   const v = m.select(m.i32.gt_u(m.i32.and(u.get(), m.i32.const(0x7fffffff)), m.i32.const(0x7f800000)), xs.get(), rounded);
-  return m.block(null, [xs.set, u.set, v], B.f32);
+  return m.block(null, [xs.set, u.set, v], f32);
 }
 
 /**
@@ -59,9 +57,10 @@ function roundBf16(r: FunctionRenderer, x: Expr): Expr {
 function expF32(r: FunctionRenderer, x: Expr, vec: boolean): Expr {
   const m = r.mod;
   const F = vec
-    ? { add: m.f32x4.add, sub: m.f32x4.sub, mul: m.f32x4.mul, min: m.f32x4.min, max: m.f32x4.max, nearest: m.f32x4.nearest, c: (v: number) => m.f32x4.splat(m.f32.const(v)), gt: m.f32x4.gt, lt: m.f32x4.lt }
+    ? // The clamps take the data first and a constant second: pmin / pmax then keep a NaN (see vectorMinMax).
+      { add: m.f32x4.add, sub: m.f32x4.sub, mul: m.f32x4.mul, min: m.f32x4.pmin, max: m.f32x4.pmax, nearest: m.f32x4.nearest, c: (v: number) => m.f32x4.splat(m.f32.const(v)), gt: m.f32x4.gt, lt: m.f32x4.lt }
     : { add: m.f32.add, sub: m.f32.sub, mul: m.f32.mul, min: m.f32.min, max: m.f32.max, nearest: m.f32.nearest, c: (v: number) => m.f32.const(v), gt: m.f32.gt, lt: m.f32.lt };
-  const t = vec ? B.v128 : B.f32;
+  const t = vec ? v128 : f32;
   const xs = share(r, t, x);
   const n = share(r, t, F.min(F.max(F.nearest(F.mul(xs.get(), F.c(1.4426950408889634))), F.c(-126)), F.c(127)));
   const rr = share(r, t, F.sub(F.sub(xs.get(), F.mul(n.get(), F.c(0.693359375))), F.mul(n.get(), F.c(-2.12194440e-4))));
@@ -119,8 +118,8 @@ function scalarUnary(fn: KUnaryFn, t: KType, x: Expr, r: FunctionRenderer): Expr
     case 'neg':
       return m.i32.sub(m.i32.const(0), x);
     case 'abs': {
-      const s = share(r, B.i32, x);
-      return seq(r, s.set, m.select(m.i32.lt_s(s.get(), m.i32.const(0)), m.i32.sub(m.i32.const(0), s.get()), s.get()), B.i32);
+      const s = share(r, i32, x);
+      return seq(r, s.set, m.select(m.i32.lt_s(s.get(), m.i32.const(0)), m.i32.sub(m.i32.const(0), s.get()), s.get()), i32);
     }
     case 'not':
       return t === 'bool' ? m.i32.eqz(x) : m.i32.xor(x, m.i32.const(-1));
@@ -149,10 +148,10 @@ export function unaryRule(n: KNodeOf<'unary'>, x: Expr, r: FunctionRenderer): Ex
         return x;
       default: {
         // No vector instruction: apply the scalar rule lane by lane.
-        const s = share(r, B.v128, x);
+        const s = share(r, v128, x);
         let v = m.f32x4.splat(scalarUnary(n.arg, 'f32', m.f32x4.extract_lane(s.get(), 0), r));
         for (let i = 1; i < 4; i++) v = m.f32x4.replace_lane(v, i, scalarUnary(n.arg, 'f32', m.f32x4.extract_lane(s.get(), i), r));
-        return seq(r, s.set, v, B.v128);
+        return seq(r, s.set, v, v128);
       }
     }
   }
@@ -188,8 +187,8 @@ function intBinary(fn: KBinaryFn, unsigned: boolean, a: Expr, b: Expr, r: Functi
     case 'div':
     case 'rem': {
       // Division by zero gives 0 and INT_MIN / -1 wraps, like the reference (Wasm would trap on both).
-      const sa = share(r, B.i32, a);
-      const sb = share(r, B.i32, b);
+      const sa = share(r, i32, a);
+      const sb = share(r, i32, b);
       const wraps = unsigned ? I.const(0) : I.and(I.eq(sa.get(), I.const(-2147483648)), I.eq(sb.get(), I.const(-1)));
       // A divisor of 1 where the result is chosen by the selects below: select evaluates both arms, and
       // Wasm traps on x / 0 and on INT_MIN / -1.
@@ -198,19 +197,37 @@ function intBinary(fn: KBinaryFn, unsigned: boolean, a: Expr, b: Expr, r: Functi
         fn === 'div'
           ? unsigned ? I.div_u(sa.get(), safeB) : I.div_s(sa.get(), safeB)
           : m.select(wraps, I.const(0), unsigned ? I.rem_u(sa.get(), safeB) : I.rem_s(sa.get(), safeB));
-      return m.block(null, [sa.set, sb.set, m.select(I.eqz(sb.get()), I.const(0), q)], B.i32);
+      return m.block(null, [sa.set, sb.set, m.select(I.eqz(sb.get()), I.const(0), q)], i32);
     }
     case 'max':
     case 'min': {
-      const sa = share(r, B.i32, a);
-      const sb = share(r, B.i32, b);
+      const sa = share(r, i32, a);
+      const sb = share(r, i32, b);
       const less = unsigned ? I.lt_u(sa.get(), sb.get()) : I.lt_s(sa.get(), sb.get());
       const v = fn === 'max' ? m.select(less, sb.get(), sa.get()) : m.select(less, sa.get(), sb.get());
-      return m.block(null, [sa.set, sb.set, v], B.i32);
+      return m.block(null, [sa.set, sb.set, v], i32);
     }
     case 'pow':
       return m.i32.trunc_s_sat.f64(r.callPow(unsigned ? m.f64.convert_u.i32(a) : m.f64.convert_s.i32(a), unsigned ? m.f64.convert_u.i32(b) : m.f64.convert_s.i32(b)));
   }
+}
+
+/** Whether an f32x4 operand is a splat of a constant that is not NaN. */
+const constantSplat = (x: KNode | undefined): boolean => x !== undefined && x.op === 'splat' && x.src[0]?.op === 'const' && !Number.isNaN(x.src[0].arg);
+
+/**
+ * f32x4 min / max with the numerics policy's meaning (NaN if either operand is NaN; the sign of a zero result is
+ * unspecified), cheaper than Wasm's f32x4.min / max, which also order -0 below +0 (V8 emits eight instructions
+ * for them on x64, a dependency chain of six). With a constant operand c: pmax(x, c) = x < c ? c : x, which is
+ * x when x is NaN (one instruction); otherwise pmax(b, a), right when b is NaN, and a where a is NaN.
+ */
+function vectorMinMax(fn: 'min' | 'max', n: KNodeOf<'binary'>, a: Expr, b: Expr, r: FunctionRenderer): Expr {
+  const m = r.mod;
+  const p = fn === 'max' ? m.f32x4.pmax : m.f32x4.pmin;
+  if (constantSplat(n.src[1])) return p(a, b);
+  if (constantSplat(n.src[0])) return p(b, a);
+  const sa = share(r, v128, a);
+  return seq(r, sa.set, m.v128.bitselect(sa.get(), p(b, sa.get()), m.f32x4.ne(sa.get(), sa.get())), v128);
 }
 
 export function binaryRule(n: KNodeOf<'binary'>, a: Expr, b: Expr, r: FunctionRenderer): Expr {
@@ -227,8 +244,9 @@ export function binaryRule(n: KNodeOf<'binary'>, a: Expr, b: Expr, r: FunctionRe
       throw new Error(`binary ${fn} is not defined on ${n.type}`);
     }
     case 'f32x4': {
+      if (fn === 'max' || fn === 'min') return vectorMinMax(fn, n, a, b, r);
       const table: Partial<Record<KBinaryFn, (x: Expr, y: Expr) => Expr>> = {
-        add: m.f32x4.add, sub: m.f32x4.sub, mul: m.f32x4.mul, div: m.f32x4.div, max: m.f32x4.max, min: m.f32x4.min,
+        add: m.f32x4.add, sub: m.f32x4.sub, mul: m.f32x4.mul, div: m.f32x4.div,
       };
       const f = table[fn];
       if (f) return f(a, b);
@@ -251,7 +269,7 @@ export function binaryRule(n: KNodeOf<'binary'>, a: Expr, b: Expr, r: FunctionRe
   }
 }
 
-export function cmpRule(n: KNodeOf<'cmp'>, a: Expr, b: Expr, m: binaryen.Module): Expr {
+export function cmpRule(n: KNodeOf<'cmp'>, a: Expr, b: Expr, m: ModuleBuilder): Expr {
   const t = n.src[0]?.type ?? 'i32';
   const fn: KCmpFn = n.arg;
   if (t === 'f32' || t === 'f64') {

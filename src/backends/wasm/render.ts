@@ -1,11 +1,11 @@
 /**
- * Kernel IR -> WebAssembly (SIMD128) through binaryen. A kernel becomes one exported function
+ * Kernel IR -> WebAssembly (SIMD128), encoded directly (encoder.ts). A kernel becomes one exported function
  * `run(args, wgStart, wgEnd, scratch)` that executes workgroups [wgStart, wgEnd) of the grid one after another;
  * a workgroup of several threads becomes a loop over its threads, split at barriers into phases (variables that
  * live across a barrier move to per-thread scratch memory). Buffer base pointers, the grid size and scalar
  * params come from the argument block at `args`; shared arrays live in the calling worker's scratch area.
  */
-import binaryen from 'binaryen';
+import { type Expr, f32, f64, i32, ModuleBuilder, none, v128, type ValType } from './encoder.js';
 import {
   type ArrayDecl,
   elemBytes,
@@ -19,45 +19,24 @@ import {
   type MemRef,
 } from '../../kernel/ir.js';
 import { checkKernel } from '../../kernel/verify.js';
-import { type DeviceLimits, type KernelRenderer, limitProblems } from '../../kernel/renderer.js';
+import { type KernelRenderer, limitProblems } from '../../kernel/renderer.js';
 import { MATH_IMPORTS, type MathImport } from './math.js';
+import { argBlockLayout, WASM_LIMITS } from './abi.js';
 import { binaryRule, castRule, cmpRule, unaryRule } from './render-ops.js';
 import { loadNarrow, storeNarrow, storeNarrowVector } from './storage.js';
 
-type Expr = binaryen.ExpressionRef;
 
 /** Device limits the lowering respects, and code generation choices. */
 export interface WasmRendererOptions {
   /** f32x4.relaxed_madd for fma (needs the runtime's relaxed-SIMD support); else mul then add. */
   readonly relaxedFma: boolean;
-  readonly optimizeLevel: number;
 }
 
-export const WASM_LIMITS = {
-  /** Threads of a workgroup run as a loop, so any count works; this bounds scratch use. */
-  maxThreadsPerWorkgroup: 1024,
-  /** Scratch bytes per worker for shared arrays and spilled per-thread variables. */
-  scratchBytes: 1 << 20,
-  /** Workgroup memory lives in the worker's scratch, next to spilled per-thread variables. */
-  sharedBytes: 1 << 20,
-  maxBuffersPerKernel: 64,
-  maxGridSize: 2 ** 31 - 1,
-} as const satisfies DeviceLimits & { scratchBytes: number };
+// The limits and the argument block are what the renderer and every device agree on (abi.ts, binaryen-free).
+export { argBlockLayout, WASM_LIMITS } from './abi.js';
 
-/** Byte layout of the argument block a dispatch writes before calling `run`. */
-export function argBlockLayout(k: Kernel): { readonly bytes: number; readonly bufferOffset: (i: number) => number; readonly paramOffset: (i: number) => number } {
-  return {
-    bytes: 4 * (3 + k.buffers.length + k.params.length),
-    bufferOffset: (i) => 4 * (3 + i),
-    paramOffset: (i) => 4 * (3 + k.buffers.length + i),
-  };
-}
-
-const B = binaryen;
-/** binaryen.js has no wrapper for relaxed-SIMD ternaries; its C API entry point is exported on the module object. */
-const simdTernary = (B as unknown as { _BinaryenSIMDTernary: (m: number, op: binaryen.Operations, a: Expr, b: Expr, c: Expr) => Expr })._BinaryenSIMDTernary;
-const wasmType = (t: KType): binaryen.Type =>
-  t === 'f32' ? B.f32 : t === 'f64' ? B.f64 : t === 'f32x4' || t === 'i32x4' ? B.v128 : t === 'void' ? B.none : B.i32;
+const wasmType = (t: KType): ValType =>
+  t === 'f32' ? f32 : t === 'f64' ? f64 : t === 'f32x4' || t === 'i32x4' ? v128 : t === 'void' ? none : i32;
 
 function containsBarrier(n: KNode): boolean {
   return n.op === 'barrier' || (n.op !== 'if' && n.src.some((s) => STMT.has(s.op) && containsBarrier(s)));
@@ -72,7 +51,7 @@ interface VarSlot {
 }
 
 class FunctionRenderer {
-  private readonly locals: binaryen.Type[] = [];
+  private readonly locals: ValType[] = [];
   private readonly scopes: Map<string, VarSlot>[] = [new Map()];
   private readonly bufLocal = new Map<string, number>();
   private readonly paramLocal = new Map<string, number>();
@@ -87,38 +66,38 @@ class FunctionRenderer {
   private readonly spilling: boolean;
   readonly usedImports = new Set<MathImport>();
 
-  constructor(private readonly m: binaryen.Module, private readonly k: Kernel, private readonly opts: WasmRendererOptions) {
+  constructor(private readonly m: ModuleBuilder, private readonly k: Kernel, private readonly opts: WasmRendererOptions) {
     // Params: 0 args, 1 wgStart, 2 wgEnd, 3 scratch.
     this.scratchLocal = 3;
     this.spilling = k.threads > 1 && containsBarrier(k.body);
   }
 
-  private newLocal(t: binaryen.Type): number {
+  private newLocal(t: ValType): number {
     this.locals.push(t);
     return 4 + this.locals.length - 1;
   }
 
-  render(): { body: Expr; vars: binaryen.Type[] } {
+  render(): { body: Expr; vars: ValType[] } {
     const m = this.m;
     const k = this.k;
-    const args = (off: number): Expr => m.i32.load(off, 4, m.local.get(0, B.i32));
+    const args = (off: number): Expr => m.i32.load(off, 4, m.local.get(0, i32));
     const setup: Expr[] = [];
     for (let a = 0; a < 3; a++) {
-      const l = this.newLocal(B.i32);
+      const l = this.newLocal(i32);
       this.ngLocal.push(l);
       setup.push(m.local.set(l, args(4 * a)));
-      this.gidLocal.push(this.newLocal(B.i32));
+      this.gidLocal.push(this.newLocal(i32));
     }
     const layout = argBlockLayout(k);
     k.buffers.forEach((b, i) => {
-      const l = this.newLocal(B.i32);
+      const l = this.newLocal(i32);
       this.bufLocal.set(b.name, l);
       setup.push(m.local.set(l, args(layout.bufferOffset(i))));
     });
     k.params.forEach((p, i) => {
       const l = this.newLocal(wasmType(p.type));
       this.paramLocal.set(p.name, l);
-      setup.push(m.local.set(l, p.type === 'f32' ? m.f32.load(layout.paramOffset(i), 4, m.local.get(0, B.i32)) : args(layout.paramOffset(i))));
+      setup.push(m.local.set(l, p.type === 'f32' ? m.f32.load(layout.paramOffset(i), 4, m.local.get(0, i32)) : args(layout.paramOffset(i))));
     });
     let off = 0;
     for (const s of k.shared) {
@@ -127,27 +106,27 @@ class FunctionRenderer {
     }
     this.spillTop = off;
     for (const p of k.privates) this.allocPrivate(p);
-    this.lidLocal = this.newLocal(B.i32);
+    this.lidLocal = this.newLocal(i32);
 
     // Workgroup loop: wg in [wgStart, wgEnd), decomposed into gid.x, gid.y, gid.z.
-    const wg = this.newLocal(B.i32);
+    const wg = this.newLocal(i32);
     const [gx, gy, gz] = this.gidLocal as [number, number, number];
     const [nx, ny] = this.ngLocal as [number, number];
-    const get = (l: number): Expr => m.local.get(l, B.i32);
+    const get = (l: number): Expr => m.local.get(l, i32);
     const decompose = [
       m.local.set(gx, m.i32.rem_u(get(wg), get(nx))),
       m.local.set(gy, m.i32.rem_u(m.i32.div_u(get(wg), get(nx)), get(ny))),
       m.local.set(gz, m.i32.div_u(get(wg), m.i32.mul(get(nx), get(ny)))),
     ];
     const body = k.threads === 1 ? [m.local.set(this.lidLocal, m.i32.const(0)), this.stmt(k.body)] : this.threaded(k.body);
-    const loop = this.countedLoop(wg, m.local.get(1, B.i32), m.local.get(2, B.i32), 1, [...decompose, ...body]);
+    const loop = this.countedLoop(wg, m.local.get(1, i32), m.local.get(2, i32), 1, [...decompose, ...body]);
     if (this.spillTop > WASM_LIMITS.scratchBytes)
       throw new Error(`kernel '${k.name}': needs ${this.spillTop} bytes of shared/spill scratch, the wasm limit is ${WASM_LIMITS.scratchBytes}`);
     return { body: m.block(null, [...setup, loop]), vars: this.locals };
   }
 
   private allocPrivate(p: ArrayDecl): void {
-    const t = p.elem === 'f32' ? B.f32 : B.i32;
+    const t = p.elem === 'f32' ? f32 : i32;
     if (this.spilling) {
       // Private arrays of a barrier kernel live in scratch: one copy per thread.
       this.privateLocals.set(p.name, [-1 - this.spillTop]);
@@ -161,7 +140,7 @@ class FunctionRenderer {
     const m = this.m;
     const id = this.labels++;
     const [brk, cont] = [`b${id}`, `l${id}`];
-    const get = (): Expr => m.local.get(counter, B.i32);
+    const get = (): Expr => m.local.get(counter, i32);
     return m.block(brk, [
       m.local.set(counter, start),
       m.loop(
@@ -206,7 +185,7 @@ class FunctionRenderer {
     if (n.op === 'range') {
       // A uniform loop containing barriers: the loop runs once per workgroup, its body phase by phase.
       const [start, end, body] = n.src as [KNode, KNode, KNode];
-      const counter = this.newLocal(B.i32);
+      const counter = this.newLocal(i32);
       const s = this.expr(start);
       const e = this.expr(end);
       this.scopes.push(new Map([[n.arg.var, { type: 'i32', local: counter }]]));
@@ -228,7 +207,7 @@ class FunctionRenderer {
   private spillAddr(slot: VarSlot): Expr {
     const m = this.m;
     const width = isVector(slot.type) ? 16 : slot.type === 'f64' ? 8 : 4;
-    return m.i32.add(m.local.get(this.scratchLocal, B.i32), m.i32.add(m.i32.const(slot.spill ?? 0), m.i32.mul(m.local.get(this.lidLocal, B.i32), m.i32.const(width))));
+    return m.i32.add(m.local.get(this.scratchLocal, i32), m.i32.add(m.i32.const(slot.spill ?? 0), m.i32.mul(m.local.get(this.lidLocal, i32), m.i32.const(width))));
   }
 
   private readVar(slot: VarSlot): Expr {
@@ -295,16 +274,16 @@ class FunctionRenderer {
     if (ref.space === 'global') {
       const l = this.bufLocal.get(ref.name);
       if (l === undefined) throw new Error(`kernel '${this.k.name}': unknown buffer '${ref.name}'`);
-      return { ptr: m.i32.add(m.local.get(l, B.i32), scaled), offset: c * bytes };
+      return { ptr: m.i32.add(m.local.get(l, i32), scaled), offset: c * bytes };
     }
     if (ref.space === 'shared') {
       const off = this.sharedOffset.get(ref.name) ?? 0;
-      return { ptr: m.i32.add(m.local.get(this.scratchLocal, B.i32), scaled), offset: off + c * 4 };
+      return { ptr: m.i32.add(m.local.get(this.scratchLocal, i32), scaled), offset: off + c * 4 };
     }
     // Spilled private array (multi-thread barrier kernel): per-thread copy in scratch.
     const slot = this.privateLocals.get(ref.name)?.[0] ?? 0;
     const arrLen = this.k.privates.find((p) => p.name === ref.name)?.length ?? 0;
-    const threadBase = m.i32.add(m.local.get(this.scratchLocal, B.i32), m.i32.mul(m.local.get(this.lidLocal, B.i32), m.i32.const(arrLen * 4)));
+    const threadBase = m.i32.add(m.local.get(this.scratchLocal, i32), m.i32.mul(m.local.get(this.lidLocal, i32), m.i32.const(arrLen * 4)));
     return { ptr: m.i32.add(threadBase, scaled), offset: -1 - slot + c * 4 };
   }
 
@@ -342,9 +321,9 @@ class FunctionRenderer {
         const locals = this.privateAccess(n.arg, idx);
         if (locals) {
           if (isVector(val.type)) {
-            const v = this.newLocal(B.v128);
+            const v = this.newLocal(v128);
             const lanes = [0, 1, 2, 3].map((i) =>
-              m.local.set(locals[i] ?? 0, val.type === 'f32x4' ? m.f32x4.extract_lane(m.local.get(v, B.v128), i) : m.i32x4.extract_lane(m.local.get(v, B.v128), i)),
+              m.local.set(locals[i] ?? 0, val.type === 'f32x4' ? m.f32x4.extract_lane(m.local.get(v, v128), i) : m.i32x4.extract_lane(m.local.get(v, v128), i)),
             );
             return m.block(null, [m.local.set(v, this.expr(val)), ...lanes]);
           }
@@ -358,15 +337,15 @@ class FunctionRenderer {
       }
       case 'range': {
         const [start, end, body] = n.src as [KNode, KNode, KNode];
-        const counter = this.newLocal(B.i32);
+        const counter = this.newLocal(i32);
         const s = this.expr(start);
         const e = this.expr(end);
         // Hoist the bound into a local so it is evaluated once.
-        const endLocal = this.newLocal(B.i32);
+        const endLocal = this.newLocal(i32);
         this.scopes.push(new Map([[n.arg.var, { type: 'i32', local: counter }]]));
         const inner = this.stmt(body);
         this.scopes.pop();
-        return m.block(null, [m.local.set(endLocal, e), this.countedLoop(counter, s, m.local.get(endLocal, B.i32), n.arg.step, [inner])]);
+        return m.block(null, [m.local.set(endLocal, e), this.countedLoop(counter, s, m.local.get(endLocal, i32), n.arg.step, [inner])]);
       }
       case 'if': {
         const [c, t, e] = n.src;
@@ -386,7 +365,7 @@ class FunctionRenderer {
   }
 
   // ---- accessors for the rule table ----
-  get mod(): binaryen.Module {
+  get mod(): ModuleBuilder {
     return this.m;
   }
   get fmaMode(): boolean {
@@ -395,7 +374,7 @@ class FunctionRenderer {
   specialLocal(op: 'gid' | 'lid' | 'ngroups', axis: number): Expr {
     const l = op === 'gid' ? this.gidLocal[axis] : op === 'ngroups' ? this.ngLocal[axis] : axis === 0 ? this.lidLocal : undefined;
     if (l === undefined) return this.m.i32.const(0);
-    return this.m.local.get(l, B.i32);
+    return this.m.local.get(l, i32);
   }
   paramGet(name: string, t: KType): Expr {
     const l = this.paramLocal.get(name);
@@ -411,8 +390,8 @@ class FunctionRenderer {
     const m = this.m;
     if (locals) {
       if (n.type === 'f32x4') {
-        let v = m.f32x4.splat(m.local.get(locals[0] ?? 0, B.f32));
-        for (let i = 1; i < 4; i++) v = m.f32x4.replace_lane(v, i, m.local.get(locals[i] ?? 0, B.f32));
+        let v = m.f32x4.splat(m.local.get(locals[0] ?? 0, f32));
+        for (let i = 1; i < 4; i++) v = m.f32x4.replace_lane(v, i, m.local.get(locals[i] ?? 0, f32));
         return v;
       }
       return m.local.get(locals[0] ?? 0, wasmType(n.type));
@@ -431,13 +410,13 @@ class FunctionRenderer {
   }
   callMath(name: MathImport, x: Expr): Expr {
     this.usedImports.add(name);
-    return this.m.call(name, [x], B.f64);
+    return this.m.call(name, [x], f64);
   }
   callPow(a: Expr, b: Expr): Expr {
     this.usedImports.add('pow');
-    return this.m.call('pow', [a, b], B.f64);
+    return this.m.call('pow', [a, b], f64);
   }
-  tempLocal(t: binaryen.Type): number {
+  tempLocal(t: ValType): number {
     return this.newLocal(t);
   }
 }
@@ -481,9 +460,9 @@ const EXPR_RULES: { readonly [O in KOp]: Rule<O> } = {
     const vec = x.op === 'lane' ? x.src[0] : undefined;
     if (x.op === 'lane' && vec !== undefined && vec.type === n.type) {
       const e = r.expr(vec);
-      const tmp = r.tempLocal(binaryen.v128);
+      const tmp = r.tempLocal(v128);
       const bytes = [0, 1, 2, 3].flatMap(() => [0, 1, 2, 3].map((b) => x.arg * 4 + b));
-      return r.mod.block(null, [r.mod.local.set(tmp, e), r.mod.i8x16.shuffle(r.mod.local.get(tmp, binaryen.v128), r.mod.local.get(tmp, binaryen.v128), bytes)], binaryen.v128);
+      return r.mod.block(null, [r.mod.local.set(tmp, e), r.mod.i8x16.shuffle(r.mod.local.get(tmp, v128), r.mod.local.get(tmp, v128), bytes)], v128);
     }
     return n.type === 'f32x4' ? r.mod.f32x4.splat(r.expr(x)) : r.mod.i32x4.splat(r.expr(x));
   },
@@ -495,7 +474,7 @@ const EXPR_RULES: { readonly [O in KOp]: Rule<O> } = {
     const m = r.mod;
     const [a, b, c] = (n.src as KNode[]).map((s) => r.expr(s)) as [Expr, Expr, Expr];
     if (n.type === 'f32x4')
-      return r.fmaMode ? simdTernary(m.ptr, B.RelaxedMaddVecF32x4, a, b, c) : m.f32x4.add(m.f32x4.mul(a, b), c);
+      return r.fmaMode ? m.f32x4.relaxed_madd(a, b, c) : m.f32x4.add(m.f32x4.mul(a, b), c);
     if (n.type === 'f64') return m.f64.add(m.f64.mul(a, b), c);
     return m.f32.add(m.f32.mul(a, b), c);
   },
@@ -516,37 +495,34 @@ export interface RenderedKernel {
   readonly imports: readonly MathImport[];
 }
 
-/** Renders, validates and optimises one kernel into a standalone Wasm module importing `env.memory`. */
+/**
+ * Renders one kernel into a standalone Wasm module importing `env.memory` (shared, up to 4 GiB). The engine
+ * validates it when it is compiled (`new WebAssembly.Module`); there is no optimiser pass of our own: V8's
+ * optimising tier does what binaryen's -O2 did for these kernels (no measurable difference, docs/wasm.md).
+ */
 export function renderKernel(k: Kernel, opts: WasmRendererOptions): RenderedKernel {
   checkKernel(k);
   const problems = limitProblems(k, WASM_LIMITS);
   if (problems.length) throw new Error(`wasm renderer: ${problems.join('; ')}`);
-  const m = new B.Module();
-  try {
-    m.setFeatures(B.Features.MVP | B.Features.SIMD128 | B.Features.BulkMemory | B.Features.Atomics | B.Features.NontrappingFPToInt | (opts.relaxedFma ? B.Features.RelaxedSIMD : 0));
-    m.addMemoryImport('0', 'env', 'memory', true);
-    const fr = new FunctionRenderer(m, k, opts);
-    const { body, vars } = fr.render();
-    for (const name of fr.usedImports) m.addFunctionImport(name, 'math', name, MATH_IMPORTS[name].arity === 2 ? B.createType([B.f64, B.f64]) : B.f64, B.f64);
-    m.addFunction('run', B.createType([B.i32, B.i32, B.i32, B.i32]), B.none, vars, body);
-    m.addFunctionExport('run', 'run');
-    if (!m.validate()) throw new Error(`kernel '${k.name}': binaryen rejected the generated module`);
-    B.setOptimizeLevel(opts.optimizeLevel);
-    B.setShrinkLevel(0);
-    m.optimize();
-    return { name: k.name, binary: m.emitBinary(), imports: [...fr.usedImports] };
-  } finally {
-    m.dispose();
-  }
+  const m = new ModuleBuilder();
+  const fr = new FunctionRenderer(m, k, opts);
+  const { body, vars } = fr.render();
+  for (const name of fr.usedImports) m.addFunctionImport(name, 'math', name, MATH_IMPORTS[name].arity === 2 ? [f64, f64] : [f64], f64);
+  m.setFunction('run', [i32, i32, i32, i32], vars, body);
+  return { name: k.name, binary: m.emit(MAX_MEMORY_PAGES), imports: [...fr.usedImports] };
 }
+
+/** Pages of the wasm32 memory every kernel imports (4 GiB: the heap's maximum). */
+const MAX_MEMORY_PAGES = 65536;
 
 /** The Wasm renderer as a value: its device limits and its rendering function. */
 export function wasmRenderer(opts: WasmRendererOptions): KernelRenderer<RenderedKernel> {
   return { name: 'wasm', limits: WASM_LIMITS, render: (k) => renderKernel(k, opts) };
 }
 
-/** The text form of a kernel's Wasm (for debugging and golden tests). */
-export function renderKernelText(k: Kernel, opts: WasmRendererOptions): string {
+/** The text form of a kernel's Wasm, for debugging: binaryen (loaded only here) disassembles the module. */
+export async function renderKernelText(k: Kernel, opts: WasmRendererOptions): Promise<string> {
+  const B = (await import('binaryen')).default;
   const mod = B.readBinary(renderKernel(k, opts).binary);
   mod.setFeatures(B.Features.All);
   try {

@@ -46,6 +46,8 @@ export interface WebGpuDeviceOptions {
   readonly keepAlive?: unknown;
   /** Schedules replacing the Target's own (tests, and families whose GPU builder lowering does not use yet). */
   readonly schedules?: Partial<Schedules>;
+  /** Pre-rendered WGSL for a kernel (a compiled artifact's shaders), used instead of rendering it here. */
+  readonly shaders?: (kernel: Kernel) => RenderedWgsl | undefined;
 }
 
 /** The pipeline cache key: a 64-bit hash of the WGSL and its length (hits also compare the text). */
@@ -214,7 +216,7 @@ export class WebGpuDevice implements Device<WebGpuBuffer, WebGpuKernel> {
   private compileUncached(kernel: Kernel): Promise<WebGpuKernel> {
     try {
       this.live(`compile '${kernel.name}'`);
-      const wgsl = renderWgsl(kernel, this.target);
+      const wgsl = this.opts.shaders?.(kernel) ?? renderWgsl(kernel, this.target);
       const key = wgslHash(wgsl.code);
       let hit = this.pipelines.get(key);
       if (hit === undefined || hit.code !== wgsl.code) {

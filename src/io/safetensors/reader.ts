@@ -108,6 +108,19 @@ export class SafetensorsFile implements TensorStore {
     }
   }
 
+  /**
+   * One tensor's stored bytes as they are in the file (little-endian), without conversion: a view of the shared
+   * scratch buffer, valid until the next read through it.
+   */
+  readRaw(name: string): { readonly stDtype: TensorInfo['stDtype']; readonly shape: readonly number[]; readonly bytes: Uint8Array } {
+    const t = this.info(name);
+    if (this.fd === undefined) throw new SafetensorsError({ file: this.path, tensor: name }, 'file is closed');
+    const len = t.end - t.begin;
+    const buf = this.scratch.take(len);
+    readExactly(this.fd, this.path, buf, len, this.header.dataStart + t.begin, name);
+    return { stDtype: t.stDtype, shape: t.shape, bytes: buf };
+  }
+
   /** Bytes of the largest tensor: the scratch memory a full load needs besides the converted tensors. */
   largestTensorBytes(): number {
     return this.header.tensors.reduce((m, t) => Math.max(m, t.end - t.begin), 0);

@@ -119,6 +119,13 @@ export class SafetensorsStore implements TensorStore {
     return f.get(name);
   }
 
+  /** A tensor's stored bytes without conversion (see SafetensorsFile.readRaw: valid until the next read). */
+  readRaw(name: string): ReturnType<SafetensorsFile['readRaw']> {
+    const f = this.where.get(name);
+    if (f === undefined) throw new SafetensorsError({ file: this.source, tensor: name }, 'no such tensor in the checkpoint');
+    return f.readRaw(name);
+  }
+
   /** File names (without directory) holding the tensors, for messages. */
   fileNames(): string[] {
     return this.files.map((f) => basename(f.path));

@@ -41,7 +41,12 @@ export function packB(l: PackedLayout, get: (k: number, n: number) => number, sc
  * packB for a PyTorch Linear weight W [n, k] (B = W^T), reading W row by row (sequential reads; about 10x faster
  * than packB's element callback on large weights).
  */
-export function packLinearWeight(l: PackedLayout, w: ArrayLike<number>, out = new Float32Array(packedLength(l))): Float32Array {
+export function packLinearWeight<T extends Float32Array | Uint16Array | Uint32Array = Float32Array>(l: PackedLayout, w: ArrayLike<number>, out?: T): T;
+/**
+ * The same permutation for any element type: a 16-bit weight packs as its 16-bit patterns (Uint16Array in and
+ * out), so a bf16 checkpoint weight is packed without being widened.
+ */
+export function packLinearWeight(l: PackedLayout, w: ArrayLike<number>, out: Float32Array | Uint16Array | Uint32Array = new Float32Array(packedLength(l))): Float32Array | Uint16Array | Uint32Array {
   const { k, n, nr } = l;
   const panels = Math.ceil(n / nr);
   out.fill(0, 0, panels * k * nr);
@@ -132,17 +137,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const M = param('M');
   const row0 = mul(gid(0), mc);
   const panel0 = mul(gid(1), panels);
-  const buffers: BufferDecl[] = [
-    { name: 'a', elem: 'f32', access: 'read' },
-    { name: 'b', elem: spec.bElem ?? 'f32', access: 'read' },
-    { name: 'c', elem: 'f32', access: spec.epilogue.some((e) => e.kind === 'binary' && e.buffer === 'c') ? 'readwrite' : 'write' },
-  ];
-  if (spec.gatherA) buffers.push({ name: 'aRows', elem: 'i32', access: 'read' });
-  // cRows is the output row map: C rows are scattered by it (scatterC), and `mapped` epilogue operands read by it.
-  if (spec.scatterC || spec.epilogue.some((e) => (e.kind === 'rowScale' || e.kind === 'binary') && e.mapped)) buffers.push({ name: 'cRows', elem: 'i32', access: 'read' });
-  for (const e of spec.epilogue)
-    if ((e.kind === 'bias' || e.kind === 'rowScale' || e.kind === 'binary') && !buffers.some((b) => b.name === e.buffer))
-      buffers.push({ name: e.buffer, elem: e.kind === 'bias' ? (e.elem ?? 'f32') : 'f32', access: 'read' });
+  const buffers = matmulBuffers(spec);
   const ldc = spec.ldc ?? N;
   const cCol0 = spec.cCol0 ?? 0;
   if (spec.rmsnormEps !== undefined && spec.epilogue.some((e) => e.kind === 'rowScale' && !e.mapped && e.buffer === 'invRms')) throw new Error('reserved name invRms');
@@ -268,11 +263,30 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   return { name: spec.name, buffers, params: [{ name: 'M', type: 'i32' }], shared: sharedArrays, privates: [], threads: 1, body: block(...stmts) };
 }
 
+/**
+ * Buffers of a matmul spec (shared by the GEMV builder): a, packed b, c, the row maps and the epilogue operands.
+ */
+export function matmulBuffers(spec: MatmulSpec): BufferDecl[] {
+  const buffers: BufferDecl[] = [
+    { name: 'a', elem: 'f32', access: 'read' },
+    { name: 'b', elem: spec.bElem ?? 'f32', access: 'read' },
+    { name: 'c', elem: 'f32', access: spec.epilogue.some((e) => e.kind === 'binary' && e.buffer === 'c') ? 'readwrite' : 'write' },
+  ];
+  if (spec.gatherA) buffers.push({ name: 'aRows', elem: 'i32', access: 'read' });
+  // cRows is the output row map: C rows are scattered by it (scatterC), and `mapped` epilogue operands read by it.
+  if (spec.scatterC || spec.epilogue.some((e) => (e.kind === 'rowScale' || e.kind === 'binary') && e.mapped)) buffers.push({ name: 'cRows', elem: 'i32', access: 'read' });
+  for (const e of spec.epilogue)
+    if ((e.kind === 'bias' || e.kind === 'rowScale' || e.kind === 'binary') && !buffers.some((b) => b.name === e.buffer))
+      buffers.push({ name: e.buffer, elem: e.kind === 'bias' ? (e.elem ?? 'f32') : 'f32', access: 'read' });
+  return buffers;
+}
+
 function select4(c: KNode, a: KNode, b: KNode): KNode {
   return { op: 'select', type: 'f32x4', src: [c, a, b], arg: undefined };
 }
 
-function applyEpilogue(e: MatmulEpilogue, x: KNode, row: KNode, col: KNode, ldc: number, cCol0: number): KNode {
+/** One epilogue step on the f32x4 accumulator of output (row, col..col+3) (shared by the GEMV builder). */
+export function applyEpilogue(e: MatmulEpilogue, x: KNode, row: KNode, col: KNode, ldc: number, cCol0: number): KNode {
   switch (e.kind) {
     case 'bias':
       return binary('add', x, load(global(e.buffer), col, 'f32x4'));

@@ -5,6 +5,10 @@
  */
 import type { Dim } from '../../ir/index.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../kernel/builders/attention.js';
+import { blockedAttentionApplies, blockedAttentionGrid, blockedAttentionKernel } from '../../kernel/builders/attention-blocked.js';
+import {
+  decodeAttentionApplies, decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
+} from '../../kernel/builders/attention-decode.js';
 import {
   copy2dGrid, copy2dKernel, elementwiseGrid, elementwiseKernel, type ElementwiseSpec, fillKernel, rowCopyGrid, rowCopyKernel, type RowCopySpec,
 } from '../../kernel/builders/elementwise.js';
@@ -19,7 +23,7 @@ import {
 import {
   gpuInvRmsKernel, gpuLayernormKernel, gpuReduceKernel, gpuRmsnormKernel, gpuRopeGrid, gpuRopeKernel, gpuRowGrid, gpuSoftmaxKernel, type WeightElem, type WorkgroupRowSchedule,
 } from '../../kernel/builders/gpu/rows.js';
-import type { ElemType } from '../../kernel/ir.js';
+import type { ElemType, Kernel } from '../../kernel/ir.js';
 import {
   attentionProbsKernel, attentionScoresKernel, attentionSizes, attentionStatsKernel, attentionValuesKernel,
 } from '../../kernel/builders/gather/attention.js';
@@ -31,12 +35,31 @@ import {
 } from '../../kernel/builders/gather/rows.js';
 import type { RuleContext } from './rule-context.js';
 
+const BUILT_LIMIT = 512;
+const built = new Map<string, Kernel>();
+
+/**
+ * A kernel built once per builder spec: a program dispatches the same matmul or row kernel many times (once per
+ * layer), and building a kernel and hashing it for the program's kernel table cost more than the rest of
+ * lowering (measured on tiny-pmod's cold start). Builders are pure functions of their spec.
+ */
+export function memoKernel(key: string, build: () => Kernel): Kernel {
+  let k = built.get(key);
+  if (k === undefined) {
+    k = build();
+    if (built.size >= BUILT_LIMIT) built.clear();
+    built.set(key, k);
+  }
+  return k;
+}
+
 /** One elementwise kernel over `spec.shape`. */
 export function elementwiseOp(rc: RuleContext, spec: ElementwiseSpec, buffers: Readonly<Record<string, number>>, label: string): void {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   if (n === 0) return;
   const s0 = rc.target.schedules.elementwise;
   // Gather form: the GPU builder with one thread per workgroup and no vectors is one output per invocation.
+  // Elementwise specs carry body functions (not serialisable): built per dispatch.
   const s = s0.kind === 'gather' ? GATHER_THREAD : s0;
   const k = s.kind === 'cpu' ? elementwiseKernel({ ...spec, chunk: s.chunk }) : gpuElementwiseKernel(spec, s);
   const grid = s.kind === 'cpu' ? elementwiseGrid(n, s.chunk) : gpuElementwiseGrid(spec, n, s);
@@ -79,8 +102,8 @@ export function rowCopyOp(rc: RuleContext, c: RowCopyCall): void {
     rowCopyGather(rc, c, params);
     return;
   }
-  if (s.kind === 'cpu') rc.ctx.dispatch(rowCopyKernel(spec), bufs, params, rowCopyGrid(c.rows, c.width), c.label);
-  else rc.ctx.dispatch(gpuRowCopyKernel(spec, s), bufs, params, gpuRowCopyGrid(c.rows, c.width, s), c.label);
+  if (s.kind === 'cpu') rc.ctx.dispatch(memoKernel(`rowcopy|${JSON.stringify(spec)}`, () => rowCopyKernel(spec)), bufs, params, rowCopyGrid(c.rows, c.width), c.label);
+  else rc.ctx.dispatch(gpuRowCopyKernel(spec, s), bufs, params, gpuRowCopyGrid(c.rows, c.width, s, spec), c.label);
 }
 
 /** A row copy in gather form: the status check (a bad index, a duplicate scatter target), then the copy. */
@@ -157,7 +180,7 @@ export function rmsnormOp(rc: RuleContext, d: number, eps: number, bufs: { x: nu
     rc.ctx.dispatch(gatherRmsApplyKernel(d, o.wElem, o.gather), { ...xs, inv, w: bufs.w, out: bufs.out }, { rows }, gatherGrid(rows * d), label);
     return;
   }
-  if ('cpu' in s) rc.ctx.dispatch(rmsnormKernel(d, eps, { ...o, rowsPerGroup: s.cpu }), { ...bufs }, { rows }, rowGrid(rows, s.cpu), label);
+  if ('cpu' in s) rc.ctx.dispatch(memoKernel(`rmsnorm|${d}|${eps}|${s.cpu}|${JSON.stringify(o)}`, () => rmsnormKernel(d, eps, { ...o, rowsPerGroup: s.cpu })), { ...bufs }, { rows }, rowGrid(rows, s.cpu), label);
   else rc.ctx.dispatch(gpuRmsnormKernel(d, eps, s.gpu, o), { ...bufs }, { rows }, gpuRowGrid(rows), label);
 }
 
@@ -165,7 +188,7 @@ export function invRmsOp(rc: RuleContext, d: number, eps: number, bufs: { x: num
   if (rows === 0) return;
   const s = rowSchedule(rc, d);
   if ('gather' in s) rc.ctx.dispatch(gatherInvRmsKernel(d, eps, false), bufs, { rows }, gatherGrid(rows), label);
-  else if ('cpu' in s) rc.ctx.dispatch(invRmsKernel(d, eps), bufs, { rows }, rowGrid(rows), label);
+  else if ('cpu' in s) rc.ctx.dispatch(memoKernel(`invrms|${d}|${eps}`, () => invRmsKernel(d, eps)), bufs, { rows }, rowGrid(rows), label);
   else rc.ctx.dispatch(gpuInvRmsKernel(d, eps, s.gpu), bufs, { rows }, gpuRowGrid(rows), label);
 }
 
@@ -217,7 +240,16 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
   const s = rc.target.schedules.attention;
   if (s.kind === 'cpu') {
     const full: AttentionSpec = { ...spec, queryBlock: s.queryBlock };
-    rc.ctx.dispatch(attentionKernel(full), bufs, { kvLen }, attentionGrid(full), rc.where);
+    const key = JSON.stringify(full);
+    if (spec.sq <= (s.decodeRows ?? 0) && decodeAttentionApplies(full)) {
+      // Split over the cache rows: partial results per chunk of rows, then one merge per (query, head).
+      const part = rc.ctx.temp(decodePartialElems(full), 'f32', `${rc.where} attention partials`);
+      rc.ctx.dispatch(memoKernel(`attention-decode|${key}`, () => decodeAttentionPartialKernel(full)), { ...bufs, part }, { kvLen }, decodePartialGrid(full), rc.where);
+      rc.ctx.dispatch(memoKernel(`attention-merge|${key}`, () => decodeAttentionCombineKernel(full)), { part, out: bufs.out }, {}, decodeCombineGrid(full), rc.where);
+    } else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
+      const t = s.blocked;
+      rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), bufs, { kvLen }, blockedAttentionGrid(full, t), rc.where);
+    } else rc.ctx.dispatch(memoKernel(`attention|${key}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
     return;
   }
   if (s.kind === 'gather') {

@@ -9,6 +9,7 @@
  */
 import { arg as argE, type EwExpr, fusedLinearLayout, type OpAttrs } from '../../ir/index.js';
 import { broadcastStrides, type ElementwiseInput } from '../../kernel/builders/elementwise.js';
+import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
 import { gpuGemvGrid, gpuGemvKernel } from '../../kernel/builders/gpu/gemv.js';
 import { gpuMatmulGrid, gpuMatmulKernel } from '../../kernel/builders/gpu/matmul.js';
 import { gatherMatmulGrid, gatherMatmulKernel } from '../../kernel/builders/gather/matmul.js';
@@ -17,7 +18,7 @@ import { binary } from '../../kernel/dsl.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
 import { elemBytes } from '../../kernel/ir.js';
 import { LoweringError, type LValue, numel } from './context.js';
-import { bmmOp, elementwiseOp, rmsnormOp } from './families.js';
+import { bmmOp, elementwiseOp, memoKernel, rmsnormOp } from './families.js';
 import { exprScalarBody, exprVectorBody } from './fused.js';
 import { combine } from './route.js';
 import { arg, materialize, newValue, type RuleContext } from './rule-context.js';
@@ -148,7 +149,8 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
   const wt = c.weightTypes.get(weight);
   if (wt === undefined) throw new LoweringError(`${rc.where}: weight '${weight}' is not declared by the graph`);
   const elem = c.weightElem(wt.dtype);
-  const s = m <= maxGemvRows(rc) ? rc.target.schedules.gemv : rc.target.schedules.matmul;
+  const gemv = m <= maxGemvRows(rc);
+  const s = gemv ? rc.target.schedules.gemv : rc.target.schedules.matmul;
   // A gathered A is read through aRows; a gathered epilogue operand through cRows: both must be one row map.
   const gathers = new Set(Object.values(chain.operands).flatMap((o) => ('gather' in o && o.gather !== undefined ? [o.gather] : [])));
   if (dst.scatter !== undefined) gathers.add(dst.scatter);
@@ -181,7 +183,11 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
       const tiling: MatmulTiling = s.tiling;
       bufs.b = c.weight(weight, { kind: 'packed', k, n: count, nr: 4 * tiling.nrVec, ...(start ? { rowStart: start } : {}) });
       const spec = { ...common, tiling, bElem: elem };
-      c.dispatch(matmulKernel(spec), bufs, { M: m }, matmulGrid(spec, m), rc.where);
+      if (gemv) {
+        // Decode rows: each row streams the packed weight once (gemv.ts); the same packed buffer as the matmul's.
+        const g = { ...spec, name: `gemv${spec.name.slice('linear'.length)}`, rows: m };
+        c.dispatch(memoKernel(`gemv|${JSON.stringify(g)}`, () => gemvKernel(g)), bufs, { M: m }, gemvGrid(g), rc.where);
+      } else c.dispatch(memoKernel(`matmul|${JSON.stringify(spec)}`, () => matmulKernel(spec)), bufs, { M: m }, matmulGrid(spec, m), rc.where);
       continue;
     }
     // GPUs read W in its checkpoint layout [N, K] (a window of rows for a split weight).

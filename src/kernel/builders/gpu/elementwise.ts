@@ -86,8 +86,12 @@ const vectorType = (elem: ElemType): 'f32x4' | 'i32x4' | undefined => (elemBytes
 /** Columns one invocation of a row copy moves (4 when vectorised: width a multiple of 4). */
 const rowCopyColumns = (width: number, s: ThreadSchedule): 1 | 4 => (s.vector && width % 4 === 0 ? 4 : 1);
 
-export const gpuRowCopyGrid = (rows: number, width: number, s: ThreadSchedule): [number, number, number] =>
-  groupsFor(rows * (width / rowCopyColumns(width, s)), s.threads);
+/** Columns per invocation of a row copy: vectors only between f32 buffers (narrow storage goes element by element). */
+const copyColumns = (width: number, s: ThreadSchedule, spec?: Pick<RowCopySpec, 'srcElem' | 'outElem'>): 1 | 4 =>
+  (spec?.srcElem ?? 'f32') === 'f32' && (spec?.outElem ?? 'f32') === 'f32' ? rowCopyColumns(width, s) : 1;
+
+export const gpuRowCopyGrid = (rows: number, width: number, s: ThreadSchedule, spec?: Pick<RowCopySpec, 'srcElem' | 'outElem'>): [number, number, number] =>
+  groupsFor(rows * (width / copyColumns(width, s, spec)), s.threads);
 
 /**
  * out[r] = src[index[r]] (gather) or out[index[r]] = src[r] (scatter) for rows of `width` elements, r < rows, with
@@ -100,7 +104,7 @@ export function gpuRowCopyKernel(spec: RowCopySpec, s: ThreadSchedule): Kernel {
   checkThreads(name, s.threads);
   const srcElem = spec.srcElem ?? 'f32';
   const outElem = spec.outElem ?? 'f32';
-  const cols = srcElem === 'f32' && outElem === 'f32' ? rowCopyColumns(width, s) : 1;
+  const cols = copyColumns(width, s, spec);
   const perRow = width / cols;
   const t = cols === 4 ? 'f32x4' : elemValueType(srcElem);
   const local = spec.window ? sub(v('idx'), param('base')) : v('idx');

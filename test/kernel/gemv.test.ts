@@ -1,0 +1,88 @@
+/**
+ * The CPU GEMV builder against the packed matmul builder on the Wasm device: same buffers, same packed weight,
+ * same epilogues, equal results within FMA reassociation, for 1 to 4 rows, f32 and bf16 weights, ragged N, K not
+ * a multiple of the unroll, gathered A rows and scattered C rows.
+ */
+import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
+import { gemvGrid, gemvKernel, gemvSets, type GemvSpec } from '../../src/kernel/builders/gemv.js';
+import { CPU_TILING, matmulGrid, matmulKernel, type MatmulSpec, type MatmulTiling, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
+import { numberToBf16Bits } from '../../src/ir/index.js';
+import { Rng } from '../../src/runtime/random.js';
+
+const GEMV_TILING: MatmulTiling = { mr: 1, nrVec: 2, kc: 1 << 30, mc: 1, panels: 3, unroll: 8, aVector: true };
+
+interface Case {
+  readonly rows: number;
+  readonly k: number;
+  readonly n: number;
+  readonly bf16: boolean;
+  readonly gather: boolean;
+  readonly scatter: boolean;
+}
+
+describe('gemv builder', () => {
+  const runner = new KernelRunner(2);
+  afterAll(() => runner.dispose());
+
+  const cases: Case[] = [
+    { rows: 1, k: 64, n: 48, bf16: false, gather: false, scatter: false },
+    { rows: 1, k: 77, n: 37, bf16: false, gather: false, scatter: false },
+    { rows: 2, k: 96, n: 64, bf16: true, gather: true, scatter: false },
+    { rows: 3, k: 40, n: 29, bf16: false, gather: false, scatter: true },
+    { rows: 4, k: 130, n: 80, bf16: true, gather: true, scatter: true },
+  ];
+
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s matches the matmul builder', (_name, c) => {
+    const rng = new Rng(c.rows * 1000 + c.k);
+    const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
+    const rowsA = c.rows + 3;
+    const a = randn(rowsA * c.k);
+    const w = randn(c.n * c.k);
+    const layout = { k: c.k, n: c.n, nr: 4 * GEMV_TILING.nrVec };
+    const packed = packLinearWeight(layout, w, new Float32Array(packedLength(layout)));
+    const b = c.bf16 ? Uint16Array.from(packed, numberToBf16Bits) : packed;
+    const bias = randn(c.n);
+    const rowsC = c.rows + 2;
+    const other = randn(rowsC * c.n);
+    const aRows = Int32Array.from({ length: c.rows }, (_, i) => (i * 2 + 1) % rowsA);
+    const cRows = Int32Array.from({ length: c.rows }, (_, i) => rowsC - 1 - i);
+    const base: MatmulSpec = {
+      name: 'mv',
+      k: c.k,
+      n: c.n,
+      tiling: CPU_TILING,
+      bElem: c.bf16 ? 'bf16' : 'f32',
+      epilogue: [
+        { kind: 'bias', buffer: 'bias' },
+        { kind: 'binary', fn: 'add', buffer: 'other', mapped: c.scatter, operandFirst: true },
+      ],
+      ...(c.gather ? { gatherA: true } : {}),
+      ...(c.scatter ? { scatterC: true } : {}),
+    };
+    const gemv: GemvSpec = { ...base, tiling: GEMV_TILING, rows: c.rows };
+    const bufs = (out: Float32Array): Record<string, Float32Array | Uint16Array | Int32Array> => ({
+      a, b, c: out, bias, other, ...(c.gather ? { aRows } : {}), ...(c.scatter ? { cRows } : {}),
+    });
+    const want = new Float32Array(rowsC * c.n).fill(7);
+    runner.run(matmulKernel(base), bufs(want), { M: c.rows }, matmulGrid(base, c.rows));
+    const got = new Float32Array(rowsC * c.n).fill(7);
+    runner.run(gemvKernel(gemv), bufs(got), { M: c.rows }, gemvGrid(gemv));
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] ?? 0) - (want[i] ?? 0)) / (1 + Math.abs(want[i] ?? 0)));
+    expect(worst).toBeLessThan(1e-5);
+    // Rows not computed stay untouched.
+    const touched = new Set(Array.from({ length: c.rows }, (_, r) => (c.scatter ? (cRows[r] ?? 0) : r)));
+    for (let r = 0; r < rowsC; r++) if (!touched.has(r)) expect(Array.from(got.subarray(r * c.n, (r + 1) * c.n)).every((x) => x === 7)).toBe(true);
+  });
+
+  it('keeps at most 8 accumulators per row block and divides the unroll', () => {
+    expect(gemvSets(1, 2, 8)).toBe(4);
+    expect(gemvSets(2, 2, 8)).toBe(2);
+    expect(gemvSets(4, 2, 8)).toBe(1);
+    expect(gemvSets(1, 2, 6)).toBe(3);
+  });
+
+  it('refuses an RMSNorm prologue', () => {
+    expect(() => gemvKernel({ name: 'x', k: 8, n: 8, tiling: GEMV_TILING, epilogue: [], rmsnormEps: 1e-5, rows: 1 })).toThrow('no RMSNorm prologue');
+  });
+});
