@@ -110,6 +110,27 @@ export const BACKENDS: readonly BackendInfo[] = [
     },
   },
   {
+    name: 'webgl',
+    description: 'WebGL2 through gpu.js (gather kernels): webgl2 mode in pages without WebGPU; gpu.js cpu mode in Node (slow; a correctness check)',
+    unavailable: async () => {
+      const { loadGpuJs } = await import('./webgl/gpujs.js');
+      try {
+        await loadGpuJs();
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    },
+    create: async () => {
+      const { openCpuWebGlDevice } = await import('./webgl/cpu.js');
+      return new DeviceExecutor('webgl', await openCpuWebGlDevice());
+    },
+    target: async () => {
+      const { webglTarget, WEBGL2_MINIMUMS } = await import('./webgl/target.js');
+      return webglTarget({ ...WEBGL2_MINIMUMS, renderer: 'gpu.js cpu mode' }, 'cpu');
+    },
+  },
+  {
     name: 'ptx-emu',
     description: 'the emitted PTX run by modc\'s PTX interpreter on the CPU (the CUDA path without a GPU; slow)',
     unavailable: () => Promise.resolve(undefined),

@@ -58,14 +58,18 @@ export type MatmulSchedule =
    * each thread a (tileM*tileN/threads) register tile, K in steps of tileK; `sharedTiles` stages A and B tiles
    * through workgroup memory (else each thread reads its operands directly: faster on CPU-emulated GPUs).
    */
-  | { readonly kind: 'gpu-tiled'; readonly tileM: number; readonly tileN: number; readonly tileK: number; readonly threads: number; readonly sharedTiles: boolean };
+  | { readonly kind: 'gpu-tiled'; readonly tileM: number; readonly tileN: number; readonly tileK: number; readonly threads: number; readonly sharedTiles: boolean }
+  /** Gather form (WebGL): one output element per invocation, reads only (src/kernel/builders/gather/). */
+  | { readonly kind: 'gather' };
 
 /** Matrix-vector products for decode: M <= maxRows rows. */
 export type GemvSchedule =
   /** CPU: the packed matmul with a one-row register block. */
   | { readonly kind: 'cpu-packed'; readonly maxRows: number; readonly tiling: MatmulTiling }
   /** GPU: one workgroup of `threads` per `rowsPerGroup` output columns, K split over threads, tree reduction. */
-  | { readonly kind: 'gpu'; readonly maxRows: number; readonly threads: number; readonly colsPerGroup: number };
+  | { readonly kind: 'gpu'; readonly maxRows: number; readonly threads: number; readonly colsPerGroup: number }
+  /** Gather form (WebGL): the gather matmul for up to maxRows rows. */
+  | { readonly kind: 'gather'; readonly maxRows: number };
 
 export type AttentionSchedule =
   /**
@@ -75,25 +79,33 @@ export type AttentionSchedule =
    */
   | { readonly kind: 'cpu'; readonly queryBlock: number; readonly blocked?: BlockedAttentionTiling; readonly decodeRows?: number }
   /** GPU flash form: online softmax over key blocks of keyBlock, one query per thread or per group of threads. */
-  | { readonly kind: 'flash'; readonly queryBlock: number; readonly keyBlock: number; readonly threads: number };
+  | { readonly kind: 'flash'; readonly queryBlock: number; readonly keyBlock: number; readonly threads: number }
+  /** Gather form (WebGL): one output element per invocation, reads only (src/kernel/builders/gather/). */
+  | { readonly kind: 'gather' };
 
 /** Row-wise kernels (RMSNorm, LayerNorm, softmax, reductions, inverse RMS). */
 export type RowSchedule =
   | { readonly kind: 'cpu'; readonly rowsPerGroup: number }
   /** One workgroup of `threads` per row, tree reduction in workgroup memory. */
-  | { readonly kind: 'workgroup'; readonly threads: number };
+  | { readonly kind: 'workgroup'; readonly threads: number }
+  /** Gather form (WebGL): one output element per invocation, reads only (src/kernel/builders/gather/). */
+  | { readonly kind: 'gather' };
 
 export type ElementwiseSchedule =
   /** CPU: a workgroup walks a contiguous chunk of `chunk` elements. */
   | { readonly kind: 'cpu'; readonly chunk: number }
   /** GPU: one element (or one f32x4 when `vector`) per invocation, `threads` per workgroup. */
-  | { readonly kind: 'thread'; readonly threads: number; readonly vector: boolean };
+  | { readonly kind: 'thread'; readonly threads: number; readonly vector: boolean }
+  /** Gather form (WebGL): one output element per invocation, reads only (src/kernel/builders/gather/). */
+  | { readonly kind: 'gather' };
 
 export type RouteSchedule =
   /** CPU: tokens in blocks per workgroup; ranks by counting; one workgroup compacts in order. */
   | { readonly kind: 'cpu'; readonly tokensPerGroup: number }
   /** GPU: router GEMV with 32 lanes per token, ranks by counting, compaction by a workgroup prefix scan. */
-  | { readonly kind: 'gpu'; readonly threads: number };
+  | { readonly kind: 'gpu'; readonly threads: number }
+  /** Gather form (WebGL): one output element per invocation, reads only (src/kernel/builders/gather/). */
+  | { readonly kind: 'gather' };
 
 export interface Schedules {
   readonly matmul: MatmulSchedule;

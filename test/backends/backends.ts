@@ -9,13 +9,15 @@ import { PtxEmuDevice } from '../../src/backends/cuda-ptx/index.js';
 import { DeviceExecutor } from '../../src/runtime/device-executor.js';
 import { wasmExecutor, wasmTarget } from '../../src/backends/wasm/index.js';
 import type { Target } from '../../src/kernel/target.js';
-import type { DType, HostTensor } from '../../src/ir/index.js';
+import type { Device } from '../../src/runtime/device.js';
+import { WasmDevice } from '../../src/backends/wasm/device.js';
+import { gatherProblem } from '../../src/kernel/builders/gather/form.js';
+import type { DType } from '../../src/ir/index.js';
+import { BF16_REORDERED, EXACT, F16_REORDERED, F32_REORDERED, type Tolerance } from './tolerance.js';
+
+export { mismatch, type Tolerance } from './tolerance.js';
 import type { Executor } from '../../src/runtime/executor.js';
 
-export interface Tolerance {
-  readonly abs: number;
-  readonly rel: number;
-}
 
 export interface BackendEntry {
   readonly name: string;
@@ -32,11 +34,6 @@ export interface BackendEntry {
   readonly reordered: Readonly<Record<DType, Tolerance>>;
 }
 
-const EXACT: Tolerance = { abs: 0, rel: 0 };
-const F32_REORDERED: Tolerance = { abs: 1e-5, rel: 1e-5 };
-/** One unit in the last place of f16 / bf16: a reordered f32 sum may round to the neighbouring value. */
-const F16_REORDERED: Tolerance = { abs: 1e-3, rel: 2 ** -10 };
-const BF16_REORDERED: Tolerance = { abs: 1e-2, rel: 2 ** -7 };
 
 /**
  * The GPU schedules (flash attention, one workgroup per row, one element per thread, the 32-lane router and the
@@ -59,6 +56,44 @@ export const GPU_SCHEDULES_ON_WASM: Target = {
     route: { kind: 'gpu', threads: 64 },
   },
 };
+
+/**
+ * The gather schedules (src/kernel/builders/gather/: one output element per invocation, reads only: what the
+ * WebGL backend runs) on the Wasm device, f64 disabled: their lowering is checked against the reference on any
+ * machine, fast.
+ */
+export const GATHER_SCHEDULES_ON_WASM: Target = {
+  ...base,
+  name: 'wasm-gather-schedules',
+  device: 'gather schedules on wasm32 (test target)',
+  caps: { ...base.caps, f64: false, f64Math: false, aliasedBindings: false },
+  schedules: {
+    matmul: { kind: 'gather' },
+    gemv: { kind: 'gather', maxRows: 4 },
+    attention: { kind: 'gather' },
+    rows: { kind: 'gather' },
+    elementwise: { kind: 'gather' },
+    route: { kind: 'gather' },
+  },
+};
+
+/** The device, refusing (at compile) every kernel that is not in gather form. */
+function gatherOnly<B, K>(d: Device<B, K>): Device<B, K> {
+  return {
+    target: d.target,
+    alloc: (bytes, label) => d.alloc(bytes, label),
+    free: (b) => d.free(b),
+    write: (b, data, off) => d.write(b, data, off),
+    read: (b, off, bytes) => d.read(b, off, bytes),
+    compile: (k) => {
+      const problem = gatherProblem(k);
+      return problem === undefined ? d.compile(k) : Promise.reject(new Error(`kernel '${k.name}' is not in gather form: it ${problem}`));
+    },
+    dispatch: (k, b, p, g, par) => d.dispatch(k, b, p, g, par),
+    flush: () => d.flush(),
+    dispose: () => d.dispose(),
+  };
+}
 
 export const BACKENDS: readonly BackendEntry[] = [
   {
@@ -116,25 +151,31 @@ export const BACKENDS: readonly BackendEntry[] = [
     },
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
   },
+  {
+    name: 'webgl',
+    create: () => createExecutor('webgl'),
+    f64: false,
+    skip: {
+      'cast i32/bool -> f32': 'its input holds 16777217 = 2^24 + 1, which WebGL cannot carry: integers travel as float32 texel values and the device refuses those beyond 2^24 (test/backends/webgl/device.test.ts checks the refusal)',
+    },
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+    unavailable: () => REGISTRY.find((b) => b.name === 'webgl')?.unavailable() ?? Promise.resolve('not registered'),
+    requireFlag: 'MODC_REQUIRE_WEBGL',
+  },
+  {
+    name: 'wasm-gather-schedules',
+    // Every kernel the device compiles must be in gather form (what the WebGL renderer accepts).
+    create: () => new DeviceExecutor('wasm-gather-schedules', gatherOnly(new WasmDevice({ threads: 2, target: GATHER_SCHEDULES_ON_WASM }))),
+    f64: false,
+    skip: {},
+    reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },
+  },
 ];
 
 // Every registered backend has an entry here (a new backend must state its skips and tolerances).
 const missing = REGISTRY.map((b) => b.name).filter((n) => !BACKENDS.some((e) => e.name === n));
 if (missing.length) throw new Error(`test/backends/backends.ts has no entry for registered backend(s) ${missing.join(', ')}`);
 
-/** Compares a backend result with the reference: same dtype and shape, values within tolerance (NaN == NaN). */
-export function mismatch(got: HostTensor | undefined, want: HostTensor | undefined, tol: Tolerance): string | undefined {
-  if (got === undefined || want === undefined) return `missing tensor (got ${got !== undefined}, want ${want !== undefined})`;
-  if (got.dtype !== want.dtype) return `dtype ${got.dtype} vs ${want.dtype}`;
-  if (got.shape.join(',') !== want.shape.join(',')) return `shape [${got.shape.join(', ')}] vs [${want.shape.join(', ')}]`;
-  for (let i = 0; i < want.data.length; i++) {
-    const [a, b] = [got.data[i] ?? Number.NaN, want.data[i] ?? Number.NaN];
-    if (Number.isNaN(a) && Number.isNaN(b)) continue;
-    if (a === b) continue;
-    if (!(Math.abs(a - b) <= tol.abs + tol.rel * Math.abs(b))) return `element ${i}: ${a} vs ${b} (tolerance abs ${tol.abs}, rel ${tol.rel})`;
-  }
-  return undefined;
-}
 
 /** The entries that can run on this machine; each one that cannot is named once with what it lacks. */
 async function runnable(): Promise<readonly BackendEntry[]> {

@@ -3,7 +3,7 @@
  * seeded random inputs, plus error cases. Each case says whether a backend must match the reference exactly or
  * within the backend's tolerance for reordered float sums.
  */
-import { TINY_PMOD } from '../../models/index.js';
+import { TINY_PMOD } from '../../models/zoo.js';
 import { buildGraph, type DType, type Dim, type Graph, type GraphBuilder, type HostTensor, makeTensor, MapStore, BINARY_FNS, COMPARE_FNS, LOGICAL_FNS, REDUCE_FNS, UNARY_FNS } from '../../src/ir/index.js';
 import { randomWeights, Rng } from '../../src/runtime/random.js';
 import { oneModLayerGraph } from '../helpers/mod-layer-graph.js';

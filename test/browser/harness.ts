@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 /** The playwright-core pieces used here (loaded dynamically: a devDependency). */
 interface PwPage {
@@ -18,6 +18,7 @@ interface PwPage {
   setViewportSize(s: { width: number; height: number }): Promise<void>;
   waitForFunction(f: string, arg?: unknown, opts?: { timeout?: number }): Promise<unknown>;
   evaluate<R>(f: string): Promise<R>;
+  addInitScript(script: string): Promise<unknown>;
   on(event: 'console' | 'pageerror', f: (m: { text?: () => string; message?: string }) => void): void;
 }
 interface PwBrowser {
@@ -48,7 +49,14 @@ export async function browserMissing(): Promise<string | undefined> {
 export interface PageOptions {
   /** Module specifiers resolved to files (esbuild's alias): 'modc/runtime-webgpu' -> its source. */
   readonly alias?: Readonly<Record<string, string>>;
+  /** WebGPU on (--enable-unsafe-webgpu: SwiftShader without a GPU; the default) or off (the WebGL fallback's tests). */
+  readonly webgpu?: boolean;
+  /** Globals set before the page's script runs (a request the page reads at start). */
+  readonly init?: Readonly<Record<string, unknown>>;
 }
+
+/** Chromium's flags with WebGPU on or off. */
+const flags = (webgpu: boolean | undefined): string[] => (webgpu === false ? ['--disable-features=WebGPU', ...FLAGS] : ['--enable-unsafe-webgpu', ...FLAGS]);
 
 async function bundle(entry: string, opts: PageOptions = {}): Promise<string> {
   const esbuild = await import('esbuild');
@@ -88,8 +96,7 @@ function serve(script: string, assets: Readonly<Record<string, string>>): Promis
 /** Chromium with WebGPU enabled (or not: then the page has no adapter), for pages served elsewhere. */
 export async function launchChromium(opts: { readonly webgpu?: boolean } = {}): Promise<{ open(url: string): Promise<BrowserPage>; close(): Promise<void> }> {
   const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
-  const args = opts.webgpu === false ? FLAGS.filter((f) => f !== '--enable-unsafe-webgpu') : FLAGS;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: flags(opts.webgpu) });
   return {
     open: async (url) => {
       const page = await browser.newPage();
@@ -114,11 +121,12 @@ export async function openPage(entry: string, assets: Readonly<Record<string, st
   const { chromium } = (await import('playwright-core')) as unknown as { chromium: { launch(o: object): Promise<PwBrowser> } };
   let browser: PwBrowser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: flags(opts.webgpu) });
     const page = await browser.newPage();
     const log: string[] = [];
     page.on('console', (m) => log.push(m.text?.() ?? ''));
     page.on('pageerror', (e) => log.push(`page error: ${e.message ?? ''}`));
+    if (opts.init !== undefined) await page.addInitScript(`Object.assign(globalThis, ${JSON.stringify(opts.init)});`);
     const url = `http://127.0.0.1:${port}/`;
     await page.goto(url);
     const b = browser;

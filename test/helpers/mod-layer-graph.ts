@@ -3,7 +3,8 @@
  * `router.weight` / `router.bias` and the layer under `layer.`; outputs y, kept, k, v (the kept tokens' keys and
  * values). Used by the MoD semantics tests and the backend conformance cases.
  */
-import { decoderLayer, TINY_PMOD } from '../../models/index.js';
+import { decoderLayer } from '../../models/llama.js';
+import { TINY_PMOD } from '../../models/zoo.js';
 import { add, buildGraph, type Dim, floorMul, type Graph } from '../../src/ir/index.js';
 
 export function oneModLayerGraph(capacity: { ratio: number } | { constant: number }, gate = { alpha: 0.2, bias: 1 }): Graph {

@@ -24,6 +24,15 @@ import {
   gpuInvRmsKernel, gpuLayernormKernel, gpuReduceKernel, gpuRmsnormKernel, gpuRopeGrid, gpuRopeKernel, gpuRowGrid, gpuSoftmaxKernel, type WeightElem, type WorkgroupRowSchedule,
 } from '../../kernel/builders/gpu/rows.js';
 import type { ElemType, Kernel } from '../../kernel/ir.js';
+import {
+  attentionProbsKernel, attentionScoresKernel, attentionSizes, attentionStatsKernel, attentionValuesKernel,
+} from '../../kernel/builders/gather/attention.js';
+import { concatPartKernel, gatherFillKernel, gatherRowsKernel, rowIndexStatusKernel, scatterRowsKernel } from '../../kernel/builders/gather/copies.js';
+import { gatherGrid } from '../../kernel/builders/gather/form.js';
+import {
+  gatherInvRmsKernel, gatherLayernormApplyKernel, gatherLayernormStatsKernel, gatherReduceKernel, gatherRmsApplyKernel, gatherRopeKernel, gatherSoftmaxApplyKernel,
+  gatherSoftmaxStatsKernel,
+} from '../../kernel/builders/gather/rows.js';
 import type { RuleContext } from './rule-context.js';
 
 const BUILT_LIMIT = 512;
@@ -48,12 +57,17 @@ export function memoKernel(key: string, build: () => Kernel): Kernel {
 export function elementwiseOp(rc: RuleContext, spec: ElementwiseSpec, buffers: Readonly<Record<string, number>>, label: string): void {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   if (n === 0) return;
-  const s = rc.target.schedules.elementwise;
+  const s0 = rc.target.schedules.elementwise;
+  // Gather form: the GPU builder with one thread per workgroup and no vectors is one output per invocation.
   // Elementwise specs carry body functions (not serialisable): built per dispatch.
+  const s = s0.kind === 'gather' ? GATHER_THREAD : s0;
   const k = s.kind === 'cpu' ? elementwiseKernel({ ...spec, chunk: s.chunk }) : gpuElementwiseKernel(spec, s);
   const grid = s.kind === 'cpu' ? elementwiseGrid(n, s.chunk) : gpuElementwiseGrid(spec, n, s);
   rc.ctx.dispatch(k, buffers, k.params.length ? { n } : {}, grid, label);
 }
+
+/** The thread schedule whose GPU elementwise kernels are already in gather form. */
+const GATHER_THREAD = { kind: 'thread', threads: 1, vector: false } as const;
 
 export interface RowCopyCall {
   readonly mode: 'gather' | 'scatter';
@@ -84,8 +98,28 @@ export function rowCopyOp(rc: RuleContext, c: RowCopyCall): void {
   const params: Record<string, Dim> = { rows: c.rows, ...(c.window ? { base: c.window.base, count: c.window.count } : {}) };
   const s = rc.target.schedules.elementwise;
   const bufs = { src: c.src, index: c.index, out: c.out, status: rc.ctx.status };
+  if (s.kind === 'gather') {
+    rowCopyGather(rc, c, params);
+    return;
+  }
   if (s.kind === 'cpu') rc.ctx.dispatch(memoKernel(`rowcopy|${JSON.stringify(spec)}`, () => rowCopyKernel(spec)), bufs, params, rowCopyGrid(c.rows, c.width), c.label);
   else rc.ctx.dispatch(gpuRowCopyKernel(spec, s), bufs, params, gpuRowCopyGrid(c.rows, c.width, s, spec), c.label);
+}
+
+/** A row copy in gather form: the status check (a bad index, a duplicate scatter target), then the copy. */
+function rowCopyGather(rc: RuleContext, c: RowCopyCall, params: Readonly<Record<string, Dim>>): void {
+  const ctx = rc.ctx;
+  const limit = c.srcRows;
+  // A scatter's duplicate targets are reported too (the gather form finds them; parallel scatters cannot).
+  const dup = c.mode === 'scatter' ? ctx.statusCode(`${c.label}: scatterRows writes a row twice`) : undefined;
+  if (c.statusCode !== 0) ctx.dispatch(rowIndexStatusKernel(limit, c.statusCode, dup), { index: c.index, status: ctx.status }, { rows: c.rows }, gatherGrid(1), `${c.label} (index check)`);
+  const width = c.width;
+  if (c.mode === 'scatter') {
+    ctx.dispatch(scatterRowsKernel('scatter_rows', width, limit, ctx.elem(c.out)), { src: c.src, index: c.index, out: c.out }, { rows: c.rows }, gatherGrid(limit * width), c.label);
+    return;
+  }
+  const k = gatherRowsKernel({ name: 'gather_rows', width, srcElem: ctx.elem(c.src), outElem: ctx.elem(c.out), srcRows: limit, ...(c.window ? { window: true } : {}) });
+  ctx.dispatch(k, { src: c.src, index: c.index, out: c.out }, params, gatherGrid(c.rows * width), c.label);
 }
 
 export function fillOp(rc: RuleContext, out: number, n: number, value: number | 'iota', label: string): void {
@@ -94,6 +128,7 @@ export function fillOp(rc: RuleContext, out: number, n: number, value: number | 
   const name = value === 'iota' ? 'iota' : 'fill';
   const elem = rc.ctx.elem(out);
   if (s.kind === 'cpu') rc.ctx.dispatch(fillKernel(name, elem, value), { out }, { n }, elementwiseGrid(n), label);
+  else if (s.kind === 'gather') rc.ctx.dispatch(gatherFillKernel(name, elem, value), { out }, { n }, gatherGrid(n), label);
   else rc.ctx.dispatch(gpuFillKernel(name, elem, value, s), { out }, { n }, gpuFillGrid(n, elem, value, s), label);
 }
 
@@ -103,6 +138,7 @@ export function copy2dOp(rc: RuleContext, x: number, out: number, rows: number, 
   const s = rc.target.schedules.elementwise;
   const elem = rc.ctx.elem(x);
   if (s.kind === 'cpu') rc.ctx.dispatch(copy2dKernel('concat_part', rows, inRow, outRow, offset, elem), { x, out }, {}, copy2dGrid(rows, inRow), label);
+  else if (s.kind === 'gather') rc.ctx.dispatch(concatPartKernel(rows, inRow, outRow, offset, elem), { x, out }, {}, gatherGrid(rows * outRow), label);
   else rc.ctx.dispatch(gpuCopy2dKernel('concat_part', rows, inRow, outRow, offset, elem, s), { x, out }, {}, gpuCopy2dGrid(rows, inRow, outRow, offset, elem, s), label);
 }
 
@@ -113,7 +149,8 @@ export function bmmOp(rc: RuleContext, m: number, k: number, n: number, aStrides
   // The CPU form accumulates in f64 (the reference's sums); f64-less targets use the compensated f32 form.
   if (s.kind === 'cpu' && rc.target.caps.f64Math) rc.ctx.dispatch(batchedMatmulKernel(m, k, n, aStrides, bStrides), bufs, {}, [m, batches, 1], rc.where);
   else {
-    const t = s.kind === 'thread' ? s : { kind: 'thread' as const, threads: Math.min(64, rc.target.limits.maxThreadsPerWorkgroup), vector: false };
+    // Gather form: one invocation per output with one thread per workgroup.
+    const t = s.kind === 'thread' ? s : s.kind === 'gather' ? GATHER_THREAD : { kind: 'thread' as const, threads: Math.min(64, rc.target.limits.maxThreadsPerWorkgroup), vector: false };
     rc.ctx.dispatch(gpuBatchedMatmulKernel(m, k, n, aStrides, bStrides, batches, t), bufs, {}, gpuBatchedMatmulGrid(m, n, batches, t), rc.where);
   }
 }
@@ -121,9 +158,10 @@ export function bmmOp(rc: RuleContext, m: number, k: number, n: number, aStrides
 // ---- row kernels ----
 
 /** The row schedule: CPU row blocks, or one workgroup per row (narrowed to the row length). */
-function rowSchedule(rc: RuleContext, width: number): { cpu: number } | { gpu: WorkgroupRowSchedule } {
+function rowSchedule(rc: RuleContext, width: number): { cpu: number } | { gpu: WorkgroupRowSchedule } | { gather: true } {
   const s = rc.target.schedules.rows;
   if (s.kind === 'cpu') return { cpu: s.rowsPerGroup };
+  if (s.kind === 'gather') return { gather: true };
   // A workgroup wider than the row leaves threads idle: the smallest power of two covering it (at least 32).
   const threads = Math.min(s.threads, Math.max(32, 1 << Math.ceil(Math.log2(Math.max(1, width)))));
   return { gpu: { kind: 'workgroup', threads } };
@@ -134,6 +172,14 @@ export function rmsnormOp(rc: RuleContext, d: number, eps: number, bufs: { x: nu
   if (rows === 0) return;
   const s = rowSchedule(rc, d);
   const o = { wElem: rc.ctx.elem(bufs.w) as WeightElem, gather: bufs.xRows !== undefined };
+  if ('gather' in s) {
+    // Two kernels: the row scales, then the normalised elements.
+    const inv = rc.ctx.temp(Math.max(1, rows), 'f32', `${label} inverse rms`);
+    const xs = { x: bufs.x, ...(bufs.xRows !== undefined ? { xRows: bufs.xRows } : {}) };
+    rc.ctx.dispatch(gatherInvRmsKernel(d, eps, o.gather), { ...xs, out: inv }, { rows }, gatherGrid(rows), label);
+    rc.ctx.dispatch(gatherRmsApplyKernel(d, o.wElem, o.gather), { ...xs, inv, w: bufs.w, out: bufs.out }, { rows }, gatherGrid(rows * d), label);
+    return;
+  }
   if ('cpu' in s) rc.ctx.dispatch(memoKernel(`rmsnorm|${d}|${eps}|${s.cpu}|${JSON.stringify(o)}`, () => rmsnormKernel(d, eps, { ...o, rowsPerGroup: s.cpu })), { ...bufs }, { rows }, rowGrid(rows, s.cpu), label);
   else rc.ctx.dispatch(gpuRmsnormKernel(d, eps, s.gpu, o), { ...bufs }, { rows }, gpuRowGrid(rows), label);
 }
@@ -141,7 +187,8 @@ export function rmsnormOp(rc: RuleContext, d: number, eps: number, bufs: { x: nu
 export function invRmsOp(rc: RuleContext, d: number, eps: number, bufs: { x: number; out: number }, rows: number, label: string): void {
   if (rows === 0) return;
   const s = rowSchedule(rc, d);
-  if ('cpu' in s) rc.ctx.dispatch(memoKernel(`invrms|${d}|${eps}`, () => invRmsKernel(d, eps)), bufs, { rows }, rowGrid(rows), label);
+  if ('gather' in s) rc.ctx.dispatch(gatherInvRmsKernel(d, eps, false), bufs, { rows }, gatherGrid(rows), label);
+  else if ('cpu' in s) rc.ctx.dispatch(memoKernel(`invrms|${d}|${eps}`, () => invRmsKernel(d, eps)), bufs, { rows }, rowGrid(rows), label);
   else rc.ctx.dispatch(gpuInvRmsKernel(d, eps, s.gpu), bufs, { rows }, gpuRowGrid(rows), label);
 }
 
@@ -149,14 +196,22 @@ export function layernormOp(rc: RuleContext, d: number, eps: number, bufs: { x: 
   if (rows === 0) return;
   const s = rowSchedule(rc, d);
   const [we, be] = [rc.ctx.elem(bufs.w), rc.ctx.elem(bufs.b)];
-  if ('cpu' in s) rc.ctx.dispatch(layernormKernel(d, eps, we, be), bufs, { rows }, rowGrid(rows), rc.where);
+  if ('gather' in s) {
+    const stats = rc.ctx.temp(3 * rows, 'f32', `${rc.where} layernorm statistics`);
+    rc.ctx.dispatch(gatherLayernormStatsKernel(d, eps), { x: bufs.x, out: stats }, { rows }, gatherGrid(3 * rows), rc.where);
+    rc.ctx.dispatch(gatherLayernormApplyKernel(d, we, be), { x: bufs.x, stats, w: bufs.w, b: bufs.b, out: bufs.out }, { rows }, gatherGrid(rows * d), rc.where);
+  } else if ('cpu' in s) rc.ctx.dispatch(layernormKernel(d, eps, we, be), bufs, { rows }, rowGrid(rows), rc.where);
   else rc.ctx.dispatch(gpuLayernormKernel(d, eps, s.gpu, { wElem: we as WeightElem, bElem: be as WeightElem }), bufs, { rows }, gpuRowGrid(rows), rc.where);
 }
 
 export function softmaxOp(rc: RuleContext, len: number, stride: number, bufs: { x: number; out: number }, rows: number): void {
   if (rows === 0 || len === 0) return;
   const s = rowSchedule(rc, len);
-  if ('cpu' in s) rc.ctx.dispatch(softmaxKernel(len, stride), bufs, { rows }, rowGrid(rows), rc.where);
+  if ('gather' in s) {
+    const stats = rc.ctx.temp(2 * rows, 'f32', `${rc.where} softmax statistics`);
+    rc.ctx.dispatch(gatherSoftmaxStatsKernel(len, stride), { x: bufs.x, out: stats }, { rows }, gatherGrid(2 * rows), rc.where);
+    rc.ctx.dispatch(gatherSoftmaxApplyKernel(len, stride), { x: bufs.x, stats, out: bufs.out }, { n: rows * len }, gatherGrid(rows * len), rc.where);
+  } else if ('cpu' in s) rc.ctx.dispatch(softmaxKernel(len, stride), bufs, { rows }, rowGrid(rows), rc.where);
   else rc.ctx.dispatch(gpuSoftmaxKernel(len, stride, s.gpu), bufs, { rows }, gpuRowGrid(rows), rc.where);
 }
 
@@ -164,14 +219,16 @@ export function reduceOp(rc: RuleContext, shape: readonly number[], reduced: rea
   if (rows === 0) return;
   const count = shape.reduce((a, d, i) => (reduced[i] ? a * d : a), 1);
   const s = rowSchedule(rc, count);
-  if ('cpu' in s) rc.ctx.dispatch(reduceKernel(shape, reduced, fn, elem), bufs, { rows }, rowGrid(rows), rc.where);
+  if ('gather' in s) rc.ctx.dispatch(gatherReduceKernel(shape, reduced, fn, elem), bufs, { rows }, gatherGrid(rows), rc.where);
+  else if ('cpu' in s) rc.ctx.dispatch(reduceKernel(shape, reduced, fn, elem), bufs, { rows }, rowGrid(rows), rc.where);
   else rc.ctx.dispatch(gpuReduceKernel(shape, reduced, fn, elem, s.gpu), bufs, { rows }, gpuRowGrid(rows), rc.where);
 }
 
 export function ropeOp(rc: RuleContext, h: number, d: number, rotaryDim: number, bufs: { x: number; pos: number; invFreq: number; out: number }, rows: number): void {
   if (rows === 0) return;
   const s = rowSchedule(rc, h * d);
-  if ('cpu' in s) rc.ctx.dispatch(ropeKernel(h, d, rotaryDim), bufs, { rows }, rowGrid(rows), rc.where);
+  if ('gather' in s) rc.ctx.dispatch(gatherRopeKernel(h, d, rotaryDim), bufs, { rows }, gatherGrid(rows * h * d), rc.where);
+  else if ('cpu' in s) rc.ctx.dispatch(ropeKernel(h, d, rotaryDim), bufs, { rows }, rowGrid(rows), rc.where);
   else rc.ctx.dispatch(gpuRopeKernel(h, d, rotaryDim, s.gpu), bufs, { rows }, gpuRopeGrid(rows, h, d, rotaryDim, s.gpu), rc.where);
 }
 
@@ -193,6 +250,19 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
       const t = s.blocked;
       rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), bufs, { kvLen }, blockedAttentionGrid(full, t), rc.where);
     } else rc.ctx.dispatch(memoKernel(`attention|${key}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
+    return;
+  }
+  if (s.kind === 'gather') {
+    // Four gather kernels: scores, row statistics, probabilities, weighted values.
+    const n = attentionSizes(spec);
+    const c = rc.ctx;
+    const scores = c.temp(Math.max(1, n.scores), 'f32', `${rc.where} attention scores`);
+    const stats = c.temp(Math.max(1, n.stats), 'f32', `${rc.where} attention row statistics`);
+    const probs = c.temp(Math.max(1, n.scores), 'f32', `${rc.where} attention probabilities`);
+    c.dispatch(attentionScoresKernel(spec), { q: bufs.q, k: bufs.k, qPos: bufs.qPos, kPos: bufs.kPos, out: scores }, { kvLen }, gatherGrid(n.scores), rc.where);
+    c.dispatch(attentionStatsKernel(spec), { scores, out: stats }, { kvLen }, gatherGrid(n.stats), rc.where);
+    c.dispatch(attentionProbsKernel(spec), { scores, stats, out: probs }, { kvLen }, gatherGrid(n.scores), rc.where);
+    c.dispatch(attentionValuesKernel(spec), { probs, v: bufs.v, out: bufs.out }, { kvLen }, gatherGrid(n.out), rc.where);
     return;
   }
   rc.ctx.dispatch(flashAttentionKernel(spec, s), bufs, { kvLen }, flashAttentionGrid(spec, s), rc.where);

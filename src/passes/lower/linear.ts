@@ -12,6 +12,7 @@ import { broadcastStrides, type ElementwiseInput } from '../../kernel/builders/e
 import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
 import { gpuGemvGrid, gpuGemvKernel } from '../../kernel/builders/gpu/gemv.js';
 import { gpuMatmulGrid, gpuMatmulKernel } from '../../kernel/builders/gpu/matmul.js';
+import { gatherMatmulGrid, gatherMatmulKernel } from '../../kernel/builders/gather/matmul.js';
 import { matmulGrid, matmulKernel, type MatmulEpilogue, type MatmulTiling } from '../../kernel/builders/matmul.js';
 import { binary } from '../../kernel/dsl.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
@@ -192,7 +193,10 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
     // GPUs read W in its checkpoint layout [N, K] (a window of rows for a split weight).
     bufs.w = c.weight(weight, window ? { kind: 'plain', rows: window } : { kind: 'plain' });
     const wElem = elem === 'f16' || elem === 'bf16' ? elem : 'f32';
-    if (s.kind === 'gpu-tiled') {
+    if (s.kind === 'gather') {
+      const spec = { ...common, wElem } as const;
+      c.dispatch(gatherMatmulKernel(spec), bufs, { M: m }, gatherMatmulGrid(spec, m), rc.where);
+    } else if (s.kind === 'gpu-tiled') {
       const spec = { ...common, wElem, schedule: s } as const;
       c.dispatch(gpuMatmulKernel(spec), bufs, { M: m }, gpuMatmulGrid(spec, m), rc.where);
     } else {
@@ -276,7 +280,9 @@ export function lowerFusedLinear(ins: readonly LValue[], a: OpAttrs['fusedLinear
   const map = rc.ctx.buf(materialize(rc, rowMap));
   const facts = rc.ctx.routes.get(map);
   const xb = typeof xFull.ref === 'number' && xFull.gather === undefined ? xFull.ref : undefined;
-  if (facts !== undefined && xb === facts.x && chain !== undefined && chain.steps.length === 0 && typeof w.ref !== 'number') {
+  // The scatter epilogue is not a gather: gather schedules compute u and combine it with a gather kernel.
+  const scatters = rc.target.schedules.matmul.kind !== 'gather';
+  if (scatters && facts !== undefined && xb === facts.x && chain !== undefined && chain.steps.length === 0 && typeof w.ref !== 'number') {
     // y[rowMap[r]] = h1[r] + keptGate[r] * acc[r]: the combine is the matmul's epilogue, u is never written.
     const h1v = materialize(rc, h1);
     chain = {

@@ -11,6 +11,12 @@ import { keptGateKernel, routeSelectKernel } from '../../kernel/builders/route-s
 import { cmp, mul, select } from '../../kernel/dsl.js';
 import type { KNode } from '../../kernel/ir.js';
 import { stringScatterKernel } from '../../kernel/builders/elementwise.js';
+import { gatherGrid } from '../../kernel/builders/gather/form.js';
+import { gatherRowsKernel } from '../../kernel/builders/gather/copies.js';
+import {
+  gatherInverseKernel, gatherInverseOfMapKernel, gatherKeptGateKernel, gatherPrefixKernel, gatherRankKernel, gatherRouteScoreKernel, gatherRouteStatusKernel, gatherSearchKernel,
+  gatherStringCombineKernel, gatherTanhNormKernel,
+} from '../../kernel/builders/gather/route.js';
 import { LoweringError, type LValue } from './context.js';
 import { elementwiseOp } from './families.js';
 import { arg, materialize, newValue, type RuleContext, storageOf } from './rule-context.js';
@@ -38,7 +44,54 @@ export interface RouteAttrs {
 /** Threads of the select kernel's one workgroup: 1 on CPUs, a few hundred on GPUs. */
 function selectThreads(rc: RuleContext): number {
   const s = rc.target.schedules.route;
-  return s.kind === 'cpu' ? 1 : Math.min(256, rc.target.limits.maxThreadsPerWorkgroup);
+  return s.kind === 'cpu' || s.kind === 'gather' ? 1 : Math.min(256, rc.target.limits.maxThreadsPerWorkgroup);
+}
+
+/** The memo key of a gather route's inverse map (kept row of each token, -1 if skipped) by its row map. */
+const inverseKey = (rowMap: number): string => `gather-route-inverse|${rowMap}`;
+
+/**
+ * Ranks, counts and compaction of a route (or a top-k) in gather form: rank by counting, inclusive counts of
+ * kept tokens and kept candidates, then each output row finds its token by a binary search over the counts.
+ * Returns the buffers of the rank and the counts ([2S]: kept tokens, then kept candidates).
+ */
+export function gatherSelect(rc: RuleContext, s: number, scores: number, mask: number, k: Dim, label: string): { rank: number; counts: number } {
+  const c = rc.ctx;
+  const rank = c.temp(Math.max(1, s), 'i32', `${label} ranks`);
+  const counts = c.temp(Math.max(1, 2 * s), 'i32', `${label} kept counts`);
+  c.dispatch(gatherRankKernel(s), { scores, mask, out: rank }, {}, gatherGrid(s), `${label} ranks`);
+  c.dispatch(gatherPrefixKernel(s), { rank, mask, out: counts }, { k }, gatherGrid(2 * s), `${label} kept counts`);
+  return { rank, counts };
+}
+
+/** The route of routeSelection in gather form: the same values, computed by gather kernels only. */
+function gatherRouteSelection(rc: RuleContext, v: { x: LValue; pos: LValue; mask: LValue; rw: LValue; rb: LValue }, a: { s: number; d: number; kept: number; capacity: number; routable: number }, ctx: { scores: number; gate: LValue; y: number; alpha: number; bias: number; keptOutput: number }): RouteSelection {
+  const c = rc.ctx;
+  const { s, d, kept, capacity } = a;
+  const [xb, mask, pos] = [c.buf(v.x), c.buf(v.mask), c.buf(v.pos)];
+  const rowMap: LValue = { shape: [kept], dtype: 'i32', ref: c.temp(Math.max(1, kept), 'i32', `${rc.where} kept tokens`) };
+  const posKept: LValue = { shape: [kept], dtype: 'i32', ref: c.temp(Math.max(1, kept), 'i32', `${rc.where} kept positions`) };
+  const keptGate = c.temp(Math.max(1, kept), 'f32', `${rc.where} kept gates`);
+  const keptCand = newValue(rc, 'i32', ctx.keptOutput, ' kept vision tokens');
+  const inverse: LValue = { shape: [s], dtype: 'i32', ref: c.temp(Math.max(1, s), 'i32', `${rc.where} kept row of each token`) };
+  if (s > 0) {
+    c.dispatch(gatherRouteScoreKernel(d, storageOf(rc, v.rw), storageOf(rc, v.rb)), { x: xb, rw: c.buf(v.rw), rb: c.buf(v.rb), out: ctx.scores }, { S: s }, gatherGrid(s), `${rc.where} router`);
+    c.dispatch(gatherTanhNormKernel(ctx.alpha, ctx.bias, rc.target.caps.f64Math), { scores: ctx.scores, out: c.buf(ctx.gate) }, { S: s }, gatherGrid(s), `${rc.where} TanhNorm weights`);
+    const code = c.statusCode(`${rc.where}: the routable mask does not hold routableCount = ${a.routable} tokens`);
+    c.dispatch(gatherRouteStatusKernel(s, code), { mask, status: c.status }, { k: capacity, expected: a.routable }, gatherGrid(1), `${rc.where} routable count check`);
+    const { counts } = gatherSelect(rc, s, ctx.scores, mask, capacity, rc.where);
+    const map = c.buf(rowMap);
+    if (kept > 0) {
+      c.dispatch(gatherSearchKernel(s, 0), { counts, out: map }, { count: kept }, gatherGrid(kept), `${rc.where} kept tokens`);
+      c.dispatch(gatherRowsKernel({ name: 'kept_positions', width: 1, srcElem: 'i32', outElem: 'i32', srcRows: s }), { src: pos, index: map, out: c.buf(posKept) }, { rows: kept }, gatherGrid(kept), `${rc.where} kept positions`);
+      c.dispatch(gatherKeptGateKernel(kept), { rowMap: map, mask, weights: c.buf(ctx.gate), out: keptGate }, {}, gatherGrid(kept), `${rc.where} kept gates`);
+    }
+    if (capacity > 0) c.dispatch(gatherSearchKernel(s, s), { counts, out: c.buf(keptCand) }, { count: capacity }, gatherGrid(capacity), `${rc.where} kept candidates`);
+    c.dispatch(gatherInverseKernel(s), { counts, out: c.buf(inverse) }, {}, gatherGrid(s), `${rc.where} kept row of each token`);
+  }
+  c.routes.set(c.buf(rowMap), { x: xb, y: ctx.y, keptGate });
+  c.memo.set(inverseKey(c.buf(rowMap)), inverse);
+  return { xKept: { shape: [kept, d], dtype: v.x.dtype, ref: xb, gather: c.buf(rowMap) }, posKept, rowMap, gate: ctx.gate, kept: keptCand };
 }
 
 export function routeSelection(ins: readonly LValue[], a: RouteAttrs, rc: RuleContext, keptOutput: number): RouteSelection {
@@ -55,6 +108,7 @@ export function routeSelection(ins: readonly LValue[], a: RouteAttrs, rc: RuleCo
   const y = c.temp(Math.max(1, s * d), 'f32', `${rc.where} STRing output`);
   const spec: RouteScoreSpec = { d, alpha: a.alpha, bias: a.bias, wElem: storageOf(rc, rw), bElem: storageOf(rc, rb), writeRoutable: true, f64: rc.target.caps.f64Math };
   const sched = rc.target.schedules.route;
+  if (sched.kind === 'gather') return gatherRouteSelection(rc, { x, pos, mask, rw, rb }, { s, d, kept, capacity, routable }, { scores, gate, y, alpha: a.alpha, bias: a.bias, keptOutput });
   const bufs = { x: xb, rw: c.buf(rw), rb: c.buf(rb), mask: c.buf(mask), scores, weights: c.buf(gate), y };
   if (s > 0) {
     if (sched.kind === 'cpu') c.dispatch(routeScoreCpuKernel(spec, sched.tokensPerGroup), bufs, { S: s }, routeScoreCpuGrid(s, sched.tokensPerGroup), `${rc.where} router`);
@@ -80,7 +134,7 @@ export function routeSelection(ins: readonly LValue[], a: RouteAttrs, rc: RuleCo
 /** Threads that stride a row's columns in the row-wise copy kernels: 1 on CPUs, the elementwise width on GPUs. */
 export function rowThreads(rc: RuleContext, width: number): number {
   const s = rc.target.schedules.elementwise;
-  return s.kind === 'cpu' ? 1 : Math.max(1, Math.min(s.threads, 1 << Math.ceil(Math.log2(Math.max(1, width)))));
+  return s.kind === 'cpu' || s.kind === 'gather' ? 1 : Math.max(1, Math.min(s.threads, 1 << Math.ceil(Math.log2(Math.max(1, width)))));
 }
 
 /**
@@ -95,6 +149,7 @@ export function combine(rc: RuleContext, x: LValue, h1: LValue, u: LValue, rowMa
   const map = c.buf(materialize(rc, rowMap));
   const facts = c.routes.get(map);
   const xv = materialize(rc, x);
+  if (rc.target.schedules.route.kind === 'gather') return gatherCombine(rc, { x: xv, h1, u, map, gate, routable }, s, d, kept, facts !== undefined && facts.x === c.buf(xv) ? facts : undefined);
   let y: LValue;
   let keptGate: number;
   if (facts !== undefined && facts.x === c.buf(xv)) {
@@ -114,5 +169,29 @@ export function combine(rc: RuleContext, x: LValue, h1: LValue, u: LValue, rowMa
   const threads = rowThreads(rc, d);
   if (kept > 0 && d > 0)
     c.dispatch(stringScatterKernel(d, threads, rc.target.caps.f64Math), { h1: c.buf(materialize(rc, h1)), u: c.buf(materialize(rc, u)), gate: keptGate, rowMap: map, y: c.buf(y) }, {}, [kept, 1, 1], `${rc.where} STRing combine`);
+  return y;
+}
+
+/**
+ * The STRing combine as one gather over y [S, d], after the route's values in gather form (or, for a row map
+ * from elsewhere, its inverse map and kept gates computed here).
+ */
+function gatherCombine(rc: RuleContext, v: { x: LValue; h1: LValue; u: LValue; map: number; gate: LValue; routable: LValue }, s: number, d: number, kept: number, facts: { y: number; keptGate: number } | undefined): LValue {
+  const c = rc.ctx;
+  const mask = c.buf(materialize(rc, v.routable));
+  const gate = c.buf(materialize(rc, v.gate));
+  let inverse = c.memo.get(inverseKey(v.map));
+  let keptGate = facts?.keptGate;
+  if (inverse === undefined || keptGate === undefined) {
+    inverse = { shape: [s], dtype: 'i32', ref: c.temp(Math.max(1, s), 'i32', `${rc.where} kept row of each token`) };
+    c.dispatch(gatherInverseOfMapKernel(s, kept), { rowMap: v.map, out: c.buf(inverse) }, {}, gatherGrid(s), `${rc.where} kept row of each token`);
+    keptGate = c.temp(Math.max(1, kept), 'f32', `${rc.where} kept gates`);
+    if (kept > 0) c.dispatch(gatherKeptGateKernel(kept), { rowMap: v.map, mask, weights: gate, out: keptGate }, {}, gatherGrid(kept), `${rc.where} kept gates`);
+  }
+  const y: LValue = facts !== undefined ? { shape: v.x.shape, dtype: v.x.dtype, ref: facts.y } : newValue(rc, v.x.dtype);
+  if (s > 0 && d > 0)
+    c.dispatch(gatherStringCombineKernel(s, d, rc.target.caps.f64Math), {
+      x: c.buf(v.x), h1: c.buf(materialize(rc, v.h1)), u: c.buf(materialize(rc, v.u)), gate: keptGate, inverse: c.buf(inverse), weights: gate, mask, out: c.buf(y),
+    }, {}, gatherGrid(s * d), `${rc.where} STRing combine`);
   return y;
 }

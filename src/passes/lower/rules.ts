@@ -18,7 +18,10 @@ import {
 } from './families.js';
 import { lowerFusedElementwise, lowerStringCombine } from './fused.js';
 import { linear, lowerFusedLinear } from './linear.js';
-import { combine, routeSelection, rowThreads } from './route.js';
+import { combine, gatherSelect, routeSelection, rowThreads } from './route.js';
+import { cacheStatusKernel, cacheWriteGatherKernel } from '../../kernel/builders/gather/copies.js';
+import { gatherGrid } from '../../kernel/builders/gather/form.js';
+import { gatherByRankKernel, gatherRouteStatusKernel, gatherSearchKernel } from '../../kernel/builders/gather/route.js';
 import { arg, elementwise, materialize, newValue, outShape, requireStatic, type Rule, type RuleContext, storageOf } from './rule-context.js';
 export type { RuleContext } from './rule-context.js';
 
@@ -72,6 +75,17 @@ function topk(ins: readonly LValue[], a: OpAttrs['topk'], rc: RuleContext): LVal
   const s32 = c.elem(c.buf(scores)) === 'f32' ? c.buf(scores) : undefined;
   if (s32 === undefined) throw new LoweringError(`${rc.where}: topk scores must be f32 storage`);
   if (n === 0) return [out];
+  if (rc.target.schedules.route.kind === 'gather') {
+    // Gather form: ranks by counting, then the k kept candidates in index order (a search over their counts)
+    // or in score order (the candidate of each rank).
+    c.dispatch(gatherRouteStatusKernel(n, code), { mask, status: c.status }, { k, expected: -1 }, gatherGrid(1), `${rc.where} candidate count check`);
+    const { rank, counts } = gatherSelect(rc, n, s32, mask, k, rc.where);
+    if (k > 0) {
+      if (a.order === 'index') c.dispatch(gatherSearchKernel(n, n), { counts, out: c.buf(out) }, { count: k }, gatherGrid(k), rc.where);
+      else c.dispatch(gatherByRankKernel(n), { rank, out: c.buf(out) }, { k }, gatherGrid(k), rc.where);
+    }
+    return [out];
+  }
   const scratch = (label: string, elem: 'i32' | 'f32' = 'i32'): number => c.temp(Math.max(1, n), elem, `${rc.where} ${label}`);
   const ones = c.temp(Math.max(1, n), 'f32', `${rc.where} unit weights`);
   fillOp(rc, ones, n, 1, rc.where);
@@ -142,7 +156,12 @@ function cacheWrite(ins: readonly LValue[], a: OpAttrs['cacheWrite'], rc: RuleCo
   const code = c.statusCode(`${rc.where}: the rows written exceed the cache's ${capacity} rows`);
   const elem = c.elem(c.buf(cache));
   if (c.elem(c.buf(rowsV)) !== elem) throw new LoweringError(`${rc.where}: cache is ${elem}, rows are ${c.elem(c.buf(rowsV))}`);
-  if (n > 0 && width > 0)
+  if (n > 0 && width > 0 && rc.target.schedules.elementwise.kind === 'gather') {
+    // Gather form: the status check, then a gather over the whole cache that copies the old rows and takes the
+    // new ones (the cache is read only at the element written: the same in place and on a new texture).
+    c.dispatch(cacheStatusKernel(code), { status: c.status }, { offset, n, capacity }, gatherGrid(1), `${rc.where} capacity check`);
+    c.dispatch(cacheWriteGatherKernel(width, elem), { rows: c.buf(rowsV), cache: c.buf(cache) }, { offset, n, capacity }, gatherGrid(capacity * width), rc.where);
+  } else if (n > 0 && width > 0)
     c.dispatch(cacheWriteKernel(width, elem, rowThreads(rc, width), code), { rows: c.buf(rowsV), cache: c.buf(cache), status: c.status }, { offset, capacity }, [n, 1, 1], rc.where);
   return [{ shape: cache.shape, dtype: cache.dtype, ref: c.buf(cache) }];
 }
