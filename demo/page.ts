@@ -1,9 +1,10 @@
 /**
  * The demo page: a compiled tiny p-MoD LLaVA model run in the browser without the compiler. WebGPU when the page
- * has an adapter (pipelines from the artifact's WGSL), else Wasm (the artifact's modules on the page's thread).
+ * has an adapter (pipelines from the artifact's WGSL), else WebGL2 (the gpu.js artifact's kernels), else Wasm (the
+ * artifact's modules on the page's thread).
  * The image goes through the artifact's CLIP tower and projector, the answer streams token by token, and each MoD
  * layer's routing is drawn over the image as the tower saw it, with k_l and a bar of kept vs dense tokens.
- * `?backend=wasm` forces the fallback, `?tokens=N` sets the answer's length. The state is on `globalThis.__demo`
+ * `?backend=webgl` / `?backend=wasm` force a fallback, `?tokens=N` sets the answer's length. The state is on `globalThis.__demo`
  * for tests.
  */
 /// <reference lib="dom" />
@@ -13,6 +14,7 @@ import { artifactKernelCache } from '../src/backends/wasm/artifact-kernels.js';
 import { PageWasmDevice } from '../src/backends/wasm/page-device.js';
 import { openAdapterDevice } from '../src/backends/webgpu/adapter.js';
 import { artifactShaders, missingFeatures } from '../src/backends/webgpu/artifact-shaders.js';
+import { openWebGlDevice } from '../src/backends/webgl/browser.js';
 import { makeTensor } from '../src/ir/index.js';
 import { VICUNA_TEMPLATE } from '../src/io/chat-template.js';
 import { cropPixels, keptMask } from '../src/io/image/heatmap.js';
@@ -71,10 +73,13 @@ function fetchArtifact(base: string): Promise<ArtifactWithCode> {
     .then((plan) => loadArtifact({ name: `${base}plan.json`, plan, read: (p) => bytes(`${base}${p}`) }));
 }
 
-/** WebGPU with the WGSL artifact when there is an adapter (and it is not turned off), else Wasm. */
+/**
+ * The fallback order webgpu -> webgl -> wasm: WebGPU with the WGSL artifact when there is an adapter, else WebGL2
+ * with the gpu.js artifact, else Wasm; `?backend=webgl` or `?backend=wasm` starts the chain later.
+ */
 async function openBackend(which: string): Promise<{ name: string; device: Device; artifact: ArtifactWithCode }> {
-  let why = 'forced by ?backend=wasm';
-  if (which !== 'wasm') {
+  let why = `forced by ?backend=${which}`;
+  if (which !== 'wasm' && which !== 'webgl') {
     const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
     const adapter = gpu === undefined ? null : await gpu.requestAdapter();
     if (adapter !== null) {
@@ -85,6 +90,16 @@ async function openBackend(which: string): Promise<{ name: string; device: Devic
       await device.dispose();
       why = `the adapter lacks ${missing.join(', ')}`;
     } else why = gpu === undefined ? 'no navigator.gpu' : 'no WebGPU adapter';
+  }
+  if (which !== 'wasm') {
+    try {
+      const device = await openWebGlDevice();
+      const artifact = await fetchArtifact('/webgl/');
+      if (artifact.artifact.renderer.kind !== 'gpujs') throw new Error('/webgl/ is not a WebGL (gpu.js) artifact');
+      return { name: `WebGL: ${device.target.device} (${why})`, device: device as Device, artifact };
+    } catch (e) {
+      why = `${why}; WebGL: ${(e as Error).message}`;
+    }
   }
   const artifact = await fetchArtifact('/wasm/');
   const r = artifact.artifact.renderer;

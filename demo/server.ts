@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the browser demo of a tiny p-MoD LLaVA model. Once, it writes the model (random weights, a tiny
- * CLIP tower seeing 112-pixel images as 8x8 patches, so 64 vision tokens) and compiles it into two artifacts,
- * WebGPU (WGSL) and Wasm (the page falls back to it where there is no WebGPU); then it bundles demo/page.ts with
+ * CLIP tower seeing 112-pixel images as 8x8 patches, so 64 vision tokens) and compiles it into three artifacts,
+ * WebGPU (WGSL), WebGL (gpu.js kernels: where there is no WebGPU) and Wasm (where there is neither, or
+ * `?backend=wasm`); then it bundles demo/page.ts with
  * esbuild and serves the page, the artifacts and the weights on 127.0.0.1 only, cross-origin isolated (the Wasm
  * fallback needs shared memory).
  *
@@ -59,7 +60,7 @@ function writeDemoCheckpoint(dir: string): void {
   writeSafetensors(join(towerDir, 'model.safetensors'), w.names().map((n) => tensorEntry(n, w.get(n))));
 }
 
-async function compileInto(ck: string, out: string, target: 'webgpu' | 'wasm', emulated: boolean): Promise<void> {
+async function compileInto(ck: string, out: string, target: 'webgpu' | 'webgl' | 'wasm', emulated: boolean): Promise<void> {
   const err: string[] = [];
   const args = ['compile', ck, '--target', target, '--vision-tokens', String(DEMO_VISION_TOKENS), '--text-tokens', '160', '--max-new-tokens', '32', '--out', out];
   if (target === 'webgpu' && emulated) args.push('--emulated');
@@ -74,10 +75,11 @@ export async function prepareDemo(dataDir: string, emulated = false, log: (s: st
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  log(`writing the demo model and compiling it (WebGPU and Wasm) into ${dataDir} ...`);
+  log(`writing the demo model and compiling it (WebGPU, WebGL and Wasm) into ${dataDir} ...`);
   const ck = join(dataDir, 'model');
   writeDemoCheckpoint(ck);
   await compileInto(ck, join(dataDir, 'webgpu'), 'webgpu', emulated);
+  await compileInto(ck, join(dataDir, 'webgl'), 'webgl', emulated);
   await compileInto(ck, join(dataDir, 'wasm'), 'wasm', emulated);
   writeFileSync(stamp, want);
 }
@@ -117,6 +119,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<{ url: string; dat
   const routes: readonly [string, string][] = [
     ['/model/', join(dataDir, 'model')],
     ['/webgpu/', join(dataDir, 'webgpu')],
+    ['/webgl/', join(dataDir, 'webgl')],
     ['/wasm/', join(dataDir, 'wasm')],
   ];
   const server: Server = createServer((req, res) => {

@@ -145,8 +145,8 @@ function graphsFor(spec: ModelSpec, wdt: DType): { prefill: Graph; prefillAllLog
  * binding of every graph weight (one CheckpointError lists every missing, unexpected and mis-shaped tensor).
  * Nothing is read beyond the headers.
  */
-export function inspectCheckpoint(dir: string, tensors: SafetensorsStore): CheckpointInfo {
-  const { spec: declared, config, modelType } = readCheckpointConfig(dir);
+export function inspectCheckpoint(dir: string, tensors: SafetensorsStore, read: ReturnType<typeof readCheckpointConfig> = readCheckpointConfig(dir)): CheckpointInfo {
+  const { spec: declared, config, modelType } = read;
   const layout = checkpointLayout(modelType, declared.llm.tieWordEmbeddings);
   // The graphs follow the tensors' dtype, whatever torch_dtype claims.
   const provisional = graphsFor(declared, declared.llm.weightDtype);
@@ -164,9 +164,11 @@ export function inspectCheckpoint(dir: string, tensors: SafetensorsStore): Check
  * progress reporter follows those reads) and the files stay open until `close()`.
  */
 export function openCheckpoint(dir: string, opts: OpenCheckpointOptions = {}): LoadedCheckpoint {
+  // The config first: a directory that is not a checkpoint is reported as such before its tensors are looked for.
+  const config = readCheckpointConfig(dir);
   const tensors = SafetensorsStore.fromDir(dir);
   try {
-    const info = inspectCheckpoint(dir, tensors);
+    const info = inspectCheckpoint(dir, tensors, config);
     const weights = new CheckpointStore(tensors, info.plan, opts.progress?.(info.plan.storedBytes));
     return { ...info, weights, close: () => weights.close() };
   } catch (e) {

@@ -25,6 +25,11 @@ export async function artifactDevice(a: ArtifactWithCode, threads: number | unde
   const r = a.artifact.renderer;
   if (r.kind === 'wasm') return new WasmDevice({ kernelCache: artifactKernelCache(a), relaxedSimd: r.relaxedFma, ...(threads !== undefined ? { threads } : {}) }) as Device;
   if (r.kind === 'ptx') return new PtxEmuDevice() as Device;
+  if (r.kind === 'gpujs') {
+    // Node has no WebGL context: gpu.js's cpu mode runs the same kernel source (a check, not a fast path).
+    const { openCpuWebGlDevice } = await import('../backends/webgl/cpu.js');
+    return (await openCpuWebGlDevice()) as Device;
+  }
   const { openDawnDevice } = await import('../backends/webgpu/node.js');
   const d = await openDawnDevice({ shaders: artifactShaders(a) });
   const missing = missingFeatures(a.artifact.target, d.target);

@@ -31,6 +31,8 @@ import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { renderKernel } from '../backends/wasm/render.js';
 import { backendInfo } from '../backends/registry.js';
 import { renderWgsl } from '../backends/webgpu/render.js';
+import { renderGpuJs } from '../backends/webgl/render.js';
+import { WEBGL2_MINIMUMS, webglTarget } from '../backends/webgl/target.js';
 import { type WebGpuLimits, webgpuTarget } from '../backends/webgpu/target.js';
 import { type Graph, hashString } from '../ir/index.js';
 import { compilerBuildId, compilerVersion } from '../io/build-id.js';
@@ -47,9 +49,10 @@ import { UsageError } from './args.js';
 /**
  * The compile targets of `modc compile --out`: registry backends with a Target ('ptx' is the cuda backend's: the
  * driver's device, or sm_80 offline; 'ptx-emu' the interpreter's smaller tiles); 'webgpu' is every WebGPU device
- * (the spec's default limits, no optional feature) unless `adapter: 'local'`.
+ * (the spec's default limits, no optional feature) unless `adapter: 'local'`; 'webgl' is every WebGL2 context
+ * (the WebGL2 minimums: MAX_TEXTURE_SIZE 2048, 16 texture units) through gpu.js.
  */
-export const ARTIFACT_TARGETS = ['wasm', 'webgpu', 'ptx', 'ptx-emu'] as const;
+export const ARTIFACT_TARGETS = ['wasm', 'webgpu', 'webgl', 'ptx', 'ptx-emu'] as const;
 export type ArtifactTarget = (typeof ARTIFACT_TARGETS)[number];
 
 export interface ArtifactRequest {
@@ -200,6 +203,11 @@ async function targetFor(name: ArtifactTarget, threads: number, emulated: boolea
     const device = `any WebGPU device (the spec's default limits with 10 storage buffers, no optional feature; ${emulated ? 'schedules for CPU-emulated adapters' : 'GPU schedules'})`;
     return { target: webgpuTarget({ limits: PORTABLE_WEBGPU_LIMITS, features: new Set(), device, emulated }), renderer: { kind: 'wgsl' } };
   }
+  if (name === 'webgl') {
+    // The minimums every WebGL2 context meets: the plan runs on any of them (larger weights are split into windows).
+    const limits = { ...WEBGL2_MINIMUMS, renderer: 'any WebGL2 context with EXT_color_buffer_float (the WebGL2 minimums)' };
+    return { target: webglTarget(limits, 'webgl2'), renderer: { kind: 'gpujs' } };
+  }
   const backend = name === 'ptx' ? 'cuda' : name;
   const info = backendInfo(backend);
   if (info.target === undefined) throw new UsageError(`backend '${backend}' has no compile target`);
@@ -230,6 +238,7 @@ function render(k: Kernel, renderer: RendererInfo, target: Target): { code: Uint
     return { code: r.binary, ext: 'wasm', text: enc.encode(watText(r.binary)), imports: r.imports };
   }
   if (renderer.kind === 'ptx') return { code: enc.encode(renderPtx(k, { target: choosePtxTarget() }).ptx), ext: 'ptx' };
+  if (renderer.kind === 'gpujs') return { code: enc.encode(renderGpuJs(k).source), ext: 'js' };
   const w = renderWgsl(k, target);
   return { code: enc.encode(w.code), ext: 'wgsl', wgsl: { uniformBytes: w.uniformBytes, paramOffsets: w.paramOffsets, bindings: w.bindings.map((b) => ({ name: b.name, storage: b.storage })) } };
 }

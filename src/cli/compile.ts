@@ -30,13 +30,14 @@ Compiles the model (full pass pipeline, capacities specialised for N_v) for a ba
 
   --out DIR           write the compiled model as an artifact: plan.json (programs, buffers, weight manifest with
                       checkpoint byte ranges when compiled from a checkpoint, symbol values, the target and its
-                      limits, format version, content hash), kernels/ (one .wasm + .wat, .wgsl or .ptx file per
+                      limits, format version, content hash), kernels/ (one .wasm + .wat, .wgsl, .js or .ptx file per
                       distinct kernel) and README.md; 'modc run --plan DIR --checkpoint CK' runs it without the
                       compiler. Per N_v it holds a prefill (logits of every position, routing, KV cache), a decode
                       program and the projector; from a checkpoint with a CLIP tower, the tower too
   --target NAME       wasm; webgpu (with --out: WGSL for every WebGPU device with --adapter portable, the
                       default: the spec's default limits with 10 storage buffers, no optional feature; or this
-                      machine's adapter with --adapter local; without --out, this machine's adapter); ptx (the
+                      machine's adapter with --adapter local; without --out, this machine's adapter); webgl (with
+                      --out: gpu.js kernels for every WebGL2 context, its guaranteed limits); ptx (the
                       driver's device, or sm_80 and PTX ISA 7.8 offline), ptx-emu
   --emit WHAT         kernels: every distinct kernel in the target's language (Wasm text, WGSL, PTX);
                       ir: the same kernels in the Kernel IR's text form;

@@ -27,14 +27,16 @@ export interface ArtifactFile {
 export type RendererInfo =
   | { readonly kind: 'wasm'; readonly relaxedFma: boolean }
   | { readonly kind: 'ptx'; readonly version: string; readonly target: string }
-  | { readonly kind: 'wgsl' };
+  | { readonly kind: 'wgsl' }
+  /** gpu.js kernel source (.js): the WebGL device renders the same text from the Kernel IR and checks it. */
+  | { readonly kind: 'gpujs' };
 
 export interface ArtifactKernel {
   /** The kernel in Kernel IR: what the device code was rendered from. */
   readonly kernel: Kernel;
   /** hashString(kernelKey(kernel)): kernels of equal code share it (and their files). */
   readonly hash: string;
-  /** What the device loads: .wasm (binary), .ptx or .wgsl (text). */
+  /** What the device loads: .wasm (binary), .ptx, .wgsl or .js (gpu.js kernel source) text. */
   readonly code: ArtifactFile;
   /** A readable form where the code is binary (.wat for .wasm). */
   readonly text?: ArtifactFile;
@@ -224,7 +226,7 @@ function programRef(f: Field, programs: number): ArtifactProgramRef {
 }
 
 function rendererOf(f: Field): RendererInfo {
-  const kind = f.get('kind').oneOf(['wasm', 'ptx', 'wgsl'] as const);
+  const kind = f.get('kind').oneOf(['wasm', 'ptx', 'wgsl', 'gpujs'] as const);
   if (kind === 'wasm') return { kind, relaxedFma: f.get('relaxedFma').bool() };
   if (kind === 'ptx') return { kind, version: f.get('version').str(), target: f.get('target').str() };
   return { kind };

@@ -1,7 +1,8 @@
 /**
  * The browser demo (`npm run demo`) in Debian's Chromium: on WebGPU (SwiftShader without a GPU) the page streams
  * tokens and draws one heatmap per MoD layer whose kept count is that layer's k_l in the plan; with WebGPU off it
- * falls back to Wasm and keeps the same vision tokens in every layer (routing is exact on every backend); the
+ * falls back to WebGL2 (gpu.js on SwiftShader), and with ?backend=wasm to Wasm, each keeping the same vision tokens
+ * in every layer (routing is exact on every backend); the
  * page is saved as a screenshot (to MODC_DEMO_SCREENSHOT when set). The page's TypeScript is type-checked
  * strictly. Skips with one line without Chromium or playwright-core, fails under MODC_REQUIRE_WEBGPU=1.
  */
@@ -44,7 +45,7 @@ it('demo/page.ts type-checks strictly (DOM and WebGPU types)', () => {
   expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
 }, 120_000);
 
-it('streams tokens and draws k_l kept patches per MoD layer on WebGPU, and on the Wasm fallback', async () => {
+it('streams tokens and draws k_l kept patches per MoD layer on WebGPU, and on the WebGL and Wasm fallbacks', async () => {
   const missing = await browserMissing();
   if (missing !== undefined) {
     if (process.env.MODC_REQUIRE_WEBGPU === '1') throw new Error(`browser webgpu: ${missing} (MODC_REQUIRE_WEBGPU=1 requires it)`);
@@ -84,10 +85,14 @@ it('streams tokens and draws k_l kept patches per MoD layer on WebGPU, and on th
     expect(gpu.visionTokens).toBe(entry.visionTokens);
     const png = decodeImage(readFileSync(shot), shot);
     expect(png.width).toBeGreaterThanOrEqual(1200);
-    const wasm = await run(false, '?tokens=6');
-    expect(wasm.backend).toMatch(/^Wasm \(no /);
-    expect(wasm.tokens).toBe(6);
     // The routers' scores are bit-identical on every backend: the same tokens are kept in every layer.
+    const gl = await run(false, '?tokens=6');
+    expect(gl.backend).toMatch(/^WebGL: .*\(no (navigator\.gpu|WebGPU adapter)\)$/);
+    expect(gl.tokens).toBe(6);
+    expect(gl.layers.map((l) => l.keptTokens)).toEqual(gpu.layers.map((l) => l.keptTokens));
+    const wasm = await run(false, '?tokens=6&backend=wasm');
+    expect(wasm.backend).toMatch(/^Wasm \(forced by \?backend=wasm\)/);
+    expect(wasm.tokens).toBe(6);
     expect(wasm.layers.map((l) => l.keptTokens)).toEqual(gpu.layers.map((l) => l.keptTokens));
   } finally {
     await demo.close();
