@@ -5,7 +5,8 @@
  * implementations). Options that do not apply to the mode are refused.
  */
 import { type LoadedCheckpoint, spliceImage } from '../../models/index.js';
-import { checkOutputFile, FileError, type HostTensor, makeTensor, prefixed, statusLine, tensorEntry, type TensorEntry, writeSafetensorsAsync } from '../index.js';
+import { checkOutputFile, FileError, type HostTensor, prefixed, statusLine, writeSafetensorsAsync } from '../index.js';
+import { runOutputEntries } from './output-entries.js';
 import { MAX_IMAGE_PIXELS } from '../io/image/index.js';
 import { GenerationSession } from '../runtime/session.js';
 import { Sampler, type SamplingOptions } from '../runtime/sampling.js';
@@ -117,22 +118,10 @@ async function runGivenInputs(o: CheckpointRunOptions & { inputs: string; out: s
     const running = statusLine(io.progress, `running ${spliced.length} tokens${o.maxNewTokens ? ` and ${o.maxNewTokens} new ones` : ''} (the first run compiles the plan)`);
     const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: ck.generation.eosTokenIds, onToken: (_id, step) => running.update(`token ${step + 1}`) });
     running.done();
-    const entries: TensorEntry[] = [tensorEntry('logits', res.prefill.logits)];
-    const start = spliced.visionStart ?? 0;
-    const routed = Object.keys(res.prefill.outputs)
-      .filter((n) => /^routing\.layer\d+$/.test(n))
-      .sort((a, b) => Number(a.slice(13)) - Number(b.slice(13)));
-    for (const name of routed) {
-      const kept = res.prefill.outputs[name];
-      if (kept) entries.push(tensorEntry(name, makeTensor('i32', kept.shape, Array.from(kept.data, (p) => p - start))));
-    }
-    const vocab = ck.spec.llm.vocabSize;
-    if (o.maxNewTokens > 0) {
-      entries.push(tensorEntry('generated_ids', makeTensor('i32', [res.tokens.length], res.tokens)));
-      const rows = new Float32Array(res.tokens.length * vocab);
-      res.logits.forEach((r, i) => rows.set(r, i * vocab));
-      entries.push(tensorEntry('generated_logits', { dtype: 'f32', shape: [res.tokens.length, vocab], data: rows }));
-    }
+    const entries = runOutputEntries({
+      logits: res.prefill.logits, outputs: res.prefill.outputs, visionStart: spliced.visionStart ?? 0,
+      tokens: res.tokens, tokenLogits: res.logits, vocab: ck.spec.llm.vocabSize, maxNewTokens: o.maxNewTokens,
+    });
     await writeSafetensorsAsync(o.out, entries, {
       format: 'modc',
       model_type: ck.modelType,
@@ -144,7 +133,7 @@ async function runGivenInputs(o: CheckpointRunOptions & { inputs: string; out: s
       stop: o.maxNewTokens > 0 ? res.stop : '',
     });
     const gen = o.maxNewTokens > 0 ? `, ${res.tokens.length} generated tokens${res.stop === 'eos' ? ' (stopped at EOS)' : ''}` : '';
-    out(`wrote ${o.out}: logits [${res.prefill.logits.shape.join(', ')}], routing of ${routed.length} MoD layers${gen}`);
+    out(`wrote ${o.out}: logits [${res.prefill.logits.shape.join(', ')}], routing of ${entries.filter((e) => e.name.startsWith('routing.')).length} MoD layers${gen}`);
   } finally {
     session.dispose();
   }

@@ -8,12 +8,13 @@
 import { availableParallelism } from 'node:os';
 import { spliceImage } from '../../models/index.js';
 import { artifactDevice, artifactSpec, checkpointWeights } from '../api/artifact-node.js';
-import { type HostTensor, makeTensor, type TensorStore } from '../ir/index.js';
+import { type HostTensor, type TensorStore } from '../ir/index.js';
 import { artifactDirSource } from '../io/artifact-dir.js';
 import { IMAGE_PLACEHOLDER } from '../io/prompt.js';
 import { loadImage } from '../io/image/decode.js';
 import { loadArtifactModel } from '../api/artifact-model.js';
-import { tensorEntry, type TensorEntry, writeSafetensors } from '../io/safetensors/index.js';
+import { writeSafetensors } from '../io/safetensors/index.js';
+import { runOutputEntries } from './output-entries.js';
 import { type ArtifactWithCode, loadArtifact } from '../runtime/artifact.js';
 import type { Device } from '../runtime/device.js';
 import { PlanSession } from '../runtime/plan-session.js';
@@ -107,22 +108,10 @@ export async function runPlanInputs(o: PlanRunOptions & { inputs: string; out: s
     const session = await PlanSession.load(device, artifact, PlanSession.entryFor(artifact, spliced.visionTokens), weights, residency);
     try {
       const res = await session.generate(spliced.inputs, { maxNewTokens: o.maxNewTokens, sampler: new Sampler({ temperature: 0 }), eosTokenIds: artifact.artifact.model.eosTokenIds });
-      const entries: TensorEntry[] = [tensorEntry('logits', res.prefill.allLogits)];
-      const start = spliced.visionStart ?? 0;
-      const routed = Object.keys(res.prefill.outputs)
-        .filter((n) => /^routing\.layer\d+$/.test(n))
-        .sort((a, b) => Number(a.slice(13)) - Number(b.slice(13)));
-      for (const name of routed) {
-        const kept = res.prefill.outputs[name];
-        if (kept) entries.push(tensorEntry(name, makeTensor('i32', kept.shape, Array.from(kept.data, (p) => p - start))));
-      }
-      const vocab = artifact.artifact.model.vocabSize;
-      if (o.maxNewTokens > 0) {
-        entries.push(tensorEntry('generated_ids', makeTensor('i32', [res.tokens.length], res.tokens)));
-        const rows = new Float32Array(res.tokens.length * vocab);
-        res.logits.forEach((r, i) => rows.set(r, i * vocab));
-        entries.push(tensorEntry('generated_logits', { dtype: 'f32', shape: [res.tokens.length, vocab], data: rows }));
-      }
+      const entries = runOutputEntries({
+        logits: res.prefill.allLogits, outputs: res.prefill.outputs, visionStart: spliced.visionStart ?? 0,
+        tokens: res.tokens, tokenLogits: res.logits, vocab: artifact.artifact.model.vocabSize, maxNewTokens: o.maxNewTokens,
+      });
       writeSafetensors(o.out, entries, {
         format: 'modc',
         model_type: artifact.artifact.model.modelType ?? '',
@@ -133,7 +122,7 @@ export async function runPlanInputs(o: PlanRunOptions & { inputs: string; out: s
         generated: String(res.tokens.length),
         stop: o.maxNewTokens > 0 ? res.stop : '',
       });
-      out(`wrote ${o.out}: logits [${res.prefill.allLogits.shape.join(', ')}], routing of ${routed.length} MoD layers${o.maxNewTokens > 0 ? `, ${res.tokens.length} generated tokens` : ''} (plan ${o.plan})`);
+      out(`wrote ${o.out}: logits [${res.prefill.allLogits.shape.join(', ')}], routing of ${entries.filter((e) => e.name.startsWith('routing.')).length} MoD layers${o.maxNewTokens > 0 ? `, ${res.tokens.length} generated tokens` : ''} (plan ${o.plan})`);
     } finally {
       session.dispose();
     }

@@ -26,3 +26,38 @@ export function argBlockLayout(k: Kernel): { readonly bytes: number; readonly bu
   };
 }
 
+
+/** The views of a Wasm memory the argument block is written through. */
+export interface ArgMemory {
+  i32(ptr: number, n: number): Int32Array;
+  f32(ptr: number, n: number): Float32Array;
+}
+
+/**
+ * Writes a dispatch's argument block at `argPtr` (grid, buffer pointers, params as argBlockLayout places them),
+ * refusing a wrong buffer count and a freed buffer. Every Wasm device (Node workers, a page's thread) does this.
+ */
+export function writeArgBlock(
+  mem: ArgMemory,
+  argPtr: number,
+  kern: Kernel,
+  buffers: readonly { readonly ptr: number; readonly freed: boolean; readonly label: string }[],
+  params: readonly number[],
+  grid: readonly [number, number, number],
+  fail: (msg: string) => Error,
+): void {
+  if (buffers.length !== kern.buffers.length) throw fail(`wasm device: kernel '${kern.name}' takes ${kern.buffers.length} buffers, got ${buffers.length}`);
+  const layout = argBlockLayout(kern);
+  const words = mem.i32(argPtr, layout.bytes / 4);
+  const floats = mem.f32(argPtr, layout.bytes / 4);
+  words.set(grid, 0);
+  buffers.forEach((b, i) => {
+    if (b.freed) throw fail(`wasm device: kernel '${kern.name}' binds freed buffer '${b.label}'`);
+    words[layout.bufferOffset(i) / 4] = b.ptr;
+  });
+  kern.params.forEach((p, i) => {
+    const v = params[i] ?? 0;
+    if (p.type === 'f32') floats[layout.paramOffset(i) / 4] = v;
+    else words[layout.paramOffset(i) / 4] = v;
+  });
+}

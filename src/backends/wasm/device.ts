@@ -13,7 +13,7 @@ import { WasmHeap } from './memory.js';
 import { type CompiledKernel, KernelCompiler } from './module.js';
 import type { WasmKernelCache } from './kernel-cache.js';
 import { WorkerPool } from './pool.js';
-import { argBlockLayout } from './render.js';
+import { argBlockLayout, writeArgBlock } from './abi.js';
 import { wasmTarget } from './target.js';
 
 export interface WasmBuffer {
@@ -147,20 +147,7 @@ export class WasmDevice implements Device<WasmBuffer, WasmKernel> {
 
   dispatch(k: WasmKernel, buffers: readonly WasmBuffer[], params: readonly number[], grid: readonly [number, number, number], parallel = true): void {
     const kern = k.kernel;
-    if (buffers.length !== kern.buffers.length) throw new DeviceError(`wasm device: kernel '${kern.name}' takes ${kern.buffers.length} buffers, got ${buffers.length}`);
-    const layout = argBlockLayout(kern);
-    const words = this.heap.i32(this.argPtr, layout.bytes / 4);
-    const floats = this.heap.f32(this.argPtr, layout.bytes / 4);
-    words.set(grid, 0);
-    buffers.forEach((b, i) => {
-      if (b.freed) throw new DeviceError(`wasm device: kernel '${kern.name}' binds freed buffer '${b.label}'`);
-      words[layout.bufferOffset(i) / 4] = b.ptr;
-    });
-    kern.params.forEach((p, i) => {
-      const v = params[i] ?? 0;
-      if (p.type === 'f32') floats[layout.paramOffset(i) / 4] = v;
-      else words[layout.paramOffset(i) / 4] = v;
-    });
+    writeArgBlock(this.heap, this.argPtr, kern, buffers, params, grid, (m) => new DeviceError(m));
     const slot = k.slot;
     const t0 = this.profile || !slot.optimized ? performance.now() : 0;
     const groups = grid[0] * grid[1] * grid[2];

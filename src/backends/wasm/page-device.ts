@@ -9,7 +9,7 @@
 import type { Kernel } from '../../kernel/ir.js';
 import type { Target } from '../../kernel/target.js';
 import { type Device, DeviceError } from '../../runtime/device.js';
-import { argBlockLayout } from './abi.js';
+import { argBlockLayout, writeArgBlock } from './abi.js';
 import { type WasmKernelCache, wasmKernelCacheKey } from './kernel-cache.js';
 import { mathImportObject } from './math.js';
 import { WasmHeap } from './memory.js';
@@ -105,20 +105,7 @@ export class PageWasmDevice implements Device<PageBuffer, PageKernel> {
 
   dispatch(k: PageKernel, buffers: readonly PageBuffer[], params: readonly number[], grid: readonly [number, number, number]): void {
     const kern = k.kernel;
-    if (buffers.length !== kern.buffers.length) throw new DeviceError(`wasm device: kernel '${kern.name}' takes ${kern.buffers.length} buffers, got ${buffers.length}`);
-    const layout = argBlockLayout(kern);
-    const words = this.heap.i32(this.argPtr, layout.bytes / 4);
-    const floats = this.heap.f32(this.argPtr, layout.bytes / 4);
-    words.set(grid, 0);
-    buffers.forEach((b, i) => {
-      if (b.freed) throw new DeviceError(`wasm device: kernel '${kern.name}' binds freed buffer '${b.label}'`);
-      words[layout.bufferOffset(i) / 4] = b.ptr;
-    });
-    kern.params.forEach((p, i) => {
-      const v = params[i] ?? 0;
-      if (p.type === 'f32') floats[layout.paramOffset(i) / 4] = v;
-      else words[layout.paramOffset(i) / 4] = v;
-    });
+    writeArgBlock(this.heap, this.argPtr, kern, buffers, params, grid, (m) => new DeviceError(m));
     k.run(this.argPtr, 0, grid[0] * grid[1] * grid[2], this.heap.scratch(0));
   }
 
