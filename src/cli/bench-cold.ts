@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { flag, intOpt, parse, strOpt } from './args.js';
-import { formatSpread, loadText, spread } from './bench-util.js';
+import { formatSpread, spread } from './bench-util.js';
+import { loadText } from './bench-load.js';
 
 export const COLD_HELP = `  modc bench cold [--model tiny-pmod] [--runs 7] [--json]
       cold start: a fresh 'modc run <model>' process per run, milliseconds from process start to the first

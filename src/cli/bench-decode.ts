@@ -16,7 +16,8 @@ import { GenerationSession } from '../runtime/session.js';
 import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
 import { benchModel } from './bench-prefill.js';
-import { formatSpread, loadText, type Spread, spread } from './bench-util.js';
+import { formatSpread, type Spread, spread } from './bench-util.js';
+import { loadText } from './bench-load.js';
 
 export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
       per-token decode time, dense and p-MoD, on wasm after one prefill each: mean and median [range] of every

@@ -12,7 +12,8 @@ import type { Graph, MapStore } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
-import { formatSpread, loadText, median, spread } from './bench-util.js';
+import { formatSpread, median, spread } from './bench-util.js';
+import { loadText } from './bench-load.js';
 
 export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--backend B] [--skip-bounds] [--json]
       p-MoD vs dense prefill on wasm (random weights, routers non-zero; dense and p-MoD runs alternate), median

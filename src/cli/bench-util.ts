@@ -1,5 +1,4 @@
-/** Timing and statistics helpers shared by the `modc bench` subcommands. */
-import { loadavg } from 'node:os';
+/** Timing and statistics helpers shared by the `modc bench` subcommands (browser-safe: benchmark pages use them). */
 
 /** Median of a list of numbers (NaN for an empty list). */
 export function median(xs: readonly number[]): number {
@@ -40,9 +39,4 @@ export async function timesMs(run: () => Promise<void> | void, repeat: number): 
 /** Median wall time of `repeat` runs after one warm-up run. */
 export async function medianMs(run: () => Promise<void> | void, repeat: number): Promise<number> {
   return median(await timesMs(run, repeat));
-}
-
-/** The 1, 5 and 15 minute load averages, printed beside figures (the machine is shared). */
-export function loadText(): string {
-  return `load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
 }

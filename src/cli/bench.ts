@@ -13,7 +13,8 @@ import { prefillBench, PREFILL_HELP } from './bench-prefill.js';
 import { layerBench, LAYER_HELP } from './bench-layer.js';
 import { decodeBench, DECODE_HELP } from './bench-decode.js';
 import { coldBench, COLD_HELP } from './bench-cold.js';
-import { formatSpread, loadText, median, spread, timesMs } from './bench-util.js';
+import { formatSpread, median, spread, timesMs } from './bench-util.js';
+import { loadText } from './bench-load.js';
 
 export const BENCH_HELP = `usage: modc bench <matmul|prefill|decode|layer|cold> [options]
 
