@@ -137,3 +137,29 @@ describe('damaged or mismatched artifacts are refused', () => {
     expect(nv.err).toMatch(/no plan for 20 vision tokens \(it has N_v = 16, 24\)/);
   });
 });
+
+describe('a WebGL artifact (gather kernels, gpu.js source files)', () => {
+  it('runs from the plan as compiling in process does on the webgl backend (gpu.js cpu mode in Node)', async () => {
+    const missing = await (await import('../../src/backends/webgl/gpujs.js')).loadGpuJs().then(() => undefined, (e: Error) => e.message);
+    if (missing !== undefined) {
+      if (process.env.MODC_REQUIRE_WEBGL === '1') throw new Error(`webgl: ${missing} (MODC_REQUIRE_WEBGL=1 requires it)`);
+      process.stdout.write(`skipping the WebGL artifact: ${missing}\n`);
+      return;
+    }
+    const gl = join(root, 'art-webgl');
+    const c = await cli('compile', ck, '--target', 'webgl', '--vision-tokens', '16', '--text-tokens', '12', '--max-new-tokens', '3', '--out', gl);
+    expect(c.err).toBe('');
+    const plan = JSON.parse(readFileSync(join(gl, 'plan.json'), 'utf8')) as { renderer: { kind: string }; kernels: { code: { path: string } }[] };
+    expect(plan.renderer.kind).toBe('gpujs');
+    expect(plan.kernels.every((k) => k.code.path.endsWith('.js'))).toBe(true);
+    const inPath = inputs('in-webgl.safetensors', 12, 16);
+    const [fromPlan, inProcess] = [join(root, 'gl-plan.safetensors'), join(root, 'gl-proc.safetensors')];
+    const a = await cli('run', '--plan', gl, '--checkpoint', ck, '--inputs', inPath, '--out', fromPlan, '--max-new-tokens', '3');
+    expect(a.err).toBe('');
+    const b = await cli('run', '--checkpoint', ck, '--backend', 'webgl', '--inputs', inPath, '--out', inProcess, '--max-new-tokens', '3', '--no-cache');
+    expect(b.err).toBe('');
+    const [p, q] = [read(fromPlan), read(inProcess)];
+    expect(Object.keys(p).sort()).toEqual(Object.keys(q).sort());
+    for (const name of Object.keys(q)) expect(Array.from(p[name]?.data ?? [])).toEqual(Array.from(q[name]?.data ?? []));
+  }, 300_000);
+});
