@@ -51,12 +51,13 @@ function streamedWeightBytes(g: Graph): number {
   return bytes;
 }
 
-/** Programs compiled, kernels compiled and kernels tiered up so far (the last two on the Wasm device only). */
+/** Programs compiled, kernels compiled (devices that count them) and kernels tiered up (the Wasm device) so far. */
 function compileCounts(exec: Executor): { programs: number; kernels: number; tierUps: number } {
   if (!(exec instanceof DeviceExecutor)) return { programs: Number.NaN, kernels: Number.NaN, tierUps: Number.NaN };
   const dev: unknown = exec.device;
   const wasm = dev instanceof WasmDevice ? dev : undefined;
-  return { programs: exec.compiler.compiled, kernels: wasm?.compiles ?? Number.NaN, tierUps: wasm?.tierUps ?? Number.NaN };
+  const counted = typeof dev === 'object' && dev !== null && 'compiles' in dev && typeof dev.compiles === 'number' ? dev.compiles : Number.NaN;
+  return { programs: exec.compiler.compiled, kernels: counted, tierUps: wasm?.tierUps ?? Number.NaN };
 }
 
 async function decodeTimes(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeRun> {
@@ -96,7 +97,7 @@ const line = (name: string, r: DecodeRun, b: Bounds | undefined): string => {
   const c = r.compilesAfterFirst;
   return (
     `  ${name.padEnd(5)} mean ${r.ms.mean.toFixed(1)} ms/token, median ${formatSpread(r.ms)} (KV cache ${r.cacheTokens} token entries; ` +
-    `after step 1: ${c.programs} programs and ${c.kernels} kernels compiled, ${c.tierUps} kernels tiered up)\n` +
+    `after step 1: ${c.programs} programs and ${Number.isNaN(c.kernels) ? 'an uncounted number of' : c.kernels} kernels compiled${Number.isNaN(c.tierUps) ? '' : `, ${c.tierUps} kernels tiered up`})\n` +
     `        weights ${(r.weightBytes / 2 ** 20).toFixed(0)} MiB per token` +
     (b ? `: streaming bound ${bound.toFixed(1)} ms at ${b.readGBs.median.toFixed(1)} GB/s, mean = ${pct(bound, r.ms.mean)} of the bound, median ${pct(bound, r.ms.median)}` : '')
   );
