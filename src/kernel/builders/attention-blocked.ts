@@ -13,7 +13,7 @@ import {
   add, assign, binary, bitcast, block, cmp, decl, f32, fma, gid, global, i32, iff, lane, load, max, min, mul, param, range, select, shared, splat, store, sub, v,
 } from '../dsl.js';
 import type { Kernel, KNode } from '../ir.js';
-import type { AttentionSpec } from './attention.js';
+import { ATTENTION_INPUTS, type AttentionSpec } from './attention.js';
 
 export interface BlockedAttentionTiling {
   /** f32x4 vectors of queries per workgroup (4 * qVec queries). */
@@ -248,11 +248,7 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
   return {
     name: `attention_b_${sq}x${sk}_${h}x${hkv}x${d}x${dv}_${causal ? 'c' : 'f'}`,
     buffers: [
-      { name: 'q', elem: 'f32', access: 'read' },
-      { name: 'k', elem: 'f32', access: 'read' },
-      { name: 'v', elem: 'f32', access: 'read' },
-      { name: 'qPos', elem: 'i32', access: 'read' },
-      { name: 'kPos', elem: 'i32', access: 'read' },
+      ...ATTENTION_INPUTS,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
     params: [{ name: 'kvLen', type: 'i32' }],

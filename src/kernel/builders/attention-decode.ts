@@ -10,7 +10,7 @@
  */
 import { add, assign, binary, block, cmp, decl, f32, fma, gid, global, iff, lane, load, max, min, mul, param, range, select, shared, splat, store, sub, v } from '../dsl.js';
 import type { Kernel, KNode } from '../ir.js';
-import type { AttentionSpec } from './attention.js';
+import { ATTENTION_INPUTS, type AttentionSpec } from './attention.js';
 import { exp2NonPositive } from './attention-blocked.js';
 
 /** Cache rows per workgroup of the partial kernel. */
@@ -24,14 +24,6 @@ export const decodeChunks = (s: AttentionSpec, chunk = DECODE_CHUNK): number => 
 export const decodePartialElems = (s: AttentionSpec, chunk = DECODE_CHUNK): number => Math.max(1, s.sq) * decodeChunks(s, chunk) * s.heads * (s.valueDim + 4);
 export const decodePartialGrid = (s: AttentionSpec, chunk = DECODE_CHUNK): [number, number, number] => [decodeChunks(s, chunk), Math.max(1, s.sq), 1];
 export const decodeCombineGrid = (s: AttentionSpec): [number, number, number] => [Math.max(1, s.sq), s.heads, 1];
-
-const ATTENTION_BUFFERS = [
-  { name: 'q', elem: 'f32', access: 'read' },
-  { name: 'k', elem: 'f32', access: 'read' },
-  { name: 'v', elem: 'f32', access: 'read' },
-  { name: 'qPos', elem: 'i32', access: 'read' },
-  { name: 'kPos', elem: 'i32', access: 'read' },
-] as const;
 
 export function decodeAttentionPartialKernel(s: AttentionSpec, chunk = DECODE_CHUNK): Kernel {
   if (!decodeAttentionApplies(s)) throw new Error(`decode attention: needs head dims that are multiples of 4 and no fused RoPE, got ${s.headDim} / ${s.valueDim}`);
@@ -106,7 +98,7 @@ export function decodeAttentionPartialKernel(s: AttentionSpec, chunk = DECODE_CH
   );
   return {
     name: `attention_dp_${s.sq}x${sk}_${h}x${hkv}x${d}x${dv}_${causal ? 'c' : 'f'}_${chunk}`,
-    buffers: [...ATTENTION_BUFFERS, { name: 'part', elem: 'f32', access: 'write' }],
+    buffers: [...ATTENTION_INPUTS, { name: 'part', elem: 'f32', access: 'write' }],
     params: [{ name: 'kvLen', type: 'i32' }],
     shared: [
       { name: 'qs', elem: 'f32', length: h * d },

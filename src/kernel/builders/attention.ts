@@ -26,6 +26,15 @@ export interface AttentionSpec {
   readonly rope?: { readonly rotaryDim: number };
 }
 
+/** The buffers every attention kernel reads, in this order: queries, keys, values and their positions. */
+export const ATTENTION_INPUTS = [
+  { name: 'q', elem: 'f32', access: 'read' },
+  { name: 'k', elem: 'f32', access: 'read' },
+  { name: 'v', elem: 'f32', access: 'read' },
+  { name: 'qPos', elem: 'i32', access: 'read' },
+  { name: 'kPos', elem: 'i32', access: 'read' },
+] as const;
+
 export const attentionGrid = (s: AttentionSpec): [number, number, number] => [Math.max(1, Math.ceil(s.sq / s.queryBlock)), s.heads, 1];
 
 export function attentionKernel(s: AttentionSpec): Kernel {
@@ -147,11 +156,7 @@ function attentionRegisterKernel(s: AttentionSpec): Kernel {
   return {
     name: `attention_r_${s.sq}x${sk}_${h}x${hkv}x${d}x${dv}_${s.causal ? 'c' : 'f'}${rope ? `_rope${rope.rotaryDim}` : ''}`,
     buffers: [
-      { name: 'q', elem: 'f32', access: 'read' },
-      { name: 'k', elem: 'f32', access: 'read' },
-      { name: 'v', elem: 'f32', access: 'read' },
-      { name: 'qPos', elem: 'i32', access: 'read' },
-      { name: 'kPos', elem: 'i32', access: 'read' },
+      ...ATTENTION_INPUTS,
       ...tables,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
@@ -245,11 +250,7 @@ function attentionGeneralKernel(s: AttentionSpec): Kernel {
   return {
     name: `attention_${s.sq}x${sk}_${h}x${hkv}x${d}x${dv}_${s.causal ? 'c' : 'f'}`,
     buffers: [
-      { name: 'q', elem: 'f32', access: 'read' },
-      { name: 'k', elem: 'f32', access: 'read' },
-      { name: 'v', elem: 'f32', access: 'read' },
-      { name: 'qPos', elem: 'i32', access: 'read' },
-      { name: 'kPos', elem: 'i32', access: 'read' },
+      ...ATTENTION_INPUTS,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
     params: [{ name: 'kvLen', type: 'i32' }],

@@ -22,7 +22,7 @@
 import { add, assign, barrier, binary, block, cmp, decl, div, f32, fma, gid, global, i32, iff, lid, load, lt, max, min, mul, param, priv, range, rem, select, shared, store, sub, unary, v } from '../../dsl.js';
 import type { Kernel, KNode } from '../../ir.js';
 import type { AttentionSchedule } from '../../target.js';
-import type { AttentionSpec } from '../attention.js';
+import { ATTENTION_INPUTS, type AttentionSpec } from '../attention.js';
 import { checkThreads, isPowerOfTwo, Names, sharedArray, treeReduce } from './workgroup.js';
 
 export type FlashSchedule = Extract<AttentionSchedule, { kind: 'flash' }>;
@@ -239,11 +239,7 @@ export function flashAttentionKernel(s: FlashAttentionSpec, f: FlashSchedule): K
   return {
     name,
     buffers: [
-      { name: 'q', elem: 'f32', access: 'read' },
-      { name: 'k', elem: 'f32', access: 'read' },
-      { name: 'v', elem: 'f32', access: 'read' },
-      { name: 'qPos', elem: 'i32', access: 'read' },
-      { name: 'kPos', elem: 'i32', access: 'read' },
+      ...ATTENTION_INPUTS,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
     params: [{ name: 'kvLen', type: 'i32' }],
