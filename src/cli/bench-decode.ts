@@ -12,7 +12,7 @@ import { DeviceExecutor } from '../runtime/device-executor.js';
 import type { Executor } from '../runtime/executor.js';
 import { type DType, DTYPE_BYTES, type Graph, graphWeights, sizeOf } from '../ir/index.js';
 import { randomWeights } from '../runtime/random.js';
-import { GenerationSession } from '../runtime/session.js';
+import { GenerationSession, type PrefillResult } from '../runtime/session.js';
 import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
 import { benchModel } from './bench-prefill.js';
@@ -20,8 +20,8 @@ import { formatSpread, type Spread, spread } from './bench-util.js';
 import { loadText } from './bench-load.js';
 
 export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
-      per-token decode time, dense and p-MoD, on wasm after one prefill each: mean and median [range] of every
-      step, the compilations after the first step, and the weight-streaming bound at the read bandwidth measured
+      per-token decode time, dense and p-MoD, on wasm after one prefill each (both resident, their steps
+      alternating): mean and median [range] of every step, the compilations after the first step, and the weight-streaming bound at the read bandwidth measured
       in the same run; JSON: { dense: { ms, steps, compilesAfterFirst, weightBytes }, pmod: {...}, bounds, ... }`;
 
 interface DecodeRun {
@@ -60,35 +60,74 @@ function compileCounts(exec: Executor): { programs: number; kernels: number; tie
   return { programs: exec.compiler.compiled, kernels: counted, tierUps: wasm?.tierUps ?? Number.NaN };
 }
 
-async function decodeTimes(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeRun> {
+/** One model's decode: its session after one prefill, the steps timed so far, its compile counts. */
+interface DecodeSide {
+  readonly graph: Graph;
+  readonly session: GenerationSession;
+  readonly pre: PrefillResult;
+  readonly steps: number[];
+  after: { programs: number; kernels: number; tierUps: number };
+}
+
+async function startDecode(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeSide> {
   const prefill = buildLanguageModel(spec, { weightDtype: dtype, kvState: true, lastLogits: true, exportRouting: true, maxVisionTokens: 4096, maxTextTokens: 4096 });
   const decode = buildDecodeStep(spec, { weightDtype: dtype });
   const session = await GenerationSession.create(exec, { prefill, decode }, randomWeights(prefill, 1));
   try {
     const pre = await session.prefill(randomLlavaInputs(spec, t, nv, 1), tokens);
+    return { graph: decode, session, pre, steps: [], after: { programs: 0, kernels: 0, tierUps: 0 } };
+  } catch (e) {
+    session.dispose();
+    throw e;
+  }
+}
+
+/** Counts are read around each model's own steps, so one model's first step does not count against the other. */
+async function stepDecode(side: DecodeSide, exec: Executor, i: number): Promise<void> {
+  const before = compileCounts(exec);
+  const t0 = performance.now();
+  await side.session.decodeStep(side.pre.cache, [1 + (i % 7)], side.pre.length + i);
+  side.steps.push(performance.now() - t0);
+  const now = compileCounts(exec);
+  if (i > 0) side.after = { programs: side.after.programs + now.programs - before.programs, kernels: side.after.kernels + now.kernels - before.kernels, tierUps: side.after.tierUps + now.tierUps - before.tierUps };
+}
+
+function finishDecode(side: DecodeSide): DecodeRun {
+  return {
+    steps: side.steps,
+    ms: spread(side.steps.slice(1)),
+    cacheTokens: side.pre.cache.lengths().reduce((a, b) => a + b, 0),
+    compilesAfterFirst: side.after,
+    weightBytes: streamedWeightBytes(side.graph),
+  };
+}
+
+function closeDecode(side: DecodeSide): void {
+  side.pre.cache.dispose();
+  side.session.dispose();
+}
+
+/**
+ * Dense and p-MoD decode side by side: both sessions stay resident and their steps alternate (dense first on
+ * even steps, p-MoD first on odd ones), so a change in the machine's load falls on both alike. Run one after
+ * the other, the two means differed by more than the p-MoD saving on a shared machine (its saving is the
+ * attention over the skipped cache rows only, a few percent of a step whose weights are the same).
+ */
+async function decodeBoth(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<{ dense: DecodeRun; pmod: DecodeRun }> {
+  const dense = await startDecode(withoutRouting(spec), dtype, exec, nv, t, tokens);
+  try {
+    const pmod = await startDecode(spec, dtype, exec, nv, t, tokens);
     try {
-      const steps: number[] = [];
-      let after = { programs: 0, kernels: 0, tierUps: 0 };
       for (let i = 0; i < tokens; i++) {
-        const t0 = performance.now();
-        await session.decodeStep(pre.cache, [1 + (i % 7)], pre.length + i);
-        steps.push(performance.now() - t0);
-        if (i === 0) after = compileCounts(exec);
+        const order = i % 2 === 0 ? [dense, pmod] : [pmod, dense];
+        for (const side of order) await stepDecode(side, exec, i);
       }
-      const end = compileCounts(exec);
-      const compilesAfterFirst = { programs: end.programs - after.programs, kernels: end.kernels - after.kernels, tierUps: end.tierUps - after.tierUps };
-      return {
-        steps,
-        ms: spread(steps.slice(1)),
-        cacheTokens: pre.cache.lengths().reduce((a, b) => a + b, 0),
-        compilesAfterFirst,
-        weightBytes: streamedWeightBytes(decode),
-      };
+      return { dense: finishDecode(dense), pmod: finishDecode(pmod) };
     } finally {
-      pre.cache.dispose();
+      closeDecode(pmod);
     }
   } finally {
-    session.dispose();
+    closeDecode(dense);
   }
 }
 
@@ -135,8 +174,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
   const exec = backend === 'wasm' ? wasmExecutor({ threads }) : await createExecutor(backend, { threads });
   try {
-    const dense = await decodeTimes(withoutRouting(spec), dtype, exec, nv, t, tokens);
-    const pmod = await decodeTimes(spec, dtype, exec, nv, t, tokens);
+    const { dense, pmod } = await decodeBoth(spec, dtype, exec, nv, t, tokens);
     const after = withBounds ? await measureBounds(threads) : undefined;
     const bounds = before && after ? meanBounds(before, after) : undefined;
     const result = {

@@ -3,7 +3,10 @@
  * in contiguous chunks claimed from an atomic counter (the calling thread takes part), so a core slowed by
  * other processes does not stall the others. Every workgroup computes its own disjoint outputs in a fixed
  * order, so results are bit-identical whatever the thread count or the claiming order. Commands go through a
- * control block in shared memory (Atomics.wait / notify), which costs microseconds per dispatch.
+ * control block in shared memory. A thread that finds nothing to do spins on it for a short while before it
+ * sleeps in Atomics.wait, as llama.cpp's thread pool does: waking a sleeping thread costs about 50 us (a futex
+ * wake and a reschedule; 51-60 us per dispatch of a tiny kernel on 2 threads, 1.3-2.3 us with the spin), and a
+ * decode step is some 250 dispatches a few hundred microseconds long with about 15 us of host work between them.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { WasmHeap } from './memory.js';
@@ -24,6 +27,29 @@ const CMD_EXIT = 0;
 const CMD_LOAD = 1;
 const CMD_RUN = 2;
 
+/** How long an idle thread spins before it sleeps, microseconds (MODC_WASM_SPIN_US; 0 sleeps at once). */
+export const SPIN_US = spinMicros(typeof process === 'object' ? process.env.MODC_WASM_SPIN_US : undefined);
+
+function spinMicros(env: string | undefined): number {
+  if (env === undefined || env === '') return 200;
+  const us = Number(env);
+  if (!Number.isFinite(us) || us < 0) throw new Error(`MODC_WASM_SPIN_US must be a number of microseconds >= 0, got '${env}'`);
+  return us;
+}
+
+/**
+ * Spins until \`ready()\` or \`us\` microseconds have passed, reading the clock once per 64 polls (a poll is an
+ * atomic load, nanoseconds; the clock costs more). Returns whether it became ready.
+ */
+function spinUntil(ready: () => boolean, us: number): boolean {
+  if (us <= 0) return ready();
+  const end = performance.now() + us / 1000;
+  for (;;) {
+    for (let i = 0; i < 64; i++) if (ready()) return true;
+    if (performance.now() >= end) return ready();
+  }
+}
+
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { memory, port, index, scratch, control } = workerData;
@@ -32,8 +58,10 @@ const MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, sin: Math.sin, cos
 const ctrl = new Int32Array(memory.buffer, control, 16);
 const kernels = [];
 let seen = 0;
+const spinUntil = ${spinUntil.toString()};
+const fresh = () => Atomics.load(ctrl, ${GEN}) !== seen;
 for (;;) {
-  Atomics.wait(ctrl, ${GEN}, seen);
+  if (!spinUntil(fresh, ${SPIN_US})) Atomics.wait(ctrl, ${GEN}, seen);
   const gen = Atomics.load(ctrl, ${GEN});
   if (gen === seen) continue;
   seen = gen;
@@ -149,6 +177,11 @@ export class WorkerPool {
       ownError = e;
     }
     const want = this.workers.length;
+    const finished = (): boolean => {
+      const d = Atomics.load(c, DONE);
+      return (d & 0xffff) + (d >>> 16) >= want;
+    };
+    spinUntil(finished, SPIN_US);
     for (let d = Atomics.load(c, DONE); (d & 0xffff) + (d >>> 16) < want; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d, 1000);
     const failed = Atomics.load(c, DONE) >>> 16;
     if (ownError !== undefined) throw ownError;
