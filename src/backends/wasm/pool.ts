@@ -23,6 +23,8 @@ const DONE = 5;
 const PARTICIPANTS = 6;
 const NEXT = 7;
 const CHUNK = 8;
+/** Nonzero once a worker has stopped outside a kernel (it can no longer take part). */
+const DEAD = 9;
 const CMD_EXIT = 0;
 const CMD_LOAD = 1;
 const CMD_RUN = 2;
@@ -53,37 +55,46 @@ function spinUntil(ready: () => boolean, us: number): boolean {
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { memory, port, index, scratch, control } = workerData;
-${erf64.toString()}
-const MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, sin: Math.sin, cos: Math.cos, erf: erf64, pow: Math.pow };
 const ctrl = new Int32Array(memory.buffer, control, 16);
-const kernels = [];
-let seen = 0;
-const spinUntil = ${spinUntil.toString()};
-const fresh = () => Atomics.load(ctrl, ${GEN}) !== seen;
-for (;;) {
-  if (!spinUntil(fresh, ${SPIN_US})) Atomics.wait(ctrl, ${GEN}, seen);
-  const gen = Atomics.load(ctrl, ${GEN});
-  if (gen === seen) continue;
-  seen = gen;
-  const cmd = ctrl[${CMD}];
-  if (cmd === ${CMD_EXIT}) break;
-  let error = 0;
-  try {
-    if (cmd === ${CMD_LOAD}) {
-      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-        const math = {};
-        for (const n of m.message.imports) math[n] = MATH[n];
-        kernels[m.message.id] = new WebAssembly.Instance(m.message.module, { env: { memory }, math }).exports.run;
+// A worker that cannot go on says so through the control block: the main thread waits there synchronously and
+// would never see an error event.
+try {
+  // Function sources are bound to fixed names: a bundler may rename the functions they were written as.
+  const erf = ${erf64.toString()};
+  const MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, sin: Math.sin, cos: Math.cos, erf, pow: Math.pow };
+  const kernels = [];
+  let seen = 0;
+  const spinUntil = ${spinUntil.toString()};
+  const fresh = () => Atomics.load(ctrl, ${GEN}) !== seen;
+  for (;;) {
+    if (!spinUntil(fresh, ${SPIN_US})) Atomics.wait(ctrl, ${GEN}, seen);
+    const gen = Atomics.load(ctrl, ${GEN});
+    if (gen === seen) continue;
+    seen = gen;
+    const cmd = ctrl[${CMD}];
+    if (cmd === ${CMD_EXIT}) break;
+    let error = 0;
+    try {
+      if (cmd === ${CMD_LOAD}) {
+        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+          const math = {};
+          for (const n of m.message.imports) math[n] = MATH[n];
+          kernels[m.message.id] = new WebAssembly.Instance(m.message.module, { env: { memory }, math }).exports.run;
+        }
+      } else if (cmd === ${CMD_RUN} && index < ctrl[${PARTICIPANTS}]) {
+        const n = ctrl[${GROUPS}], chunk = ctrl[${CHUNK}], run = kernels[ctrl[${KERNEL}]], args = ctrl[${ARGS}];
+        for (let s = Atomics.add(ctrl, ${NEXT}, chunk); s < n; s = Atomics.add(ctrl, ${NEXT}, chunk)) run(args, s, Math.min(n, s + chunk), scratch);
       }
-    } else if (cmd === ${CMD_RUN} && index < ctrl[${PARTICIPANTS}]) {
-      const n = ctrl[${GROUPS}], chunk = ctrl[${CHUNK}], run = kernels[ctrl[${KERNEL}]], args = ctrl[${ARGS}];
-      for (let s = Atomics.add(ctrl, ${NEXT}, chunk); s < n; s = Atomics.add(ctrl, ${NEXT}, chunk)) run(args, s, Math.min(n, s + chunk), scratch);
+    } catch (e) {
+      error = 1;
+      port.postMessage(String(e && e.stack || e));
     }
-  } catch (e) {
-    error = 1;
-    port.postMessage(String(e && e.stack || e));
+    Atomics.add(ctrl, ${DONE}, error ? 1 << 16 : 1);
+    Atomics.notify(ctrl, ${DONE});
   }
-  Atomics.add(ctrl, ${DONE}, error ? 1 << 16 : 1);
+} catch (e) {
+  port.postMessage('worker ' + index + ' stopped: ' + String(e && e.stack || e));
+  Atomics.store(ctrl, ${DEAD}, 1);
   Atomics.notify(ctrl, ${DONE});
 }
 `;
@@ -95,6 +106,8 @@ export class WorkerPool {
   private readonly ctrl: Int32Array;
   private readonly kernels: RunFn[] = [];
   private closed = false;
+  /** Why a worker stopped outside a kernel: every later command fails with it. */
+  private dead: string | undefined;
   /** Kernels posted to the workers that they have not instantiated yet. */
   private unloaded = false;
 
@@ -161,8 +174,18 @@ export class WorkerPool {
     });
   }
 
+  /** Whether a worker has stopped outside a kernel; its message becomes `dead`. */
+  private stopped(): boolean {
+    if (this.dead === undefined && Atomics.load(this.ctrl, DEAD) !== 0) {
+      const reasons = this.workers.map((w) => receiveMessageOnPort(w.port)?.message).filter((m): m is string => typeof m === 'string');
+      this.dead = reasons.join('; ') || 'a worker thread stopped';
+    }
+    return this.dead !== undefined;
+  }
+
   private command(cmd: number, participants: number, own?: () => void): void {
     if (this.closed) throw new Error('wasm pool: used after dispose');
+    if (this.stopped()) throw new Error(`wasm pool: ${this.dead ?? ''}`);
     const c = this.ctrl;
     c[CMD] = cmd;
     c[PARTICIPANTS] = participants;
@@ -182,7 +205,10 @@ export class WorkerPool {
       return (d & 0xffff) + (d >>> 16) >= want;
     };
     spinUntil(finished, SPIN_US);
-    for (let d = Atomics.load(c, DONE); (d & 0xffff) + (d >>> 16) < want; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d, 1000);
+    for (let d = Atomics.load(c, DONE); (d & 0xffff) + (d >>> 16) < want; d = Atomics.load(c, DONE)) {
+      if (this.stopped()) throw new Error(`wasm pool: ${this.dead ?? ''}`);
+      Atomics.wait(c, DONE, d, 1000);
+    }
     const failed = Atomics.load(c, DONE) >>> 16;
     if (ownError !== undefined) throw ownError;
     if (failed) {
