@@ -114,6 +114,11 @@ export interface Schedules {
   readonly rows: RowSchedule;
   readonly elementwise: ElementwiseSchedule;
   readonly route: RouteSchedule;
+  /**
+   * Consecutive independent dispatches of one-thread kernels on 1-D grids run as one dispatch (CPU targets: each
+   * dispatch is a barrier of the thread pool; src/passes/lower/horizontal.ts).
+   */
+  readonly fuseDispatches?: boolean;
 }
 
 export interface Target {

@@ -45,6 +45,7 @@ export function wasmTarget(opts: WasmTargetOptions): Target {
       rows: { kind: 'cpu', rowsPerGroup: 8 },
       elementwise: { kind: 'cpu', chunk: 4096 },
       route: { kind: 'cpu', tokensPerGroup: 16 },
+      fuseDispatches: true,
     },
   };
 }

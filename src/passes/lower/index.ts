@@ -5,6 +5,7 @@
  * depend on them become dispatch params the runner evaluates per run (cache lengths), and buffers are sized
  * without them. The program is plain data; `compile()` (src/runtime) caches it.
  */
+import { fuseIndependentDispatches } from './horizontal.js';
 import { describeNode, dimSymbols, type Dim, evalDim, type Graph, graphWeights, hashString, printGraph, substDim, type SymEnv } from '../../ir/index.js';
 import type { KernelProgram, ProgramTensor } from '../../kernel/program.js';
 import type { Target } from '../../kernel/target.js';
@@ -140,7 +141,9 @@ export function lowerToProgram(g: Graph, env: SymEnv, opts: LowerOptions): Kerne
     const v = v0.gather !== undefined || typeof v0.ref !== 'number' ? materializeOutput(ctx, v0, name) : v0;
     return { name, buffer: ctx.buf(v), dtype: v.dtype, shape: v.shape };
   });
-  return ctx.finish(outputs, [...dynamic]);
+  const program = ctx.finish(outputs, [...dynamic]);
+  if (!opts.target.schedules.fuseDispatches) return program;
+  return fuseIndependentDispatches(program, { maxBuffers: opts.target.limits.maxBuffersPerKernel, verify: opts.verify ?? true });
 }
 
 /** A weight or a gathered view returned as a graph output gets a buffer of its own. */

@@ -62,9 +62,10 @@ interface Chain {
 /**
  * The epilogue as the matmul builder's chain: a path from the accumulator to the root through binary ops whose
  * other side does not use the accumulator. Other sides that are not plain [M, N] operands are computed first
- * (an [N] operand added is a bias). Undefined when the expression has another shape.
+ * (an [N] operand added is a bias), unless `computeFirst` is false. Undefined when the expression has another
+ * shape, or needs an operand computed first and may not.
  */
-function epilogueChain(rc: RuleContext, expr: EwExpr, operands: readonly LValue[], m: number, n: number): Chain | undefined {
+function epilogueChain(rc: RuleContext, expr: EwExpr, operands: readonly LValue[], m: number, n: number, computeFirst = true): Chain | undefined {
   if (usesAcc(expr) !== 1) return undefined;
   const steps: MatmulEpilogue[] = [];
   const ops: Record<string, ChainOperand> = {};
@@ -88,6 +89,7 @@ function epilogueChain(rc: RuleContext, expr: EwExpr, operands: readonly LValue[
       ops[name] = { buffer: operand.ref, ...(operand.gather !== undefined ? { gather: operand.gather } : {}) };
       return true;
     }
+    if (!computeFirst) return false;
     const value = evaluate(rc, shiftArgs(other), operands, [m, n], `epilogue operand ${steps.length}`);
     steps.push({ kind: 'binary', fn, buffer: name, mapped: false, operandFirst: !accLeft });
     ops[name] = { buffer: rc.ctx.buf(value) };
@@ -264,7 +266,11 @@ export function lowerFusedLinear(ins: readonly LValue[], a: OpAttrs['fusedLinear
   const [n, k] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
   const m = numel(x.shape) / Math.max(1, k);
   const accShape = [...x.shape.slice(0, -1), n];
-  let chain = epilogueChain(rc, a.epilogue, operands, m, n);
+  // Decode rows on a target that fuses independent dispatches: an operand computed before the matmul (SwiGLU's
+  // silu(gate) for up) would make it wait for the gate projection instead of running beside it; for a few rows
+  // the epilogue as one elementwise kernel after the matmul costs nothing.
+  const beside = rc.target.schedules.fuseDispatches === true && m <= maxGemvRows(rc);
+  let chain = epilogueChain(rc, a.epilogue, operands, m, n, !beside);
   if (a.combine === 'none') {
     const u = newValue(rc, x.dtype);
     if (chain) linearInto(rc, x, w, norm, chain, { out: rc.ctx.buf(u) });
