@@ -78,11 +78,13 @@ export class DeviceExecutor<B, K> implements Executor {
     const copts: CompileOptions = { dynamic, ...(this.opts.fuse === false ? { fuse: false } : {}) };
     const loaded = new Map<string, Loaded<B, K>>();
     const limit = this.opts.plans ?? 8;
+    // Once per prepared graph: a decode step has 3 state tensors per layer, each looked up every step.
+    const inputNames = new Set(graphInputs(graph).map((n) => n.attrs.name));
     const run = async (inputs: TensorMap, symbols: Readonly<Record<string, number>> = {}, state?: ExecutorState): Promise<Record<string, HostTensor>> => {
       const st = state === undefined ? undefined : this.ownState(state);
       // Symbols: from the inputs and the state tensors' shapes, plus the given ones (dynamic ones included).
       const shapes: Record<string, HostTensor> = { ...inputs };
-      if (st) for (const s of st.specs) if (graphInputs(graph).some((n) => n.attrs.name === s.name)) shapes[s.name] = { dtype: s.dtype, shape: s.shape, data: new Float32Array(0) } as HostTensor;
+      if (st) for (const s of st.specs) if (inputNames.has(s.name)) shapes[s.name] = { dtype: s.dtype, shape: s.shape, data: new Float32Array(0) } as HostTensor;
       const env = bindShapes(graph, shapes, symbols);
       const staticEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !dynamic.includes(k)));
       const program = this.compiler.get(graph, this.device.target, staticEnv, copts);
