@@ -21,8 +21,16 @@ import { loadText } from './bench-load.js';
 
 export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
       per-token decode time, dense and p-MoD, on wasm after one prefill each (both resident, their steps
-      alternating): mean and median [range] of every step, the compilations after the first step, and the weight-streaming bound at the read bandwidth measured
-      in the same run; JSON: { dense: { ms, steps, compilesAfterFirst, weightBytes }, pmod: {...}, bounds, ... }`;
+      alternating): mean and median [range] of every step, the compilations after the first step, and the
+      weight-streaming bound at the read bandwidth measured in the same run;
+      JSON: { dense: { ms, steps, compilesAfterFirst, weightBytes }, pmod: {...}, bounds, ... }`;
+
+/** Programs compiled, kernels compiled by the device and kernels moved to the optimising tier. */
+interface CompileCounts {
+  readonly programs: number;
+  readonly kernels: number;
+  readonly tierUps: number;
+}
 
 interface DecodeRun {
   /** Milliseconds of every step, the first (which compiles the decode plan) included. */
@@ -30,8 +38,8 @@ interface DecodeRun {
   /** Spread of the steps after the first. */
   readonly ms: Spread;
   readonly cacheTokens: number;
-  /** Programs compiled, kernels compiled by the device and kernels moved to the optimising tier after step 1. */
-  readonly compilesAfterFirst: { readonly programs: number; readonly kernels: number; readonly tierUps: number };
+  /** Compilations after step 1. */
+  readonly compilesAfterFirst: CompileCounts;
   /** Bytes of weights one decode step reads: every weight but the embedding table (one row of it is gathered). */
   readonly weightBytes: number;
 }
@@ -52,7 +60,7 @@ function streamedWeightBytes(g: Graph): number {
 }
 
 /** Programs compiled, kernels compiled (devices that count them) and kernels tiered up (the Wasm device) so far. */
-function compileCounts(exec: Executor): { programs: number; kernels: number; tierUps: number } {
+function compileCounts(exec: Executor): CompileCounts {
   if (!(exec instanceof DeviceExecutor)) return { programs: Number.NaN, kernels: Number.NaN, tierUps: Number.NaN };
   const dev: unknown = exec.device;
   const wasm = dev instanceof WasmDevice ? dev : undefined;
@@ -66,7 +74,7 @@ interface DecodeSide {
   readonly session: GenerationSession;
   readonly pre: PrefillResult;
   readonly steps: number[];
-  after: { programs: number; kernels: number; tierUps: number };
+  after: CompileCounts;
 }
 
 async function startDecode(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeSide> {
@@ -89,7 +97,8 @@ async function stepDecode(side: DecodeSide, exec: Executor, i: number): Promise<
   await side.session.decodeStep(side.pre.cache, [1 + (i % 7)], side.pre.length + i);
   side.steps.push(performance.now() - t0);
   const now = compileCounts(exec);
-  if (i > 0) side.after = { programs: side.after.programs + now.programs - before.programs, kernels: side.after.kernels + now.kernels - before.kernels, tierUps: side.after.tierUps + now.tierUps - before.tierUps };
+  const a = side.after;
+  if (i > 0) side.after = { programs: a.programs + now.programs - before.programs, kernels: a.kernels + now.kernels - before.kernels, tierUps: a.tierUps + now.tierUps - before.tierUps };
 }
 
 function finishDecode(side: DecodeSide): DecodeRun {

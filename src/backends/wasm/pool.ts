@@ -174,18 +174,18 @@ export class WorkerPool {
     });
   }
 
-  /** Whether a worker has stopped outside a kernel; its message becomes `dead`. */
-  private stopped(): boolean {
+  /** Throws once a worker has stopped outside a kernel (its message is kept for every later command). */
+  private checkWorkers(): void {
     if (this.dead === undefined && Atomics.load(this.ctrl, DEAD) !== 0) {
       const reasons = this.workers.map((w) => receiveMessageOnPort(w.port)?.message).filter((m): m is string => typeof m === 'string');
       this.dead = reasons.join('; ') || 'a worker thread stopped';
     }
-    return this.dead !== undefined;
+    if (this.dead !== undefined) throw new Error(`wasm pool: ${this.dead}`);
   }
 
   private command(cmd: number, participants: number, own?: () => void): void {
     if (this.closed) throw new Error('wasm pool: used after dispose');
-    if (this.stopped()) throw new Error(`wasm pool: ${this.dead ?? ''}`);
+    this.checkWorkers();
     const c = this.ctrl;
     c[CMD] = cmd;
     c[PARTICIPANTS] = participants;
@@ -200,13 +200,11 @@ export class WorkerPool {
       ownError = e;
     }
     const want = this.workers.length;
-    const finished = (): boolean => {
-      const d = Atomics.load(c, DONE);
-      return (d & 0xffff) + (d >>> 16) >= want;
-    };
-    spinUntil(finished, SPIN_US);
-    for (let d = Atomics.load(c, DONE); (d & 0xffff) + (d >>> 16) < want; d = Atomics.load(c, DONE)) {
-      if (this.stopped()) throw new Error(`wasm pool: ${this.dead ?? ''}`);
+    // DONE counts finished workers in its low 16 bits and failed ones in its high 16.
+    const answered = (d: number): boolean => (d & 0xffff) + (d >>> 16) >= want;
+    spinUntil(() => answered(Atomics.load(c, DONE)), SPIN_US);
+    for (let d = Atomics.load(c, DONE); !answered(d); d = Atomics.load(c, DONE)) {
+      this.checkWorkers();
       Atomics.wait(c, DONE, d, 1000);
     }
     const failed = Atomics.load(c, DONE) >>> 16;

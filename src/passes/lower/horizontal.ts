@@ -15,6 +15,7 @@ import type { Dim } from '../../ir/index.js';
 import { gid, i32, iff, lt, sub } from '../../kernel/dsl.js';
 import type { BufferDecl, Kernel, KNode, MemRef, ScalarParamDecl, ArrayDecl } from '../../kernel/ir.js';
 import type { KernelProgram, ProgramStep } from '../../kernel/program.js';
+import { type KernelRewriteRule, rewriteKernel } from '../../kernel/rewrite.js';
 import { checkKernel } from '../../kernel/verify.js';
 
 type Dispatch = Extract<ProgramStep, { op: 'dispatch' }>;
@@ -56,28 +57,34 @@ interface Renaming {
 }
 
 /** A part's body in the fused kernel: its names renamed, gid(0) counted from its offset, ngroups(0) its own. */
-function renameBody(n: KNode, r: Renaming): KNode {
-  const src = n.src.map((s) => renameBody(s, r));
+function renameBody(k: Kernel, r: Renaming): KNode {
   const mem = (m: MemRef): MemRef => (m.space === 'global' ? { space: 'global', name: r.buffers.get(m.name) ?? m.name } : m.space === 'private' ? { space: 'private', name: r.prefix + m.name } : m);
-  switch (n.op) {
-    case 'gid':
-      return n.arg === 0 ? sub(gid(0), r.offset) : n;
-    case 'ngroups':
-      return n.arg === 0 ? i32(r.groups) : n;
-    case 'param':
-      return { ...n, arg: r.params.get(n.arg) ?? n.arg };
-    case 'var':
-    case 'decl':
-    case 'assign':
-      return { ...n, src, arg: r.prefix + n.arg } as KNode;
-    case 'range':
-      return { ...n, src, arg: { var: r.prefix + n.arg.var, step: n.arg.step } };
-    case 'load':
-    case 'store':
-      return { ...n, src, arg: mem(n.arg) } as KNode;
-    default:
-      return src.every((s, i) => s === n.src[i]) ? n : ({ ...n, src } as KNode);
-  }
+  // One bottom-up rule; its replacements are not rewritten again, so the gid(0) inside sub(gid(0), offset) stays.
+  const rename: KernelRewriteRule = {
+    name: 'horizontal-rename',
+    apply: (n) => {
+      switch (n.op) {
+        case 'gid':
+          return n.arg === 0 ? sub(gid(0), r.offset) : undefined;
+        case 'ngroups':
+          return n.arg === 0 ? i32(r.groups) : undefined;
+        case 'param':
+          return { ...n, arg: r.params.get(n.arg) ?? n.arg };
+        case 'var':
+        case 'decl':
+        case 'assign':
+          return { ...n, arg: r.prefix + n.arg } as KNode;
+        case 'range':
+          return { ...n, arg: { var: r.prefix + n.arg.var, step: n.arg.step } };
+        case 'load':
+        case 'store':
+          return { ...n, arg: mem(n.arg) } as KNode;
+        default:
+          return undefined;
+      }
+    },
+  };
+  return rewriteKernel(k, [rename]).kernel.body;
 }
 
 interface Fused {
@@ -135,7 +142,7 @@ export function fuseParts(parts: readonly { readonly kernel: Kernel; readonly st
     const prefix = i === 0 ? '' : `h${i}_`;
     for (const a of k.privates) privates.push({ ...a, name: prefix + a.name });
     offsets.push(offset);
-    if (withKernel) bodies.push(renameBody(k.body, { buffers: bufMap, params: paramMap, prefix, offset, groups: s.grid[0] }));
+    if (withKernel) bodies.push(renameBody(k, { buffers: bufMap, params: paramMap, prefix, offset, groups: s.grid[0] }));
     offset += s.grid[0];
   });
   let kernel: Kernel | undefined;
