@@ -16,14 +16,15 @@ export type WeightLayout =
   | { readonly kind: 'plain'; readonly rows?: { readonly start: number; readonly count: number } }
   /**
    * A PyTorch Linear weight W [N, K] (rows [rowStart, rowStart + n) of it) packed as B = W^T in panels of nr
-   * columns, zero padded: the CPU matmul's layout.
+   * columns, zero padded: the CPU matmul's layout. `pairs`: bf16 values interleaved by 8-column groups
+   * (PackedLayout.pairs in kernel/builders/matmul.ts), the buffer holding them as u32 words of two values.
    */
-  | { readonly kind: 'packed'; readonly k: number; readonly n: number; readonly nr: number; readonly rowStart?: number };
+  | { readonly kind: 'packed'; readonly k: number; readonly n: number; readonly nr: number; readonly rowStart?: number; readonly pairs?: true };
 
 export const weightLayoutKey = (name: string, l: WeightLayout, elem: ElemType): string =>
   l.kind === 'plain'
     ? `${name}|${elem}|plain${l.rows ? `[${l.rows.start}+${l.rows.count}]` : ''}`
-    : `${name}|${elem}|packed:${l.k}x${l.n}/${l.nr}@${l.rowStart ?? 0}`;
+    : `${name}|${elem}|packed:${l.k}x${l.n}/${l.nr}@${l.rowStart ?? 0}${l.pairs ? '|pairs' : ''}`;
 
 export interface ProgramBuffer {
   readonly id: number;

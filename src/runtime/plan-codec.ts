@@ -191,7 +191,8 @@ function layoutOf(f: Field): WeightLayout {
     return rows ? { kind, rows } : { kind };
   }
   const rowStart = f.opt('rowStart', (r) => r.int());
-  return { kind, k: f.get('k').int(1), n: f.get('n').int(1), nr: f.get('nr').int(1), ...(rowStart !== undefined ? { rowStart } : {}) };
+  const pairs = f.opt('pairs', (r) => r.bool());
+  return { kind, k: f.get('k').int(1), n: f.get('n').int(1), nr: f.get('nr').int(1), ...(rowStart !== undefined ? { rowStart } : {}), ...(pairs === true ? { pairs } : {}) };
 }
 
 function tensorOf(f: Field, buffers: readonly ProgramBuffer[]): ProgramTensor {

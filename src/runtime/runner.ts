@@ -11,7 +11,7 @@ import { bufferBytes, type KernelProgram, weightLayoutKey } from '../kernel/prog
 import type { Device } from './device.js';
 import { planSlots, type SlotPlan } from './memory-plan.js';
 import type { TensorMap } from './executor.js';
-import { encodeElems, rawWeightChunks, weightBytes } from './weights.js';
+import { encodeElems, rawWeightChunks, weightBytes, weightValueElem } from './weights.js';
 
 export class DeviceMemoryError extends Error {
   override name = 'DeviceMemoryError';
@@ -160,7 +160,7 @@ export class ProgramRunner<B, K> {
         if (b === undefined) {
           // Stored bytes of the buffer's type go up as they are (a bf16 weight is not widened on the host), in whole
           // 4-byte words: devices copy words (an odd count of 16-bit elements gets a zero pad).
-          const raw = store.raw !== undefined && store.describe?.(w.name).dtype === pb.elem ? store.raw(w.name) : undefined;
+          const raw = store.raw !== undefined && store.describe?.(w.name).dtype === weightValueElem(w, pb.elem) ? store.raw(w.name) : undefined;
           const chunks = raw !== undefined ? rawWeightChunks(raw, w, pb.elem) : undefined;
           const target = residency.alloc(Math.max(4, Math.ceil(bufferBytes(pb) / 4) * 4), pb.label);
           b = target;

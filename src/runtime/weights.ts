@@ -36,6 +36,12 @@ export function encodeElems(values: ArrayLike<number>, elem: ElemType): Uint8Arr
   }
 }
 
+/**
+ * The storage type of a weight's values in a buffer of type `elem`: the same, except interleaved bf16 pairs,
+ * which a u32 buffer holds two to a word.
+ */
+export const weightValueElem = (w: ProgramWeight, elem: ElemType): ElemType => (w.layout.kind === 'packed' && w.layout.pairs === true ? 'bf16' : elem);
+
 /** The bytes of weight `w` (from checkpoint tensor `t`) for a buffer of storage type `elem`. */
 export function weightBytes(t: HostTensor, w: ProgramWeight, elem: ElemType): Uint8Array {
   if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
@@ -53,7 +59,7 @@ export function weightBytes(t: HostTensor, w: ProgramWeight, elem: ElemType): Ui
   const start = l.rowStart ?? 0;
   if (width !== l.k || start + l.n > rows) throw new ExecutionError(`weight '${w.name}' [${t.shape.join(', ')}] cannot be packed as rows ${start}+${l.n} of width ${l.k}`);
   const packed = packLinearWeight(l, t.data.subarray(start * l.k, (start + l.n) * l.k), new Float32Array(packedLength(l)));
-  return encodeElems(packed, elem);
+  return encodeElems(packed, weightValueElem(w, elem));
 }
 
 /** Elements packed per chunk when a stored weight is packed straight into its buffer (a few hundred KiB). */
@@ -66,7 +72,8 @@ const PACK_CHUNK_ELEMS = 1 << 17;
  * second copy of the weight; every device's write copies the bytes before it returns). Undefined when the stored
  * type differs (then weightBytes on the converted tensor).
  */
-export function rawWeightChunks(t: RawTensor, w: ProgramWeight, elem: ElemType): Iterable<{ readonly offset: number; readonly bytes: Uint8Array }> | undefined {
+export function rawWeightChunks(t: RawTensor, w: ProgramWeight, bufferElem: ElemType): Iterable<{ readonly offset: number; readonly bytes: Uint8Array }> | undefined {
+  const elem = weightValueElem(w, bufferElem);
   if (t.dtype !== elem || (elem !== 'f32' && elem !== 'f16' && elem !== 'bf16' && elem !== 'i32' && elem !== 'u32')) return undefined;
   if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
     throw new ExecutionError(`weight '${w.name}' has shape [${t.shape.join(', ')}], the program expects [${w.shape.join(', ')}]`);
@@ -91,7 +98,7 @@ export function rawWeightChunks(t: RawTensor, w: ProgramWeight, elem: ElemType):
     for (let p0 = 0; p0 < panels; p0 += panelsPerChunk) {
       // Panels [p0, p0 + count) hold the columns (rows of W) [p0 * nr, ...): pack them as a weight of their own.
       const cols = Math.min(panelsPerChunk * l.nr, l.n - p0 * l.nr);
-      const sub = { k: l.k, n: cols, nr: l.nr };
+      const sub = { k: l.k, n: cols, nr: l.nr, ...(l.pairs ? { pairs: true } : {}) };
       const from = (start + p0 * l.nr) * l.k;
       const out = chunk.subarray(0, packedLength(sub));
       packLinearWeight(sub, elems.subarray(from, from + cols * l.k), out);

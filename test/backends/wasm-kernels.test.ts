@@ -254,6 +254,15 @@ describe('matmul kernel', () => {
     expect(Array.from(packLinearWeight(layout, w))).toEqual(Array.from(packB(layout, (kk, nn) => w[nn * k + kk] ?? 0)));
   });
 
+  it('interleaves 16-bit pairs by 8-column groups, the same from both packers', () => {
+    // One K row of 16 columns whose values are their column numbers: each group of 8 reads c0 c4 c1 c5 ...
+    const row = Float32Array.from({ length: 16 }, (_, c) => c);
+    expect(Array.from(packLinearWeight({ k: 1, n: 16, nr: 16, pairs: true }, row))).toEqual([0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15]);
+    const layout = { k, n, nr: 8, pairs: true };
+    expect(Array.from(packLinearWeight(layout, w))).toEqual(Array.from(packB(layout, (kk, nn) => w[nn * k + kk] ?? 0)));
+    expect(() => packLinearWeight({ k, n, nr: 12, pairs: true }, w)).toThrow('multiple of 8 columns, not 12');
+  });
+
   it('is bit-identical on 1 and 2 threads', () => {
     const spec: MatmulSpec = { name: 'mm', k, n, tiling, epilogue: [] };
     const b = packB({ k, n, nr: 12 }, (kk, nn) => w[nn * k + kk] ?? 0);

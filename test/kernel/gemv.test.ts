@@ -18,6 +18,8 @@ interface Case {
   readonly bf16: boolean;
   readonly gather: boolean;
   readonly scatter: boolean;
+  /** bf16 in interleaved pairs, bound as u32 words. */
+  readonly pairs?: boolean;
 }
 
 describe('gemv builder', () => {
@@ -30,6 +32,8 @@ describe('gemv builder', () => {
     { rows: 2, k: 96, n: 64, bf16: true, gather: true, scatter: false },
     { rows: 3, k: 40, n: 29, bf16: false, gather: false, scatter: true },
     { rows: 4, k: 130, n: 80, bf16: true, gather: true, scatter: true },
+    { rows: 1, k: 77, n: 37, bf16: true, gather: false, scatter: false, pairs: true },
+    { rows: 3, k: 96, n: 64, bf16: true, gather: true, scatter: true, pairs: true },
   ];
 
   it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s matches the matmul builder', (_name, c) => {
@@ -38,9 +42,10 @@ describe('gemv builder', () => {
     const rowsA = c.rows + 3;
     const a = randn(rowsA * c.k);
     const w = randn(c.n * c.k);
-    const layout = { k: c.k, n: c.n, nr: 4 * GEMV_TILING.nrVec };
+    const layout = { k: c.k, n: c.n, nr: 4 * GEMV_TILING.nrVec, ...(c.pairs ? { pairs: true } : {}) };
     const packed = packLinearWeight(layout, w, new Float32Array(packedLength(layout)));
-    const b = c.bf16 ? Uint16Array.from(packed, numberToBf16Bits) : packed;
+    const bits = Uint16Array.from(packed, numberToBf16Bits);
+    const b = c.pairs ? new Uint32Array(bits.buffer) : c.bf16 ? bits : packed;
     const bias = randn(c.n);
     const rowsC = c.rows + 2;
     const other = randn(rowsC * c.n);
@@ -58,9 +63,10 @@ describe('gemv builder', () => {
       ],
       ...(c.gather ? { gatherA: true } : {}),
       ...(c.scatter ? { scatterC: true } : {}),
+      ...(c.pairs ? { bPairs: true } : {}),
     };
     const gemv: GemvSpec = { ...base, tiling: GEMV_TILING, rows: c.rows };
-    const bufs = (out: Float32Array): Record<string, Float32Array | Uint16Array | Int32Array> => ({
+    const bufs = (out: Float32Array): Record<string, Float32Array | Uint16Array | Uint32Array | Int32Array> => ({
       a, b, c: out, bias, other, ...(c.gather ? { aRows } : {}), ...(c.scatter ? { cRows } : {}),
     });
     const want = new Float32Array(rowsC * c.n).fill(7);
@@ -75,11 +81,33 @@ describe('gemv builder', () => {
     for (let r = 0; r < rowsC; r++) if (!touched.has(r)) expect(Array.from(got.subarray(r * c.n, (r + 1) * c.n)).every((x) => x === 7)).toBe(true);
   });
 
-  it('keeps at most 8 accumulators per row block and divides the unroll', () => {
-    expect(gemvSets(1, 2, 8)).toBe(4);
-    expect(gemvSets(2, 2, 8)).toBe(2);
-    expect(gemvSets(4, 2, 8)).toBe(1);
-    expect(gemvSets(1, 2, 6)).toBe(3);
+  it('reads interleaved bf16 pairs to the same bits as plain bf16 panels', () => {
+    const [k, n] = [64, 40];
+    const rng = new Rng(5);
+    const a = Float32Array.from({ length: k }, () => rng.normal());
+    const w = Float32Array.from({ length: n * k }, () => rng.normal());
+    const run = (pairs: boolean): Float32Array => {
+      const layout = { k, n, nr: 8, pairs };
+      const bits = Uint16Array.from(packLinearWeight(layout, w, new Float32Array(packedLength(layout))), numberToBf16Bits);
+      const spec: GemvSpec = { name: 'mv', k, n, tiling: GEMV_TILING, bElem: 'bf16', epilogue: [], rows: 1, ...(pairs ? { bPairs: true } : {}) };
+      const out = new Float32Array(n);
+      runner.run(gemvKernel(spec), { a, b: pairs ? new Uint32Array(bits.buffer) : bits, c: out }, { M: 1 }, gemvGrid(spec));
+      return out;
+    };
+    expect(Array.from(run(true))).toEqual(Array.from(run(false)));
+  });
+
+  it('refuses pairs without bf16 weights or with an odd nrVec', () => {
+    expect(() => gemvKernel({ name: 'x', k: 8, n: 8, tiling: GEMV_TILING, bElem: 'f16', epilogue: [], rows: 1, bPairs: true })).toThrow('need bf16 weights and an even nrVec');
+    expect(() => gemvKernel({ name: 'x', k: 8, n: 8, tiling: { ...GEMV_TILING, nrVec: 3 }, bElem: 'bf16', epilogue: [], rows: 1, bPairs: true })).toThrow('nrVec 3');
+  });
+
+  it('keeps at most 8 accumulators and 2 sets per row block, dividing the unroll', () => {
+    expect(gemvSets(1, 2, 4)).toBe(2);
+    expect(gemvSets(2, 2, 4)).toBe(2);
+    expect(gemvSets(4, 2, 4)).toBe(1);
+    expect(gemvSets(1, 2, 3)).toBe(1);
+    expect(gemvSets(1, 1, 8)).toBe(2);
   });
 
   it('refuses an RMSNorm prologue', () => {

@@ -68,6 +68,26 @@ function intCases(): KernelCase[] {
     compare: 'exact',
     expect: { out: Uint32Array.from(ua, (x, i) => ((ub[i] === 0 ? 0 : Math.floor(x / (ub[i] ?? 1))) + (x >>> ((ub[i] ?? 0) & 31))) >>> 0) },
   });
+  // i32x4 products by constant splats wrap like i32 (the Wasm renderer turns a power of two into a shift).
+  const va = Int32Array.from([1, -1, 0x7fff, -0x8000, 0x12345678, -0x12345678, 2147483647, -2147483648]);
+  for (const c of [1 << 16, 1 << 30, 3, -4])
+    out.push({
+      name: `numerics: i32x4 times splat ${c} wraps`,
+      kernel: {
+        name: `i32x4_mul_${c < 0 ? 'm' : ''}${Math.abs(c)}`,
+        buffers: [{ name: 'a', elem: 'i32', access: 'read' }, { name: 'out', elem: 'i32', access: 'write' }],
+        params: [],
+        shared: [],
+        privates: [],
+        threads: 1,
+        body: k.range('i', 0, va.length, k.store(k.global('out'), k.v('i'), k.mul(k.load(k.global('a'), k.v('i'), 'i32x4'), k.splat(k.i32(c), 'i32x4'))), 4),
+      },
+      buffers: { a: va, out: new Int32Array(va.length) },
+      params: {},
+      grid: [1, 1, 1],
+      compare: 'exact',
+      expect: { out: Int32Array.from(va, (x) => Math.imul(x, c)) },
+    });
   return out;
 }
 
@@ -215,6 +235,17 @@ function builderCases(): KernelCase[] {
     buffers: { a: randn(m * kk), b: bf, c: new Float32Array(m * n), bias: randn(n, 0.1) },
     params: { M: m },
     grid: matmulGrid(spec16, m),
+    compare: { abs: 1e-5, rel: 1e-5 },
+  });
+  // The same bf16 values interleaved in pairs, bound as u32 words (two values each).
+  const pairBits = Uint16Array.from(packLinearWeight({ ...layout, pairs: true }, w, new Float32Array(packedLength(layout))), numberToBf16Bits);
+  const specPairs = { ...spec16, name: 'mm_bf16_pairs', bPairs: true };
+  cases.push({
+    name: 'builder: packed matmul with bf16 weights in interleaved pairs',
+    kernel: matmulKernel(specPairs),
+    buffers: { a: randn(m * kk), b: new Uint32Array(pairBits.buffer), c: new Float32Array(m * n), bias: randn(n, 0.1) },
+    params: { M: m },
+    grid: matmulGrid(specPairs, m),
     compare: { abs: 1e-5, rel: 1e-5 },
   });
   const rows = 5;

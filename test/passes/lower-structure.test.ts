@@ -60,11 +60,18 @@ describe('lowered tiny p-MoD prefill', () => {
     expect(norms).toHaveLength(2 * spec.llm.numLayers + 1);
   });
 
-  it('keeps bf16 weights in bf16 buffers', () => {
+  it('keeps bf16 weights in bf16 buffers (packed ones as u32 words of interleaved pairs)', () => {
     const g16 = buildLanguageModel(spec, { weightDtype: 'bf16' });
     const p16 = compile(g16, target, { T: 16, N_v: 32 });
-    expect(p16.weights.length).toBeGreaterThan(0);
-    for (const w of p16.weights) expect(`${w.name}: ${p16.buffers[w.buffer]?.elem}`).toBe(`${w.name}: bf16`);
+    expect(p16.weights.some((w) => w.layout.kind === 'packed')).toBe(true);
+    for (const w of p16.weights) {
+      const b = p16.buffers[w.buffer];
+      const pairs = w.layout.kind === 'packed' && w.layout.pairs === true;
+      expect(`${w.name}: ${b?.elem}`).toBe(`${w.name}: ${pairs ? 'u32' : 'bf16'}`);
+      // Two bytes per value either way (a packed weight padded to whole panels).
+      const values = w.layout.kind === 'packed' ? Math.ceil(w.layout.n / w.layout.nr) * w.layout.k * w.layout.nr : (b?.elems ?? 0);
+      expect((b?.elems ?? 0) * (pairs ? 4 : 2)).toBe(values * 2);
+    }
   });
 
   it('matches the golden program and kernels', () => {

@@ -50,6 +50,12 @@ describe('program JSON', () => {
     expect(roundTrip(decode).back.dynamic).toEqual(decodeDynamicSymbols(TINY_PMOD.llm.numLayers));
   });
 
+  it('keeps the interleaved-pairs layout of packed bf16 weights', () => {
+    const p16 = compile(buildLanguageModel(TINY_PMOD, { weightDtype: 'bf16' }), target, { T: 8, N_v: 16 });
+    expect(p16.weights.some((w) => w.layout.kind === 'packed' && w.layout.pairs === true)).toBe(true);
+    expect(roundTrip(p16).back).toEqual(p16);
+  });
+
   it('keeps NaN, the infinities and -0, which JSON cannot hold', () => {
     const text = planStringify({ a: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1.5] });
     const f = new Field(planParse(text, 'x.json'), 'x.json').get('a').items().map((x) => x.num());

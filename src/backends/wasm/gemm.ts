@@ -5,7 +5,7 @@
  */
 import { numberToBf16Bits } from '../../ir/index.js';
 import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
-import { matmulGrid, matmulKernel, type MatmulSpec, type MatmulTiling, packedLength, packLinearWeight } from '../../kernel/builders/matmul.js';
+import { matmulGrid, matmulKernel, type MatmulSpec, type MatmulTiling, packedLength, packLinearWeight, packsInPairs } from '../../kernel/builders/matmul.js';
 import { argBlockLayout } from './render.js';
 import { relaxedSimdAvailable } from './features.js';
 import { WasmHeap } from './memory.js';
@@ -52,13 +52,15 @@ export class WasmGemm {
     const gemv = m <= sched.gemv.maxRows;
     const s = gemv ? sched.gemv : sched.matmul;
     if (s.kind !== 'cpu-packed') throw new Error(`wasm gemm: schedule '${s.kind}' is not a CPU schedule`);
-    const spec: MatmulSpec = { name: `gemm_${k}x${n}`, k, n, tiling: s.tiling, bElem: elem, epilogue: [] };
+    // The layout lowering gives the weight (passes/lower/linear.ts).
+    const pairs = packsInPairs(elem, s.tiling);
+    const spec: MatmulSpec = { name: `gemm_${k}x${n}`, k, n, tiling: s.tiling, bElem: elem, epilogue: [], ...(pairs ? { bPairs: true } : {}) };
     const kernel = gemv ? gemvKernel({ ...spec, rows: m }) : matmulKernel(spec);
     const grid = gemv ? gemvGrid({ ...spec, rows: m }) : matmulGrid(spec, m);
     const compiled = this.compiler.compile(kernel);
     // A benchmark engine: straight to the optimising tier.
     const id = this.pool.load(this.compiler.optimize(compiled), compiled.imports);
-    const layout = { k, n, nr: 4 * s.tiling.nrVec };
+    const layout = { k, n, nr: 4 * s.tiling.nrVec, pairs };
     const len = packedLength(layout);
     const bPtr = this.heap.alloc(len * (elem === 'f32' ? 4 : 2), 'packed B');
     if (elem === 'f32') packLinearWeight(layout, w, this.heap.f32(bPtr, len) as Float32Array<ArrayBuffer>);

@@ -213,6 +213,14 @@ function intBinary(fn: KBinaryFn, unsigned: boolean, a: Expr, b: Expr, r: Functi
 }
 
 /** Whether an f32x4 operand is a splat of a constant that is not NaN. */
+/** s where x is a splat of the i32 constant 2^s (0 < s < 31). */
+function powerOfTwoSplat(x: KNode | undefined): number | undefined {
+  const c = x?.op === 'splat' ? x.src[0] : undefined;
+  if (c?.op !== 'const' || !Number.isInteger(c.arg) || c.arg < 2) return undefined;
+  const s = Math.log2(c.arg);
+  return Number.isInteger(s) && s < 31 ? s : undefined;
+}
+
 const constantSplat = (x: KNode | undefined): boolean => x !== undefined && x.op === 'splat' && x.src[0]?.op === 'const' && !Number.isNaN(x.src[0].arg);
 
 /**
@@ -253,6 +261,9 @@ export function binaryRule(n: KNodeOf<'binary'>, a: Expr, b: Expr, r: FunctionRe
       throw new Error(`binary ${fn} is not defined on f32x4`);
     }
     case 'i32x4': {
+      // x * 2^s is x << s in wrapping arithmetic: one shift instead of a 32-bit multiply (V8: pslld, not pmulld).
+      const shift = fn === 'mul' ? powerOfTwoSplat(n.src[1]) : undefined;
+      if (shift !== undefined) return m.i32x4.shl(a, m.i32.const(shift));
       const table: Partial<Record<KBinaryFn, (x: Expr, y: Expr) => Expr>> = {
         add: m.i32x4.add, sub: m.i32x4.sub, mul: m.i32x4.mul, max: m.i32x4.max_s, min: m.i32x4.min_s, and: m.v128.and, or: m.v128.or, xor: m.v128.xor,
       };

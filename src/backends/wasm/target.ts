@@ -15,12 +15,13 @@ export interface WasmTargetOptions {
 
 /**
  * The GEMV tiling (gemv.ts) for a matmul tiling: the same panel width, so decode reads the packed weights that
- * prefill reads; 4 panels per workgroup; K unrolled by 8 into independent accumulator sets. Measured at
- * 1x4096x4096 on one thread: 13.4-14.0 GB/s at best for every unroll (4, 8) and panel count (1, 4, 16), the
- * C read probe's best in the same run 13.8 GB/s; the 6-row matmul tiling 5.3-6.5 GB/s (docs/wasm.md).
+ * prefill reads; 4 panels per workgroup; K unrolled by 4 into (gemvSets) 2 independent accumulator sets. Measured
+ * at 1x4096x4096 on 2 threads, all variants resident and run alternately: f32 weights stream at the same rate
+ * (43.6-43.9 GB/s) unrolled by 4 or 8, bf16 weights at 41.4 GB/s unrolled by 4 against 37.4 by 8 (why is not
+ * verified in V8's machine code; fewer values live across the unrolled body is the likely reason).
  */
 export function gemvTiling(t: MatmulTiling): MatmulTiling {
-  return { mr: 1, nrVec: t.nrVec, kc: 1 << 30, mc: 1, panels: 4, unroll: 8, aVector: true };
+  return { mr: 1, nrVec: t.nrVec, kc: 1 << 30, mc: 1, panels: 4, unroll: 4, aVector: true };
 }
 
 export function wasmTarget(opts: WasmTargetOptions): Target {

@@ -6,23 +6,41 @@
  * another tensor, rounding, scattered output rows) so fused graph ops lower onto it unchanged.
  */
 import {
-  add, assign, binary, block, cmp, decl, div, f32, fma, gid, global, i32, iff, lane, load, lt, min, mul, param, range, shared,
+  add, and, assign, binary, bitcast, block, cmp, decl, div, f32, fma, gid, global, i32, iff, lane, load, lt, min, mul, param, range, shared,
   splat, store, sub, unary, v,
 } from '../dsl.js';
 import type { BufferDecl, ElemType, Kernel, KNode, KUnaryFn, KBinaryFn } from '../ir.js';
 
-/** Packed-panel layout of B: panel p holds columns [p*nr, p*nr+nr) as K rows of nr values (zero padded). */
+/**
+ * Packed-panel layout of B: panel p holds columns [p*nr, p*nr+nr) as K rows of nr values (zero padded).
+ * With `pairs` (16-bit elements, nr a multiple of 8) each group of 8 columns of a row is stored interleaved,
+ * c0 c4 c1 c5 c2 c6 c3 c7, so the 32-bit word i of the group holds columns i (low half) and i + 4 (high half):
+ * one 16-byte load gives two bf16 column vectors by a shift and a mask (see bVectorLoads).
+ */
 export interface PackedLayout {
   readonly k: number;
   readonly n: number;
   readonly nr: number;
+  readonly pairs?: boolean;
 }
 export const packedLength = (l: PackedLayout): number => Math.ceil(l.n / l.nr) * l.k * l.nr;
+
+/** Where column j (0 <= j < nr) of a panel row is stored within the row. */
+export function packedColumn(j: number, pairs: boolean | undefined): number {
+  if (!pairs) return j;
+  const t = j & 7;
+  return j - t + (t < 4 ? 2 * t : 2 * (t - 4) + 1);
+}
+
+function checkPairs(l: PackedLayout): void {
+  if (l.pairs && l.nr % 8 !== 0) throw new Error(`packed layout: interleaved pairs need panels of a multiple of 8 columns, not ${l.nr}`);
+}
 
 /**
  * Packs B for the kernel. `get(k, n)` reads B[k][n]; `scaleK` multiplies row k (an RMSNorm weight folded in).
  */
 export function packB(l: PackedLayout, get: (k: number, n: number) => number, scaleK?: ArrayLike<number>, out = new Float32Array(packedLength(l))): Float32Array {
+  checkPairs(l);
   const panels = Math.ceil(l.n / l.nr);
   for (let p = 0; p < panels; p++) {
     for (let k = 0; k < l.k; k++) {
@@ -30,7 +48,7 @@ export function packB(l: PackedLayout, get: (k: number, n: number) => number, sc
       const o = (p * l.k + k) * l.nr;
       for (let j = 0; j < l.nr; j++) {
         const n = p * l.nr + j;
-        out[o + j] = n < l.n ? get(k, n) * s : 0;
+        out[o + packedColumn(j, l.pairs)] = n < l.n ? get(k, n) * s : 0;
       }
     }
   }
@@ -48,13 +66,14 @@ export function packLinearWeight<T extends Float32Array | Uint16Array | Uint32Ar
  */
 export function packLinearWeight(l: PackedLayout, w: ArrayLike<number>, out: Float32Array | Uint16Array | Uint32Array = new Float32Array(packedLength(l))): Float32Array | Uint16Array | Uint32Array {
   const { k, n, nr } = l;
+  checkPairs(l);
   const panels = Math.ceil(n / nr);
   out.fill(0, 0, panels * k * nr);
   for (let col = 0; col < n; col++) {
     const p = Math.floor(col / nr);
     const j = col - p * nr;
     const src = col * k;
-    let dst = p * k * nr + j;
+    let dst = p * k * nr + packedColumn(j, l.pairs);
     for (let kk = 0; kk < k; kk++, dst += nr) out[dst] = w[src + kk] ?? 0;
   }
   return out;
@@ -101,6 +120,11 @@ export interface MatmulSpec {
   /** Storage type of the packed B (the weight's checkpoint dtype); default f32. */
   readonly bElem?: ElemType;
   /**
+   * B is bf16 in the interleaved-pairs layout (PackedLayout.pairs), bound as u32 words (two values each):
+   * needs bElem bf16 and an even nrVec.
+   */
+  readonly bPairs?: boolean;
+  /**
    * C (and 'binary' epilogue operands) are [rows, ldc] with this matmul's N columns starting at cCol0: a weight
    * split along N (larger than one binding) writes its column block of the full output. Defaults: ldc = n, 0.
    */
@@ -133,6 +157,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const nr = 4 * nrVec;
   const nPanels = Math.ceil(N / nr);
   if (mc % mr !== 0) throw new Error(`matmul '${spec.name}': mc ${mc} must be a multiple of mr ${mr}`);
+  const bRow = bRowElems(spec);
   const blocked = kc < K;
   const M = param('M');
   const row0 = mul(gid(0), mc);
@@ -184,11 +209,11 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     if (strided) out.push(decl('pa', add(mul(add(row0, ri), K), k0)));
     else for (let r = 0; r < mr; r++) out.push(decl(`pa${r}`, add(mul(aRow(add(add(row0, ri), r)), K), k0)));
     const aIndex = (r: number, u: number): KNode => (strided ? add(v('pa'), r * K + u) : add(v(`pa${r}`), u));
-    out.push(decl('pb', add(mul(add(panel0, pi), K * nr), mul(k0, nr))));
+    out.push(decl('pb', add(mul(add(panel0, pi), K * bRow), mul(k0, bRow))));
     const step = (u: number, vectorA: boolean): KNode[] => {
       const s: KNode[] = [];
       if (vectorA && u % 4 === 0) for (let r = 0; r < mr; r++) s.push(decl(`av${r}_${u}`, load(global('a'), aIndex(r, u), 'f32x4')));
-      for (let c = 0; c < nrVec; c++) s.push(decl(`b${c}_${u}`, load(global('b'), add(v('pb'), u * nr + c * 4), 'f32x4')));
+      s.push(...bVectorLoads(spec, u));
       for (let r = 0; r < mr; r++) {
         s.push(decl(`a${r}_${u}`, vectorA ? splat(lane(v(`av${r}_${u - (u % 4)}`, 'f32x4'), u % 4)) : splat(load(global('a'), aIndex(r, u)))));
         for (let c = 0; c < nrVec; c++)
@@ -198,7 +223,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     };
     const advance = (by: number): KNode[] => [
       ...(strided ? [assign('pa', add(v('pa'), by))] : Array.from({ length: mr }, (_, r) => assign(`pa${r}`, add(v(`pa${r}`), by)))),
-      assign('pb', add(v('pb'), by * nr)),
+      assign('pb', add(v('pb'), by * bRow)),
     ];
     const len = sub(k1, k0);
     const mainEnd = add(k0, mul(div(len, unroll), unroll));
@@ -269,7 +294,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
 export function matmulBuffers(spec: MatmulSpec): BufferDecl[] {
   const buffers: BufferDecl[] = [
     { name: 'a', elem: 'f32', access: 'read' },
-    { name: 'b', elem: spec.bElem ?? 'f32', access: 'read' },
+    { name: 'b', elem: spec.bPairs ? 'u32' : (spec.bElem ?? 'f32'), access: 'read' },
     { name: 'c', elem: 'f32', access: spec.epilogue.some((e) => e.kind === 'binary' && e.buffer === 'c') ? 'readwrite' : 'write' },
   ];
   if (spec.gatherA) buffers.push({ name: 'aRows', elem: 'i32', access: 'read' });
@@ -279,6 +304,44 @@ export function matmulBuffers(spec: MatmulSpec): BufferDecl[] {
     if ((e.kind === 'bias' || e.kind === 'rowScale' || e.kind === 'binary') && !buffers.some((b) => b.name === e.buffer))
       buffers.push({ name: e.buffer, elem: e.kind === 'bias' ? (e.elem ?? 'f32') : 'f32', access: 'read' });
   return buffers;
+}
+
+/**
+ * Whether a weight of storage type `elem` is packed in interleaved pairs for this tiling: bf16 panels of an even
+ * number of column vectors (one 16-byte load then gives two column vectors instead of two widening loads).
+ */
+export const packsInPairs = (elem: ElemType, t: MatmulTiling): boolean => elem === 'bf16' && t.nrVec % 2 === 0;
+
+/** Elements of buffer b per K row of a panel: nr values, or nr / 2 words of interleaved pairs. */
+export function bRowElems(spec: MatmulSpec): number {
+  const nr = 4 * spec.tiling.nrVec;
+  if (!spec.bPairs) return nr;
+  if (spec.bElem !== 'bf16' || spec.tiling.nrVec % 2 !== 0)
+    throw new Error(`matmul '${spec.name}': interleaved pairs need bf16 weights and an even nrVec (have ${spec.bElem ?? 'f32'}, nrVec ${spec.tiling.nrVec})`);
+  return nr / 2;
+}
+
+/**
+ * Declarations b{c}_{u} (c < nrVec): the column vectors of K step u of the running panel index pb. In the pairs
+ * layout one word vector holds vectors c (low halves) and c + 1 (high halves): a bf16 value is the high half of
+ * its f32, so the low halves move up by 16 bits (a multiply by 2^16, which the Wasm renderer emits as a shift)
+ * and the high halves are masked.
+ */
+export function bVectorLoads(spec: MatmulSpec, u: number): KNode[] {
+  const nrVec = spec.tiling.nrVec;
+  const nr = 4 * nrVec;
+  const out: KNode[] = [];
+  if (!spec.bPairs) {
+    for (let c = 0; c < nrVec; c++) out.push(decl(`b${c}_${u}`, load(global('b'), add(v('pb'), u * nr + c * 4), 'f32x4')));
+    return out;
+  }
+  for (let c = 0; c < nrVec; c += 2) {
+    const w = `w${c}_${u}`;
+    out.push(decl(w, load(global('b'), add(v('pb'), (u * nr + c * 4) / 2), 'i32x4')));
+    out.push(decl(`b${c}_${u}`, bitcast(mul(v(w, 'i32x4'), splat(i32(1 << 16), 'i32x4')), 'f32x4')));
+    out.push(decl(`b${c + 1}_${u}`, bitcast(and(v(w, 'i32x4'), splat(i32(-65536), 'i32x4')), 'f32x4')));
+  }
+  return out;
 }
 
 function select4(c: KNode, a: KNode, b: KNode): KNode {

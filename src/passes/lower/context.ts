@@ -107,7 +107,11 @@ export class LoweringContext {
   weight(name: string, layout: WeightLayout): number {
     const t = this.weightTypes.get(name);
     if (t === undefined) throw new LoweringError(`weight '${name}' is not declared by the graph`);
-    const elem = this.weightElem(t.dtype);
+    // Interleaved bf16 pairs are bound as u32 words of two values.
+    const pairs = layout.kind === 'packed' && layout.pairs === true;
+    const stored = this.weightElem(t.dtype);
+    if (pairs && stored !== 'bf16') throw new LoweringError(`weight '${name}': interleaved pairs need bf16 storage, not ${stored}`);
+    const elem = pairs ? 'u32' : stored;
     const key = weightLayoutKey(name, layout, elem);
     const hit = this.weightIds.get(key);
     if (hit !== undefined) return hit;
@@ -115,9 +119,9 @@ export class LoweringContext {
     const width = numel(t.shape.slice(1));
     let elems: number;
     if (layout.kind === 'plain') elems = (layout.rows ? layout.rows.count : rows) * width;
-    else elems = Math.ceil(layout.n / layout.nr) * layout.k * layout.nr;
+    else elems = (Math.ceil(layout.n / layout.nr) * layout.k * layout.nr) / (pairs ? 2 : 1);
     const window = layout.kind === 'plain' && layout.rows ? ` rows ${layout.rows.start}+${layout.rows.count}` : layout.kind === 'packed' && layout.rowStart ? ` rows ${layout.rowStart}+${layout.n}` : '';
-    const id = this.buffer(elems, elem, 'weight', `weight ${name}${layout.kind === 'packed' ? ' (packed)' : ''}${window}`);
+    const id = this.buffer(elems, elem, 'weight', `weight ${name}${layout.kind === 'packed' ? (pairs ? ' (packed bf16 pairs)' : ' (packed)') : ''}${window}`);
     this.weightIds.set(key, id);
     this.weights.push({ buffer: id, name, layout, shape: t.shape, dtype: t.dtype });
     return id;

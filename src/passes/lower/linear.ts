@@ -13,7 +13,7 @@ import { gemvGrid, gemvKernel } from '../../kernel/builders/gemv.js';
 import { gpuGemvGrid, gpuGemvKernel } from '../../kernel/builders/gpu/gemv.js';
 import { gpuMatmulGrid, gpuMatmulKernel } from '../../kernel/builders/gpu/matmul.js';
 import { gatherMatmulGrid, gatherMatmulKernel } from '../../kernel/builders/gather/matmul.js';
-import { matmulGrid, matmulKernel, type MatmulEpilogue, type MatmulTiling } from '../../kernel/builders/matmul.js';
+import { matmulGrid, matmulKernel, type MatmulEpilogue, type MatmulTiling, packsInPairs } from '../../kernel/builders/matmul.js';
 import { binary } from '../../kernel/dsl.js';
 import type { KBinaryFn, KNode } from '../../kernel/ir.js';
 import { elemBytes } from '../../kernel/ir.js';
@@ -183,8 +183,9 @@ function matmulWeight(rc: RuleContext, a: LValue, weight: string, shape: readonl
     };
     if (s.kind === 'cpu-packed') {
       const tiling: MatmulTiling = s.tiling;
-      bufs.b = c.weight(weight, { kind: 'packed', k, n: count, nr: 4 * tiling.nrVec, ...(start ? { rowStart: start } : {}) });
-      const spec = { ...common, tiling, bElem: elem };
+      const pairs = packsInPairs(elem, tiling);
+      bufs.b = c.weight(weight, { kind: 'packed', k, n: count, nr: 4 * tiling.nrVec, ...(start ? { rowStart: start } : {}), ...(pairs ? { pairs } : {}) });
+      const spec = { ...common, tiling, bElem: elem, ...(pairs ? { bPairs: true } : {}) };
       if (gemv) {
         // Decode rows: each row streams the packed weight once (gemv.ts); the same packed buffer as the matmul's.
         const g = { ...spec, name: `gemv${spec.name.slice('linear'.length)}`, rows: m };
