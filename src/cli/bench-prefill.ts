@@ -63,7 +63,8 @@ interface FamilyRates {
 /**
  * GFLOP/s of the linear layers and of attention in one run: FLOPs from the cost model (attention counts the
  * causal half, the visible query-key pairs), time from the per-kernel profile (gemv_ / linear_ and attention_
- * kernels; the decode-form merge kernel counts with attention).
+ * kernels; the decode-form merge kernel and the head-major copies of K and V for the blocked kernel count with
+ * attention).
  */
 function familyRates(g: Graph, nv: number, t: number, kernelMs: ReadonlyMap<string, number>): FamilyRates {
   let [mmFlops, attFlops, mmMs, attMs] = [0, 0, 0, 0];
@@ -73,7 +74,7 @@ function familyRates(g: Graph, nv: number, t: number, kernelMs: ReadonlyMap<stri
   }
   for (const [k, ms] of kernelMs) {
     if (k.startsWith('linear_') || k.startsWith('gemv_')) mmMs += ms;
-    else if (k.startsWith('attention_')) attMs += ms;
+    else if (k.startsWith('attention_') || k.startsWith('head_major_')) attMs += ms;
   }
   return { matmul: { ms: mmMs, gflops: mmFlops / mmMs / 1e6 }, attention: { ms: attMs, gflops: attFlops / attMs / 1e6 } };
 }

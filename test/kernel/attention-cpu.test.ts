@@ -9,7 +9,15 @@ import { blockedAttentionGrid, blockedAttentionKernel, type BlockedAttentionTili
 import {
   decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
 } from '../../src/kernel/builders/attention-decode.js';
+import { headMajorGrid, headMajorKernel } from '../../src/kernel/builders/head-major.js';
 import { Rng } from '../../src/runtime/random.js';
+
+/** [rows, heads, dim] to [heads, rows, dim] on the host: the layout the blocked kernel reads K and V in. */
+function headMajor(x: Float32Array, rows: number, heads: number, dim: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) for (let h = 0; h < heads; h++) out.set(x.subarray((r * heads + h) * dim, (r * heads + h + 1) * dim), (h * rows + r) * dim);
+  return out;
+}
 
 interface Case {
   readonly sq: number;
@@ -59,7 +67,8 @@ describe('CPU attention builders', () => {
     const want = new Float32Array(c.sq * c.heads * c.d).fill(7);
     runner.run(attentionKernel(spec), { ...x, out: want }, { kvLen: c.kvLen }, attentionGrid(spec));
     const got = new Float32Array(c.sq * c.heads * c.d).fill(7);
-    runner.run(blockedAttentionKernel(spec, c.tiling), { ...x, out: got }, { kvLen: c.kvLen }, blockedAttentionGrid(spec, c.tiling));
+    const hm = { k: headMajor(x.k, c.sk, c.kvHeads, c.d), v: headMajor(x.v, c.sk, c.kvHeads, c.d) };
+    runner.run(blockedAttentionKernel(spec, c.tiling), { ...x, ...hm, out: got }, { kvLen: c.kvLen }, blockedAttentionGrid(spec, c.tiling));
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] ?? 0) - (want[i] ?? 0)));
     expect(worst).toBeLessThan(2e-5);
@@ -105,5 +114,14 @@ describe('CPU attention builders', () => {
     const got = new Float32Array(sq * d);
     runner.run(blockedAttentionKernel(spec, tiling), { q, k, v, qPos, kPos, out: got }, { kvLen: sk }, blockedAttentionGrid(spec, tiling));
     expect(got.every(Number.isFinite)).toBe(true);
+  });
+
+  it('lays K and V out head-major like the host transposition', () => {
+    const [rows, heads, dim] = [37, 3, 12];
+    const x = Float32Array.from({ length: rows * heads * dim }, (_, i) => i * 0.5 - 7);
+    const got = new Float32Array(x.length).fill(Number.NaN);
+    runner.run(headMajorKernel(rows, heads, dim), { x, out: got }, {}, headMajorGrid(rows, heads, dim));
+    expect(Array.from(got)).toEqual(Array.from(headMajor(x, rows, heads, dim)));
+    expect(() => headMajorKernel(4, 2, 6)).toThrow('dim 6 is not a multiple of 4');
   });
 });

@@ -7,7 +7,11 @@
  * none of whose keys is visible to any query of the workgroup is skipped (decided from its positions, whatever
  * their order); a block every key of which is visible to every query is not masked. Same buffers, params and
  * meaning as attentionKernel (attention.ts): key j is visible to query i iff kPos[j] <= qPos[i], GQA, keys
- * [0, kvLen), a query with no visible key gives 0.
+ * [0, kvLen), a query with no visible key gives 0; except that K and V are head-major, [kvHeads, sk, dim]
+ * (headMajorKernel lays them out): a head's key and value rows are then contiguous. Token-major rows of one head
+ * are kvHeads * dim apart, a multiple of 4 KiB for the usual sizes, so a block's rows all map onto one L1 set;
+ * copying each block's values into workgroup memory avoided that at 16% of the kernel's time, and reading
+ * head-major rows in place made the bench model's prefill attention 14% faster than that (docs/wasm.md).
  */
 import {
   add, assign, binary, bitcast, block, cmp, decl, f32, fma, gid, global, i32, iff, lane, load, max, min, mul, param, range, select, shared, splat, store, sub, v,
@@ -36,8 +40,13 @@ export interface BlockedAttentionTiling {
   readonly cUnroll: number;
 }
 
-/** Measured on the bench model's prefill shapes (docs/wasm.md). */
-export const BLOCKED_ATTENTION_TILING: BlockedAttentionTiling = { qVec: 2, keyBlock: 64, kRows: 4, vCols: 4, vectorLoads: false, cUnroll: 1 };
+/**
+ * Measured on the bench model's prefill shapes (16 heads of 64, causal, 2 threads; docs/wasm.md). With head-major
+ * K and V: at 640 queries, key blocks of 16 ran at 70-71 GFLOP/s, 32 at 69-70, 64 at 66-68; at 2880 all three at
+ * 74 (smaller blocks skip more of the causal triangle and cost more rescaling). Larger register blocks (qVec 3,
+ * kRows 8, vCols 8), vector loads of K and V, and unrolling the head dim were all slower (42-57).
+ */
+export const BLOCKED_ATTENTION_TILING: BlockedAttentionTiling = { qVec: 2, keyBlock: 16, kRows: 4, vCols: 4, vectorLoads: false, cUnroll: 1 };
 
 export const blockedAttentionGrid = (s: AttentionSpec, t: BlockedAttentionTiling = BLOCKED_ATTENTION_TILING): [number, number, number] => [
   Math.max(1, Math.ceil(s.sq / (4 * t.qVec))),
@@ -117,15 +126,17 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
   // rows at constant offsets from one running index (folded into the loads' offsets, as the matmul's micro-kernel
   // does); masked blocks, which may run past kvLen, clamp each row to the last key. Where the block needs no mask,
   // its running max is taken here as the scores are stored.
-  const kStride = hkv * d;
+  const kStride = d;
+  /** Element index of row `row` of head kh in a head-major [hkv, sk, dim] buffer. */
+  const headRow = (row: KNode, dim: number): KNode => mul(add(mul(v('kh'), sk), row), dim);
   const scores = (withMax: boolean, clamped: boolean): KNode => {
     const R = Array.from({ length: kRows }, (_, r) => r);
     const U = Array.from({ length: t.cUnroll }, (_, u) => u);
     const kIndex = (r: number, u: number): KNode => (clamped ? add(v(`pk${r}`), u) : add(v('pk'), r * kStride + u));
     return range('jj', 0, kb, [
       ...(clamped
-        ? R.map((r) => decl(`pk${r}`, mul(add(mul(min(add(v('j0'), add(v('jj'), r)), v('kvLast')), hkv), v('kh')), d)))
-        : [decl('pk', mul(add(mul(add(v('j0'), v('jj')), hkv), v('kh')), d))]),
+        ? R.map((r) => decl(`pk${r}`, headRow(min(add(v('j0'), add(v('jj'), r)), v('kvLast')), d)))
+        : [decl('pk', headRow(add(v('j0'), v('jj')), d))]),
       decl('pq', i32(0)),
       ...R.flatMap((r) => QV.map((qv) => decl(`s${r}_${qv}`, splat(f32(0))))),
       range('c', 0, d, [
@@ -186,28 +197,20 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
     ...QV.map((qv) => assign(`l${qv}`, fma(f4(`l${qv}`), f4(`al${qv}`), add(add(f4(`ls${qv}_0`), f4(`ls${qv}_1`)), add(f4(`ls${qv}_2`), f4(`ls${qv}_3`)))))),
   ];
 
-  // The block's value rows of this head, copied into contiguous workgroup memory: rows of V are hkv * dv apart, a
-  // multiple of 4 KiB for the usual head counts and sizes, so walking 64 of them for each group of value columns
-  // maps them all onto one L1 set; the copy reads each row once, sequentially.
-  const copyValues = range('jj', 0, v('jn'), [
-    decl('vr', mul(add(mul(add(v('j0'), v('jj')), hkv), v('kh')), dv)),
-    decl('vd', mul(v('jj'), dv)),
-    range('c', 0, dv, store(shared('vs'), add(v('vd'), v('c')), load(global('v'), add(v('vr'), v('c')), 'f32x4')), 4),
-  ]);
-
   // O^T = O^T * alpha + V^T P^T in register blocks of vCols value columns; keys past kvLen are not read. The
-  // value row and the probability row advance by running offsets.
+  // value row (read in place: the block's rows of this head are contiguous) and the probability row advance by
+  // running offsets.
   const CV = Array.from({ length: vCols }, (_, i) => i);
   const values = range('c0', 0, dv, [
     decl('oc', mul(v('c0'), nq)),
     ...CV.flatMap((ci) => QV.map((qv) => decl(`o${ci}_${qv}`, binary('mul', load(shared('ot'), add(v('oc'), ci * nq + qv * 4), 'f32x4'), f4(`al${qv}`))))),
-    decl('vo', v('c0')),
+    decl('vo', add(headRow(v('j0'), dv), v('c0'))),
     decl('pp', i32(0)),
     range('jj', 0, v('jn'), [
       ...QV.map((qv) => decl(`p${qv}`, load(shared('st'), add(v('pp'), qv * 4), 'f32x4'))),
-      ...(t.vectorLoads ? Array.from({ length: vCols / 4 }, (_, g) => decl(`vv${g}`, load(shared('vs'), add(v('vo'), g * 4), 'f32x4'))) : []),
+      ...(t.vectorLoads ? Array.from({ length: vCols / 4 }, (_, g) => decl(`vv${g}`, load(global('v'), add(v('vo'), g * 4), 'f32x4'))) : []),
       ...CV.flatMap((ci) => [
-        decl(`a${ci}`, t.vectorLoads ? splat(lane(f4(`vv${Math.floor(ci / 4)}`), ci % 4)) : splat(load(shared('vs'), add(v('vo'), ci)))),
+        decl(`a${ci}`, t.vectorLoads ? splat(lane(f4(`vv${Math.floor(ci / 4)}`), ci % 4)) : splat(load(global('v'), add(v('vo'), ci)))),
         ...QV.map((qv) => assign(`o${ci}_${qv}`, fma(f4(`a${ci}`), f4(`p${qv}`), f4(`o${ci}_${qv}`)))),
       ]),
       assign('vo', add(v('vo'), dv)),
@@ -227,7 +230,7 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
     // Skip a block no key of which any query sees; mask only blocks that are partly visible or cut by kvLen.
     decl('masked', causal ? binary('or', cmp('lt', v('jn'), kb), cmp('gt', v('kmax'), v('qmin'))) : cmp('lt', v('jn'), kb)),
     ...(() => {
-      const visit = [iff(v('masked', 'bool'), [scores(false, true), mask, ...blockMax], scores(true, false)), copyValues, ...softmax, values];
+      const visit = [iff(v('masked', 'bool'), [scores(false, true), mask, ...blockMax], scores(true, false)), ...softmax, values];
       return causal ? [iff(cmp('le', v('kmin'), v('qmax')), visit)] : visit;
     })(),
   ];
@@ -257,7 +260,6 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
       { name: 'qp', elem: 'i32', length: nq },
       { name: 'st', elem: 'f32', length: kb * nq },
       { name: 'ot', elem: 'f32', length: dv * nq },
-      { name: 'vs', elem: 'f32', length: kb * dv },
     ],
     privates: [],
     threads: 1,

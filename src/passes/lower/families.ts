@@ -6,6 +6,7 @@
 import type { Dim } from '../../ir/index.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../kernel/builders/attention.js';
 import { blockedAttentionApplies, blockedAttentionGrid, blockedAttentionKernel } from '../../kernel/builders/attention-blocked.js';
+import { headMajorGrid, headMajorKernel } from '../../kernel/builders/head-major.js';
 import {
   decodeAttentionApplies, decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
 } from '../../kernel/builders/attention-decode.js';
@@ -248,7 +249,15 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
       rc.ctx.dispatch(memoKernel(`attention-merge|${key}`, () => decodeAttentionCombineKernel(full)), { part, out: bufs.out }, {}, decodeCombineGrid(full), rc.where);
     } else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
       const t = s.blocked;
-      rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), bufs, { kvLen }, blockedAttentionGrid(full, t), rc.where);
+      // K and V head-major first (the blocked kernel's layout): two copies of sk rows, a small fraction of the
+      // attention that reads every row once per query block.
+      const headMajor = (x: number, dim: number, what: string): number => {
+        const out = rc.ctx.temp(full.sk * full.kvHeads * dim, 'f32', `${rc.where} ${what} head-major`);
+        rc.ctx.dispatch(memoKernel(`head-major|${full.sk}|${full.kvHeads}|${dim}`, () => headMajorKernel(full.sk, full.kvHeads, dim)), { x, out }, {}, headMajorGrid(full.sk, full.kvHeads, dim), rc.where);
+        return out;
+      };
+      const hm = { ...bufs, k: headMajor(bufs.k, full.headDim, 'keys'), v: headMajor(bufs.v, full.valueDim, 'values') };
+      rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), hm, { kvLen }, blockedAttentionGrid(full, t), rc.where);
     } else rc.ctx.dispatch(memoKernel(`attention|${key}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
     return;
   }
