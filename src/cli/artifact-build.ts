@@ -40,7 +40,7 @@ import { type CheckpointLayout, SafetensorsStore, weightSpecs } from '../io/inde
 import { type Kernel, kernelKey } from '../kernel/ir.js';
 import type { KernelProgram } from '../kernel/program.js';
 import type { Target } from '../kernel/target.js';
-import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactVision, type ArtifactWeight, artifactText, type RendererInfo, sha256Hex, type WgslLayout } from '../runtime/artifact.js';
+import { type Artifact, type ArtifactEntry, type ArtifactKernel, type ArtifactVision, type ArtifactWeight, artifactText, PLAN_FORMAT, PLAN_FORMAT_VERSION, type RendererInfo, sha256Hex, type WgslLayout } from '../runtime/artifact.js';
 import { compile } from '../runtime/compile.js';
 import { encodeProgram } from '../runtime/plan-codec.js';
 import { prefillCacheLengths } from '../runtime/session.js';
@@ -375,5 +375,5 @@ export async function buildArtifact(req: ArtifactRequest): Promise<BuiltArtifact
     weights: weightManifest(programs, src, vision?.tower.program),
   };
   const plan = await artifactText(artifact);
-  return { artifact: { format: 'modc-plan', formatVersion: 1, contentHash: '', ...artifact }, plan, files: table.files };
+  return { artifact: { format: PLAN_FORMAT, formatVersion: PLAN_FORMAT_VERSION, contentHash: '', ...artifact }, plan, files: table.files };
 }

@@ -19,7 +19,7 @@ import { benchModel } from './bench-prefill.js';
 import { formatSpread, type Spread, spread } from './bench-util.js';
 import { loadText } from './bench-load.js';
 
-export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
+export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|f16|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
       per-token decode time, dense and p-MoD, on wasm after one prefill each (both resident, their steps
       alternating): mean and median [range] of every step, the compilations after the first step, and the
       weight-streaming bound at the read bandwidth measured in the same run;
@@ -175,7 +175,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const t = intOpt(p, 'text-tokens', 64, 1);
   const tokens = intOpt(p, 'tokens', 128, 4);
   const threads = intOpt(p, 'threads', 2, 1);
-  const dtype = choiceOpt(p, 'dtype', ['f32', 'bf16'] as const, 'f32');
+  const dtype = choiceOpt(p, 'dtype', ['f32', 'f16', 'bf16'] as const, 'f32');
   const spec = benchModel(d, layers, intOpt(p, 'vocab', 8192, 16));
   const withBounds = !flag(p, 'skip-bounds');
   const load0 = loadText();

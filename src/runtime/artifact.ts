@@ -13,7 +13,8 @@ import { decodeKernel, decodeProgram, encodeKernel, type ProgramData } from './p
 import { Field, PlanFormatError, planParse, planStringify } from './plan-json.js';
 
 export const PLAN_FORMAT = 'modc-plan';
-export const PLAN_FORMAT_VERSION = 1;
+/** 2: packed bf16 weights may be interleaved in pairs (a weight layout field version 1 readers would ignore). */
+export const PLAN_FORMAT_VERSION = 2;
 export const PLAN_FILE = 'plan.json';
 
 /** A file of the artifact, relative to its directory, with its SHA-256 (hex) and size. */

@@ -116,12 +116,19 @@ describe('CPU attention builders', () => {
     expect(got.every(Number.isFinite)).toBe(true);
   });
 
-  it('lays K and V out head-major like the host transposition', () => {
+  it('lays K and V out head-major like the host transposition, only the kvLen rows in use', () => {
     const [rows, heads, dim] = [37, 3, 12];
     const x = Float32Array.from({ length: rows * heads * dim }, (_, i) => i * 0.5 - 7);
-    const got = new Float32Array(x.length).fill(Number.NaN);
-    runner.run(headMajorKernel(rows, heads, dim), { x, out: got }, {}, headMajorGrid(rows, heads, dim));
-    expect(Array.from(got)).toEqual(Array.from(headMajor(x, rows, heads, dim)));
+    const want = headMajor(x, rows, heads, dim);
+    for (const kvLen of [rows, 20]) {
+      const got = new Float32Array(x.length).fill(Number.NaN);
+      runner.run(headMajorKernel(rows, heads, dim), { x, out: got }, { kvLen }, headMajorGrid(rows, heads, dim));
+      for (let h = 0; h < heads; h++)
+        for (let r = 0; r < rows; r++) {
+          const row = Array.from(got.subarray((h * rows + r) * dim, (h * rows + r + 1) * dim));
+          expect(row).toEqual(r < kvLen ? Array.from(want.subarray((h * rows + r) * dim, (h * rows + r + 1) * dim)) : new Array<number>(dim).fill(Number.NaN));
+        }
+    }
     expect(() => headMajorKernel(4, 2, 6)).toThrow('dim 6 is not a multiple of 4');
   });
 });

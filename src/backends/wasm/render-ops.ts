@@ -212,7 +212,6 @@ function intBinary(fn: KBinaryFn, unsigned: boolean, a: Expr, b: Expr, r: Functi
   }
 }
 
-/** Whether an f32x4 operand is a splat of a constant that is not NaN. */
 /** s where x is a splat of the i32 constant 2^s (0 < s < 31). */
 function powerOfTwoSplat(x: KNode | undefined): number | undefined {
   const c = x?.op === 'splat' ? x.src[0] : undefined;
@@ -221,6 +220,7 @@ function powerOfTwoSplat(x: KNode | undefined): number | undefined {
   return Number.isInteger(s) && s < 31 ? s : undefined;
 }
 
+/** Whether an f32x4 operand is a splat of a constant that is not NaN. */
 const constantSplat = (x: KNode | undefined): boolean => x !== undefined && x.op === 'splat' && x.src[0]?.op === 'const' && !Number.isNaN(x.src[0].arg);
 
 /**
@@ -262,8 +262,12 @@ export function binaryRule(n: KNodeOf<'binary'>, a: Expr, b: Expr, r: FunctionRe
     }
     case 'i32x4': {
       // x * 2^s is x << s in wrapping arithmetic: one shift instead of a 32-bit multiply (V8: pslld, not pmulld).
-      const shift = fn === 'mul' ? powerOfTwoSplat(n.src[1]) : undefined;
-      if (shift !== undefined) return m.i32x4.shl(a, m.i32.const(shift));
+      if (fn === 'mul') {
+        const right = powerOfTwoSplat(n.src[1]);
+        if (right !== undefined) return m.i32x4.shl(a, m.i32.const(right));
+        const left = powerOfTwoSplat(n.src[0]);
+        if (left !== undefined) return m.i32x4.shl(b, m.i32.const(left));
+      }
       const table: Partial<Record<KBinaryFn, (x: Expr, y: Expr) => Expr>> = {
         add: m.i32x4.add, sub: m.i32x4.sub, mul: m.i32x4.mul, max: m.i32x4.max_s, min: m.i32x4.min_s, and: m.v128.and, or: m.v128.or, xor: m.v128.xor,
       };

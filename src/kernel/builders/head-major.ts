@@ -1,9 +1,10 @@
 /**
  * Token-major [rows, heads, dim] to head-major [heads, rows, dim]: the layout of K and V that the blocked CPU
  * attention reads (attention-blocked.ts), so a head's rows are contiguous. One workgroup per group of rows, each
- * row's heads copied as whole f32x4 vectors (dim a multiple of 4).
+ * row's heads copied as whole f32x4 vectors (dim a multiple of 4). Only rows below param kvLen are copied: a KV
+ * cache's capacity may be far above the rows in use, which the attention never reads.
  */
-import { add, decl, gid, global, load, min, mul, range, store, v } from '../dsl.js';
+import { add, decl, gid, global, load, min, mul, param, range, store, v } from '../dsl.js';
 import type { Kernel } from '../ir.js';
 
 /** Rows per workgroup: about 16 KiB of f32 copied per workgroup at the usual 1024 values per row. */
@@ -11,7 +12,7 @@ const rowsPerGroup = (heads: number, dim: number): number => Math.max(1, Math.fl
 
 export const headMajorGrid = (rows: number, heads: number, dim: number): [number, number, number] => [Math.max(1, Math.ceil(rows / rowsPerGroup(heads, dim))), 1, 1];
 
-/** Buffers x (f32 [rows, heads, dim]) and out (f32 [heads, rows, dim]). */
+/** Buffers x (f32 [rows, heads, dim]) and out (f32 [heads, rows, dim]); param kvLen (<= rows): the rows copied. */
 export function headMajorKernel(rows: number, heads: number, dim: number): Kernel {
   if (dim % 4 !== 0) throw new Error(`head-major copy: dim ${dim} is not a multiple of 4`);
   const per = rowsPerGroup(heads, dim);
@@ -22,11 +23,11 @@ export function headMajorKernel(rows: number, heads: number, dim: number): Kerne
       { name: 'x', elem: 'f32', access: 'read' },
       { name: 'out', elem: 'f32', access: 'write' },
     ],
-    params: [],
+    params: [{ name: 'kvLen', type: 'i32' }],
     shared: [],
     privates: [],
     threads: 1,
-    body: range('r', r0, min(add(r0, per), rows), [
+    body: range('r', r0, min(min(add(r0, per), rows), param('kvLen')), [
       range('h', 0, heads, [
         decl('src', mul(add(mul(v('r'), heads), v('h')), dim)),
         decl('dst', mul(add(mul(v('h'), rows), v('r')), dim)),

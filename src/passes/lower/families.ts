@@ -249,11 +249,11 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
       rc.ctx.dispatch(memoKernel(`attention-merge|${key}`, () => decodeAttentionCombineKernel(full)), { part, out: bufs.out }, {}, decodeCombineGrid(full), rc.where);
     } else if (s.blocked !== undefined && blockedAttentionApplies(full, s.blocked)) {
       const t = s.blocked;
-      // K and V head-major first (the blocked kernel's layout): two copies of sk rows, a small fraction of the
-      // attention that reads every row once per query block.
+      // K and V head-major first (the blocked kernel's layout): two copies of the kvLen rows in use, a small
+      // fraction of the attention that reads every row once per query block.
       const headMajor = (x: number, dim: number, what: string): number => {
         const out = rc.ctx.temp(full.sk * full.kvHeads * dim, 'f32', `${rc.where} ${what} head-major`);
-        rc.ctx.dispatch(memoKernel(`head-major|${full.sk}|${full.kvHeads}|${dim}`, () => headMajorKernel(full.sk, full.kvHeads, dim)), { x, out }, {}, headMajorGrid(full.sk, full.kvHeads, dim), rc.where);
+        rc.ctx.dispatch(memoKernel(`head-major|${full.sk}|${full.kvHeads}|${dim}`, () => headMajorKernel(full.sk, full.kvHeads, dim)), { x, out }, { kvLen }, headMajorGrid(full.sk, full.kvHeads, dim), rc.where);
         return out;
       };
       const hm = { ...bufs, k: headMajor(bufs.k, full.headDim, 'keys'), v: headMajor(bufs.v, full.valueDim, 'values') };
