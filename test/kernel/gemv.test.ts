@@ -1,12 +1,13 @@
 /**
  * The CPU GEMV builder against the packed matmul builder on the Wasm device: same buffers, same packed weight,
- * same epilogues, equal results within FMA reassociation, for 1 to 4 rows, f32 and bf16 weights, ragged N, K not
- * a multiple of the unroll, gathered A rows and scattered C rows.
+ * same epilogues, equal results within FMA reassociation, for 1 to 4 rows, f32, bf16 (plain and in pairs) and f16
+ * weights (K blocked, so the matmul widens f16 blocks into workgroup memory), ragged N, K not a multiple of the
+ * unroll, gathered A rows and scattered C rows.
  */
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { gemvGrid, gemvKernel, gemvSets, type GemvSpec } from '../../src/kernel/builders/gemv.js';
 import { CPU_TILING, matmulGrid, matmulKernel, type MatmulSpec, type MatmulTiling, packedLength, packLinearWeight } from '../../src/kernel/builders/matmul.js';
-import { numberToBf16Bits } from '../../src/ir/index.js';
+import { numberToBf16Bits, numberToF16Bits } from '../../src/ir/index.js';
 import { Rng } from '../../src/runtime/random.js';
 
 const GEMV_TILING: MatmulTiling = { mr: 1, nrVec: 2, kc: 1 << 30, mc: 1, panels: 3, unroll: 8, aVector: true };
@@ -20,6 +21,8 @@ interface Case {
   readonly scatter: boolean;
   /** bf16 in interleaved pairs, bound as u32 words. */
   readonly pairs?: boolean;
+  /** f16 weights (K above the matmul's K block: it widens each block into workgroup memory once). */
+  readonly f16?: boolean;
 }
 
 describe('gemv builder', () => {
@@ -34,6 +37,8 @@ describe('gemv builder', () => {
     { rows: 4, k: 130, n: 80, bf16: true, gather: true, scatter: true },
     { rows: 1, k: 77, n: 37, bf16: true, gather: false, scatter: false, pairs: true },
     { rows: 3, k: 96, n: 64, bf16: true, gather: true, scatter: true, pairs: true },
+    { rows: 4, k: 300, n: 40, bf16: false, gather: true, scatter: false, f16: true },
+    { rows: 1, k: 520, n: 24, bf16: false, gather: false, scatter: true, f16: true },
   ];
 
   it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s matches the matmul builder', (_name, c) => {
@@ -45,7 +50,7 @@ describe('gemv builder', () => {
     const layout = { k: c.k, n: c.n, nr: 4 * GEMV_TILING.nrVec, ...(c.pairs ? { pairs: true } : {}) };
     const packed = packLinearWeight(layout, w, new Float32Array(packedLength(layout)));
     const bits = Uint16Array.from(packed, numberToBf16Bits);
-    const b = c.pairs ? new Uint32Array(bits.buffer) : c.bf16 ? bits : packed;
+    const b = c.pairs ? new Uint32Array(bits.buffer) : c.bf16 ? bits : c.f16 ? Uint16Array.from(packed, numberToF16Bits) : packed;
     const bias = randn(c.n);
     const rowsC = c.rows + 2;
     const other = randn(rowsC * c.n);
@@ -56,7 +61,7 @@ describe('gemv builder', () => {
       k: c.k,
       n: c.n,
       tiling: CPU_TILING,
-      bElem: c.bf16 ? 'bf16' : 'f32',
+      bElem: c.bf16 ? 'bf16' : c.f16 ? 'f16' : 'f32',
       epilogue: [
         { kind: 'bias', buffer: 'bias' },
         { kind: 'binary', fn: 'add', buffer: 'other', mapped: c.scatter, operandFirst: true },

@@ -237,6 +237,28 @@ function builderCases(): KernelCase[] {
     grid: matmulGrid(spec16, m),
     compare: { abs: 1e-5, rel: 1e-5 },
   });
+  // f16 weights with K blocked (kc 16 < 40): each block is widened once into workgroup memory; expected values from
+  // the host (the weights' f16 values, f64 sums).
+  const f16Bits = Uint16Array.from(packed, numberToF16Bits);
+  const a16 = randn(m * kk);
+  const w16 = Float32Array.from(w, (x) => f16BitsToNumber(numberToF16Bits(x)));
+  const spec16h = { name: 'mm_f16', k: kk, n, tiling, epilogue: [], bElem: 'f16' as const };
+  cases.push({
+    name: 'builder: packed matmul with f16 weights, K blocks widened in workgroup memory',
+    kernel: matmulKernel(spec16h),
+    buffers: { a: a16, b: f16Bits, c: new Float32Array(m * n) },
+    params: { M: m },
+    grid: matmulGrid(spec16h, m),
+    compare: { abs: 1e-5, rel: 1e-5 },
+    expect: {
+      c: Float32Array.from({ length: m * n }, (_, i) => {
+        const [r, col] = [Math.floor(i / n), i % n];
+        let sum = 0;
+        for (let j = 0; j < kk; j++) sum += (a16[r * kk + j] ?? 0) * (w16[col * kk + j] ?? 0);
+        return sum;
+      }),
+    },
+  });
   // The same bf16 values interleaved in pairs, bound as u32 words (two values each).
   const pairBits = Uint16Array.from(packLinearWeight({ ...layout, pairs: true }, w, new Float32Array(packedLength(layout))), numberToBf16Bits);
   const specPairs = { ...spec16, name: 'mm_bf16_pairs', bPairs: true };

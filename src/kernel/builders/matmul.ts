@@ -9,7 +9,7 @@ import {
   add, and, assign, binary, bitcast, block, cmp, decl, div, f32, fma, gid, global, i32, iff, lane, load, lt, min, mul, param, range, shared,
   splat, store, sub, unary, v,
 } from '../dsl.js';
-import type { BufferDecl, ElemType, Kernel, KNode, KUnaryFn, KBinaryFn } from '../ir.js';
+import type { BufferDecl, ElemType, Kernel, KNode, KUnaryFn, KBinaryFn, MemRef } from '../ir.js';
 
 /**
  * Packed-panel layout of B: panel p holds columns [p*nr, p*nr+nr) as K rows of nr values (zero padded).
@@ -158,7 +158,10 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const nPanels = Math.ceil(N / nr);
   if (mc % mr !== 0) throw new Error(`matmul '${spec.name}': mc ${mc} must be a multiple of mr ${mr}`);
   const bRow = bRowElems(spec);
+  // f16 has no cheap widening (about 10 vector operations per 4 values in Wasm): a K block of the panel is widened
+  // once into workgroup memory and read from there by every row block of the tile (mc / mr of them).
   const blocked = kc < K;
+  const stageB = blocked && spec.bElem === 'f16';
   const M = param('M');
   const row0 = mul(gid(0), mc);
   const panel0 = mul(gid(1), panels);
@@ -171,6 +174,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const sharedArrays = [
     ...(blocked ? [{ name: 'tile', elem: 'f32' as const, length: tileLen }] : []),
     ...(spec.rmsnormEps !== undefined ? [{ name: 'invRms', elem: 'f32' as const, length: mc }] : []),
+    ...(stageB ? [{ name: 'bt', elem: 'f32' as const, length: kc * nr }] : []),
   ];
 
   /** Source row of A for output row r (clamped into [0, M) so edge blocks read valid memory). */
@@ -209,11 +213,11 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     if (strided) out.push(decl('pa', add(mul(add(row0, ri), K), k0)));
     else for (let r = 0; r < mr; r++) out.push(decl(`pa${r}`, add(mul(aRow(add(add(row0, ri), r)), K), k0)));
     const aIndex = (r: number, u: number): KNode => (strided ? add(v('pa'), r * K + u) : add(v(`pa${r}`), u));
-    out.push(decl('pb', add(mul(add(panel0, pi), K * bRow), mul(k0, bRow))));
+    out.push(decl('pb', stageB ? i32(0) : add(mul(add(panel0, pi), K * bRow), mul(k0, bRow))));
     const step = (u: number, vectorA: boolean): KNode[] => {
       const s: KNode[] = [];
       if (vectorA && u % 4 === 0) for (let r = 0; r < mr; r++) s.push(decl(`av${r}_${u}`, load(global('a'), aIndex(r, u), 'f32x4')));
-      s.push(...bVectorLoads(spec, u));
+      s.push(...bVectorLoads(spec, u, stageB ? shared('bt') : global('b')));
       for (let r = 0; r < mr; r++) {
         s.push(decl(`a${r}_${u}`, vectorA ? splat(lane(v(`av${r}_${u - (u % 4)}`, 'f32x4'), u % 4)) : splat(load(global('a'), aIndex(r, u)))));
         for (let c = 0; c < nrVec; c++)
@@ -268,6 +272,12 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
       range('k0', 0, K, [
         decl('k1', min(add(v('k0'), kc), K)),
         range('pi', 0, panelCount, [
+          ...(stageB
+            ? [
+                decl('sb', add(mul(add(panel0, v('pi')), K * nr), mul(v('k0'), nr))),
+                range('sk', 0, mul(sub(v('k1'), v('k0')), nr), store(shared('bt'), v('sk'), load(global('b'), add(v('sb'), v('sk')), 'f32x4')), 4),
+              ]
+            : []),
           range('ri', 0, rowsHere, bothPaths((strided) => [
             ...microKernel(v('pi'), v('ri'), v('k0'), v('k1'), cmp('eq', v('k0'), 0), strided),
             iff(
@@ -327,12 +337,12 @@ export function bRowElems(spec: MatmulSpec): number {
  * its f32, so the low halves move up by 16 bits (a multiply by 2^16, which the Wasm renderer emits as a shift)
  * and the high halves are masked.
  */
-export function bVectorLoads(spec: MatmulSpec, u: number): KNode[] {
+export function bVectorLoads(spec: MatmulSpec, u: number, from: MemRef = global('b')): KNode[] {
   const nrVec = spec.tiling.nrVec;
   const nr = 4 * nrVec;
   const out: KNode[] = [];
   if (!spec.bPairs) {
-    for (let c = 0; c < nrVec; c++) out.push(decl(`b${c}_${u}`, load(global('b'), add(v('pb'), u * nr + c * 4), 'f32x4')));
+    for (let c = 0; c < nrVec; c++) out.push(decl(`b${c}_${u}`, load(from, add(v('pb'), u * nr + c * 4), 'f32x4')));
     return out;
   }
   for (let c = 0; c < nrVec; c += 2) {
