@@ -126,13 +126,12 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
   // rows at constant offsets from one running index (folded into the loads' offsets, as the matmul's micro-kernel
   // does); masked blocks, which may run past kvLen, clamp each row to the last key. Where the block needs no mask,
   // its running max is taken here as the scores are stored.
-  const kStride = d;
   /** Element index of row `row` of head kh in a head-major [hkv, sk, dim] buffer. */
   const headRow = (row: KNode, dim: number): KNode => mul(add(mul(v('kh'), sk), row), dim);
   const scores = (withMax: boolean, clamped: boolean): KNode => {
     const R = Array.from({ length: kRows }, (_, r) => r);
     const U = Array.from({ length: t.cUnroll }, (_, u) => u);
-    const kIndex = (r: number, u: number): KNode => (clamped ? add(v(`pk${r}`), u) : add(v('pk'), r * kStride + u));
+    const kIndex = (r: number, u: number): KNode => (clamped ? add(v(`pk${r}`), u) : add(v('pk'), r * d + u));
     return range('jj', 0, kb, [
       ...(clamped
         ? R.map((r) => decl(`pk${r}`, headRow(min(add(v('j0'), add(v('jj'), r)), v('kvLast')), d)))

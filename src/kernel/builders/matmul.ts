@@ -177,6 +177,9 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     ...(stageB ? [{ name: 'bt', elem: 'f32' as const, length: kc * nr }] : []),
   ];
 
+  /** Index in buffer b of K row k0 of panel pi of this workgroup. */
+  const panelStart = (pi: KNode, k0: KNode): KNode => add(mul(add(panel0, pi), K * bRow), mul(k0, bRow));
+
   /** Source row of A for output row r (clamped into [0, M) so edge blocks read valid memory). */
   const aRow = (r: KNode): KNode => {
     const clamped = min(r, sub(M, 1));
@@ -213,7 +216,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
     if (strided) out.push(decl('pa', add(mul(add(row0, ri), K), k0)));
     else for (let r = 0; r < mr; r++) out.push(decl(`pa${r}`, add(mul(aRow(add(add(row0, ri), r)), K), k0)));
     const aIndex = (r: number, u: number): KNode => (strided ? add(v('pa'), r * K + u) : add(v(`pa${r}`), u));
-    out.push(decl('pb', stageB ? i32(0) : add(mul(add(panel0, pi), K * bRow), mul(k0, bRow))));
+    out.push(decl('pb', stageB ? i32(0) : panelStart(pi, k0)));
     const step = (u: number, vectorA: boolean): KNode[] => {
       const s: KNode[] = [];
       if (vectorA && u % 4 === 0) for (let r = 0; r < mr; r++) s.push(decl(`av${r}_${u}`, load(global('a'), aIndex(r, u), 'f32x4')));
@@ -274,7 +277,7 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
         range('pi', 0, panelCount, [
           ...(stageB
             ? [
-                decl('sb', add(mul(add(panel0, v('pi')), K * nr), mul(v('k0'), nr))),
+                decl('sb', panelStart(v('pi'), v('k0'))),
                 range('sk', 0, mul(sub(v('k1'), v('k0')), nr), store(shared('bt'), v('sk'), load(global('b'), add(v('sb'), v('sk')), 'f32x4')), 4),
               ]
             : []),
@@ -326,7 +329,7 @@ export const packsInPairs = (elem: ElemType, t: MatmulTiling): boolean => elem =
 export function bRowElems(spec: MatmulSpec): number {
   const nr = 4 * spec.tiling.nrVec;
   if (!spec.bPairs) return nr;
-  if (spec.bElem !== 'bf16' || spec.tiling.nrVec % 2 !== 0)
+  if (!packsInPairs(spec.bElem ?? 'f32', spec.tiling))
     throw new Error(`matmul '${spec.name}': interleaved pairs need bf16 weights and an even nrVec (have ${spec.bElem ?? 'f32'}, nrVec ${spec.tiling.nrVec})`);
   return nr / 2;
 }
@@ -347,7 +350,7 @@ export function bVectorLoads(spec: MatmulSpec, u: number, from: MemRef = global(
   }
   for (let c = 0; c < nrVec; c += 2) {
     const w = `w${c}_${u}`;
-    out.push(decl(w, load(global('b'), add(v('pb'), (u * nr + c * 4) / 2), 'i32x4')));
+    out.push(decl(w, load(from, add(v('pb'), (u * nr + c * 4) / 2), 'i32x4')));
     out.push(decl(`b${c}_${u}`, bitcast(mul(v(w, 'i32x4'), splat(i32(1 << 16), 'i32x4')), 'f32x4')));
     out.push(decl(`b${c + 1}_${u}`, bitcast(and(v(w, 'i32x4'), splat(i32(-65536), 'i32x4')), 'f32x4')));
   }

@@ -8,6 +8,7 @@ import type { Dim, DType } from '../../ir/index.js';
 import { type ElemType, elemBytes, type Kernel, kernelKey } from '../../kernel/ir.js';
 import type { KernelProgram, ProgramBuffer, ProgramStep, ProgramTensor, ProgramWeight, WeightLayout } from '../../kernel/program.js';
 import { weightLayoutKey } from '../../kernel/program.js';
+import { packedLength } from '../../kernel/builders/matmul.js';
 import { type Target, targetProblems } from '../../kernel/target.js';
 import { checkKernel } from '../../kernel/verify.js';
 
@@ -119,7 +120,7 @@ export class LoweringContext {
     const width = numel(t.shape.slice(1));
     let elems: number;
     if (layout.kind === 'plain') elems = (layout.rows ? layout.rows.count : rows) * width;
-    else elems = (Math.ceil(layout.n / layout.nr) * layout.k * layout.nr) / (pairs ? 2 : 1);
+    else elems = packedLength(layout) / (pairs ? 2 : 1);
     const window = layout.kind === 'plain' && layout.rows ? ` rows ${layout.rows.start}+${layout.rows.count}` : layout.kind === 'packed' && layout.rowStart ? ` rows ${layout.rowStart}+${layout.n}` : '';
     const id = this.buffer(elems, elem, 'weight', `weight ${name}${layout.kind === 'packed' ? (pairs ? ' (packed bf16 pairs)' : ' (packed)') : ''}${window}`);
     this.weightIds.set(key, id);
