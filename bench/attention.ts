@@ -66,7 +66,8 @@ function prepared(kernel: Kernel, grid: readonly [number, number, number]): () =
   const words = heap.i32(args, layout.bytes / 4);
   words.set(grid, 0);
   kernel.buffers.forEach((b, i) => (words[layout.bufferOffset(i) / 4] = ptrs[b.name] ?? 0));
-  words[layout.paramOffset(0) / 4] = QUERIES;
+  // kvLen, sq and sk: every query and key of the prefill.
+  kernel.params.forEach((_, i) => (words[layout.paramOffset(i) / 4] = QUERIES));
   return () => pool.dispatch(id, args, grid[0] * grid[1] * grid[2]);
 }
 

@@ -8,10 +8,11 @@ import type { Schedules, Target } from '../kernel/target.js';
 import { DeviceExecutor } from '../runtime/device-executor.js';
 import type { ProgramStore } from '../runtime/compile.js';
 import type { Executor } from '../runtime/executor.js';
-import { PtxEmuDevice, ptxTarget } from './cuda-ptx/index.js';
-import { referenceExecutor } from './reference/index.js';
-import { wasmExecutor, wasmTarget } from './wasm/index.js';
+// Backends load when one is created: a run on one backend does not parse the others (the PTX interpreter and
+// the reference interpreter were 26 of the 152 modules a cold 'modc run' loaded).
+import { ptxTarget } from './cuda-ptx/target.js';
 import type { WasmKernelCache } from './wasm/kernel-cache.js';
+import { wasmTarget } from './wasm/target.js';
 
 /**
  * The schedules the PTX interpreter runs whole models with: the PTX GPU schedules, with smaller matmul tiles than
@@ -59,20 +60,18 @@ export const BACKENDS: readonly BackendInfo[] = [
     name: 'reference',
     description: 'the reference interpreter of the Graph IR (the oracle; slow)',
     unavailable: () => Promise.resolve(undefined),
-    create: () => Promise.resolve(referenceExecutor()),
+    create: async () => (await import('./reference/index.js')).referenceExecutor(),
   },
   {
     name: 'wasm',
     description: 'WebAssembly SIMD128 on a worker pool (the default)',
     unavailable: () => Promise.resolve(undefined),
-    create: (o) =>
-      Promise.resolve(
-        wasmExecutor({
-          ...(o?.threads !== undefined ? { threads: o.threads } : {}),
-          ...(o?.programStore ? { programStore: o.programStore } : {}),
-          ...(o?.kernelCache ? { kernelCache: o.kernelCache } : {}),
-        }),
-      ),
+    create: async (o) =>
+      (await import('./wasm/index.js')).wasmExecutor({
+        ...(o?.threads !== undefined ? { threads: o.threads } : {}),
+        ...(o?.programStore ? { programStore: o.programStore } : {}),
+        ...(o?.kernelCache ? { kernelCache: o.kernelCache } : {}),
+      }),
     target: (o) => Promise.resolve(wasmTarget({ threads: o?.threads ?? 1 })),
     render: async (k) => {
       const { renderKernelText } = await import('./wasm/render.js');
@@ -134,7 +133,10 @@ export const BACKENDS: readonly BackendInfo[] = [
     name: 'ptx-emu',
     description: 'the emitted PTX run by modc\'s PTX interpreter on the CPU (the CUDA path without a GPU; slow)',
     unavailable: () => Promise.resolve(undefined),
-    create: (o) => Promise.resolve(new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }), o?.programStore ? { programStore: o.programStore } : {})),
+    create: async (o) => {
+      const { PtxEmuDevice } = await import('./cuda-ptx/emu-device.js');
+      return new DeviceExecutor('ptx-emu', new PtxEmuDevice({ schedules: ptxSchedules() }), o?.programStore ? { programStore: o.programStore } : {});
+    },
     target: () => Promise.resolve({ ...ptxTarget(), schedules: ptxSchedules() }),
     render: renderPtxText,
   },

@@ -5,7 +5,7 @@
  */
 import { KernelRunner } from '../../src/backends/wasm/kernel-runner.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../src/kernel/builders/attention.js';
-import { blockedAttentionGrid, blockedAttentionKernel, type BlockedAttentionTiling } from '../../src/kernel/builders/attention-blocked.js';
+import { blockedAttentionGrid, blockedAttentionKernel, blockedAttentionParams, type BlockedAttentionTiling } from '../../src/kernel/builders/attention-blocked.js';
 import {
   decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
 } from '../../src/kernel/builders/attention-decode.js';
@@ -68,7 +68,7 @@ describe('CPU attention builders', () => {
     runner.run(attentionKernel(spec), { ...x, out: want }, { kvLen: c.kvLen }, attentionGrid(spec));
     const got = new Float32Array(c.sq * c.heads * c.d).fill(7);
     const hm = { k: headMajor(x.k, c.sk, c.kvHeads, c.d), v: headMajor(x.v, c.sk, c.kvHeads, c.d) };
-    runner.run(blockedAttentionKernel(spec, c.tiling), { ...x, ...hm, out: got }, { kvLen: c.kvLen }, blockedAttentionGrid(spec, c.tiling));
+    runner.run(blockedAttentionKernel(spec, c.tiling), { ...x, ...hm, out: got }, { kvLen: c.kvLen, ...blockedAttentionParams(spec) }, blockedAttentionGrid(spec, c.tiling));
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] ?? 0) - (want[i] ?? 0)));
     expect(worst).toBeLessThan(2e-5);
@@ -112,7 +112,7 @@ describe('CPU attention builders', () => {
     const spec: AttentionSpec = { sq, sk, heads: 1, kvHeads: 1, headDim: d, valueDim: d, scale: 0.3, causal: true, queryBlock: 4 };
     const tiling = { qVec: 2, keyBlock: 16, kRows: 4, vCols: 4, vectorLoads: false, cUnroll: 2 };
     const got = new Float32Array(sq * d);
-    runner.run(blockedAttentionKernel(spec, tiling), { q, k, v, qPos, kPos, out: got }, { kvLen: sk }, blockedAttentionGrid(spec, tiling));
+    runner.run(blockedAttentionKernel(spec, tiling), { q, k, v, qPos, kPos, out: got }, { kvLen: sk, ...blockedAttentionParams(spec) }, blockedAttentionGrid(spec, tiling));
     expect(got.every(Number.isFinite)).toBe(true);
   });
 
@@ -122,13 +122,13 @@ describe('CPU attention builders', () => {
     const want = headMajor(x, rows, heads, dim);
     for (const kvLen of [rows, 20]) {
       const got = new Float32Array(x.length).fill(Number.NaN);
-      runner.run(headMajorKernel(rows, heads, dim), { x, out: got }, { kvLen }, headMajorGrid(rows, heads, dim));
+      runner.run(headMajorKernel(heads, dim), { x, out: got }, { rows, kvLen }, headMajorGrid(rows, heads, dim));
       for (let h = 0; h < heads; h++)
         for (let r = 0; r < rows; r++) {
           const row = Array.from(got.subarray((h * rows + r) * dim, (h * rows + r + 1) * dim));
           expect(row).toEqual(r < kvLen ? Array.from(want.subarray((h * rows + r) * dim, (h * rows + r + 1) * dim)) : new Array<number>(dim).fill(Number.NaN));
         }
     }
-    expect(() => headMajorKernel(4, 2, 6)).toThrow('dim 6 is not a multiple of 4');
+    expect(() => headMajorKernel(2, 6)).toThrow('dim 6 is not a multiple of 4');
   });
 });

@@ -8,7 +8,9 @@
  * their order); a block every key of which is visible to every query is not masked. Same buffers, params and
  * meaning as attentionKernel (attention.ts): key j is visible to query i iff kPos[j] <= qPos[i], GQA, keys
  * [0, kvLen), a query with no visible key gives 0; except that K and V are head-major, [kvHeads, sk, dim]
- * (headMajorKernel lays them out): a head's key and value rows are then contiguous. Token-major rows of one head
+ * (headMajorKernel lays them out): a head's key and value rows are then contiguous.
+ * The query and key counts are params (sq, sk: blockedAttentionParams), not constants: the layers of a p-MoD
+ * model keep different token counts, and one kernel serves them all (tiny-pmod's prefill rendered six of them). Token-major rows of one head
  * are kvHeads * dim apart, a multiple of 4 KiB for the usual sizes, so a block's rows all map onto one L1 set;
  * copying each block's values into workgroup memory avoided that at 16% of the kernel's time, and reading
  * head-major rows in place made the bench model's prefill attention 14% faster than that (docs/wasm.md).
@@ -55,7 +57,7 @@ export const blockedAttentionGrid = (s: AttentionSpec, t: BlockedAttentionTiling
 ];
 
 /** Whether the blocked form applies (vector head dims, no fused RoPE). */
-export const blockedAttentionApplies = (s: AttentionSpec, t: BlockedAttentionTiling = BLOCKED_ATTENTION_TILING): boolean =>
+export const blockedAttentionApplies = (s: BlockedAttentionShape, t: BlockedAttentionTiling = BLOCKED_ATTENTION_TILING): boolean =>
   s.headDim % 4 === 0 && s.valueDim % t.vCols === 0 && t.vCols % 4 === 0 && t.keyBlock % t.kRows === 0 && s.rope === undefined &&
   [1, 2, 4].includes(t.cUnroll) && (!t.vectorLoads || t.cUnroll === 4);
 
@@ -82,12 +84,20 @@ export function exp2NonPositive(x: KNode): KNode {
 const LOWEST = -3.4028234663852886e38;
 const NEG_INF_BITS = 0xff800000 | 0;
 
-export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTiling = BLOCKED_ATTENTION_TILING): Kernel {
+/** The shape a blocked attention kernel is specialised to: everything but the query and key counts. */
+export type BlockedAttentionShape = Omit<AttentionSpec, 'sq' | 'sk'>;
+
+/** The params of a dispatch besides kvLen: the query count and the key rows of the head-major K and V. */
+export const blockedAttentionParams = (s: AttentionSpec): { sq: number; sk: number } => ({ sq: s.sq, sk: s.sk });
+
+export function blockedAttentionKernel(s: BlockedAttentionShape, t: BlockedAttentionTiling = BLOCKED_ATTENTION_TILING): Kernel {
   if (!blockedAttentionApplies(s, t))
     throw new Error(
       `blocked attention: needs a head dim that is a multiple of 4, a value dim of vCols ${t.vCols} (itself of 4), keyBlock ${t.keyBlock} a multiple of kRows ${t.kRows}, cUnroll 1, 2 or 4 (4 with vectorLoads), no fused RoPE`,
     );
-  const { sq, sk, heads: h, kvHeads: hkv, headDim: d, valueDim: dv, causal } = s;
+  const { heads: h, kvHeads: hkv, headDim: d, valueDim: dv, causal } = s;
+  const sq = param('sq');
+  const sk = param('sk');
   const { qVec, keyBlock: kb, kRows, vCols } = t;
   const nq = 4 * qVec;
   const group = h / hkv;
@@ -106,7 +116,7 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
   // The query block, scaled and transposed (qt[c * nq + lane]); queries past the end repeat the last one.
   stmts.push(
     range('qi', 0, nq, [
-      decl('iq', min(add(v('i0'), v('qi')), sq - 1)),
+      decl('iq', min(add(v('i0'), v('qi')), sub(sq, 1))),
       decl('qo', mul(add(mul(v('iq'), h), head), d)),
       decl('qp', load(global('qPos'), v('iq'), 'i32')),
       store(shared('qp'), v('qi'), v('qp')),
@@ -248,12 +258,16 @@ export function blockedAttentionKernel(s: AttentionSpec, t: BlockedAttentionTili
     );
   }
   return {
-    name: `attention_b_${sq}x${sk}_${h}x${hkv}x${d}x${dv}_${causal ? 'c' : 'f'}`,
+    name: `attention_b_${h}x${hkv}x${d}x${dv}_${causal ? 'c' : 'f'}`,
     buffers: [
       ...ATTENTION_INPUTS,
       { name: 'out', elem: 'f32', access: 'write' },
     ],
-    params: [{ name: 'kvLen', type: 'i32' }],
+    params: [
+      { name: 'kvLen', type: 'i32' },
+      { name: 'sq', type: 'i32' },
+      { name: 'sk', type: 'i32' },
+    ],
     shared: [
       { name: 'qt', elem: 'f32', length: d * nq },
       { name: 'qp', elem: 'i32', length: nq },

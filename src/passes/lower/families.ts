@@ -5,7 +5,7 @@
  */
 import type { Dim } from '../../ir/index.js';
 import { attentionGrid, attentionKernel, type AttentionSpec } from '../../kernel/builders/attention.js';
-import { blockedAttentionApplies, blockedAttentionGrid, blockedAttentionKernel } from '../../kernel/builders/attention-blocked.js';
+import { blockedAttentionApplies, blockedAttentionGrid, blockedAttentionKernel, blockedAttentionParams } from '../../kernel/builders/attention-blocked.js';
 import { headMajorGrid, headMajorKernel } from '../../kernel/builders/head-major.js';
 import {
   decodeAttentionApplies, decodeAttentionCombineKernel, decodeAttentionPartialKernel, decodeCombineGrid, decodePartialElems, decodePartialGrid,
@@ -253,11 +253,13 @@ export function attentionOp(rc: RuleContext, spec: Omit<AttentionSpec, 'queryBlo
       // fraction of the attention that reads every row once per query block.
       const headMajor = (x: number, dim: number, what: string): number => {
         const out = rc.ctx.temp(full.sk * full.kvHeads * dim, 'f32', `${rc.where} ${what} head-major`);
-        rc.ctx.dispatch(memoKernel(`head-major|${full.sk}|${full.kvHeads}|${dim}`, () => headMajorKernel(full.sk, full.kvHeads, dim)), { x, out }, { kvLen }, headMajorGrid(full.sk, full.kvHeads, dim), rc.where);
+        rc.ctx.dispatch(memoKernel(`head-major|${full.kvHeads}|${dim}`, () => headMajorKernel(full.kvHeads, dim)), { x, out }, { rows: full.sk, kvLen }, headMajorGrid(full.sk, full.kvHeads, dim), rc.where);
         return out;
       };
       const hm = { ...bufs, k: headMajor(bufs.k, full.headDim, 'keys'), v: headMajor(bufs.v, full.valueDim, 'values') };
-      rc.ctx.dispatch(memoKernel(`attention-blocked|${key}|${JSON.stringify(t)}`, () => blockedAttentionKernel(full, t)), hm, { kvLen }, blockedAttentionGrid(full, t), rc.where);
+      // One kernel for every query and key count (params): the layers of a p-MoD model keep different counts.
+      const { sq: _sq, sk: _sk, ...shape } = full;
+      rc.ctx.dispatch(memoKernel(`attention-blocked|${JSON.stringify(shape)}|${JSON.stringify(t)}`, () => blockedAttentionKernel(shape, t)), hm, { kvLen, ...blockedAttentionParams(full) }, blockedAttentionGrid(full, t), rc.where);
     } else rc.ctx.dispatch(memoKernel(`attention|${key}`, () => attentionKernel(full)), bufs, { kvLen }, attentionGrid(full), rc.where);
     return;
   }
