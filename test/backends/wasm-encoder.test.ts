@@ -33,8 +33,16 @@ const binaryOp = (path: string, result: keyof Types, a: number, b: number): Case
 const CASES: Case[] = [
   ['i32.const', 'i32', (m) => call(m, 'i32.const', -123456789)],
   ['i32.const 0x7fffffff', 'i32', (m) => call(m, 'i32.const', 0x7fffffff)],
+  // LEB128 boundaries of the signed immediate (one byte holds -64..63).
+  ...[-65, -64, 63, 64, -2147483648].map((v): Case => [`i32.const ${v}`, 'i32', (m) => call(m, 'i32.const', v)]),
   ['f32.const', 'f32', (m) => call(m, 'f32.const', -1.5e-7)],
+  ['f32.const -0', 'f32', (m) => call(m, 'f32.const', -0)],
+  ['f32.const -inf', 'f32', (m) => call(m, 'f32.const', -Infinity)],
   ['f64.const', 'f64', (m) => call(m, 'f64.const', Math.PI)],
+  ['f64.const -0', 'f64', (m) => call(m, 'f64.const', -0)],
+  // A memarg offset that needs two and three LEB128 bytes.
+  ['f32.load offset 127', 'f32', (m, _t, p) => call(m, 'f32.load', 127, 4, p(0))],
+  ['v128.load offset 20000', 'v128', (m, _t, p) => call(m, 'v128.load', 20000, 4, p(0))],
   ...['eqz'].map((f) => unary(`i32.${f}`, 'i32', 0)),
   ...['eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u', 'add', 'sub', 'mul', 'div_s', 'div_u', 'rem_s', 'rem_u', 'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u'].map((f) => binaryOp(`i32.${f}`, 'i32', 0, 1)),
   unary('i32.reinterpret', 'i32', 2),

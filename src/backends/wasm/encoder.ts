@@ -15,9 +15,27 @@ export const f64: ValType = 0x7c;
 export const v128: ValType = 0x7b;
 export const none: ValType = 0x40;
 
+/**
+ * How an instruction's immediates follow its opcode bytes: none, one unsigned or signed LEB128, a memarg
+ * (alignment byte, LEB128 offset), one raw byte (a lane), or a little-endian f32 / f64. Immediates are numbers on
+ * the expression rather than bytes in a fresh array: a kernel has tens of thousands of instructions, each array
+ * a young-generation object that stays alive until the module is emitted.
+ */
+const IMM = { None: 0, U32: 1, S32: 2, MemArg: 3, Byte: 4, F32: 5, F64: 6 } as const;
+export type Imm = (typeof IMM)[keyof typeof IMM];
+
 /** An expression: its result type and how it serialises. */
 export type Expr =
-  | { readonly k: 'op'; readonly type: ValType; readonly kids: readonly Expr[]; readonly code: readonly number[] }
+  | {
+      readonly k: 'op';
+      readonly type: ValType;
+      readonly kids: readonly Expr[];
+      /** The opcode bytes (shared by every use of the instruction). */
+      readonly code: readonly number[];
+      readonly imm: Imm;
+      readonly a: number;
+      readonly b: number;
+    }
   | { readonly k: 'block'; readonly type: ValType; readonly label: string | null; readonly kids: readonly Expr[] }
   | { readonly k: 'loop'; readonly type: ValType; readonly label: string; readonly body: Expr }
   | { readonly k: 'if'; readonly type: ValType; readonly cond: Expr; readonly then: Expr; readonly else?: Expr }
@@ -37,6 +55,27 @@ class Bytes {
   }
   bytes(bs: ArrayLike<number>): void {
     for (let i = 0; i < bs.length; i++) this.byte(bs[i] ?? 0);
+  }
+  s32(v: number): void {
+    let x = v | 0;
+    for (;;) {
+      const b = x & 0x7f;
+      x >>= 7;
+      if ((x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+  private readonly scratch = new DataView(new ArrayBuffer(8));
+  f32(v: number): void {
+    this.scratch.setFloat32(0, v, true);
+    for (let i = 0; i < 4; i++) this.byte(this.scratch.getUint8(i));
+  }
+  f64(v: number): void {
+    this.scratch.setFloat64(0, v, true);
+    for (let i = 0; i < 8; i++) this.byte(this.scratch.getUint8(i));
   }
   u32(v: number): void {
     let x = v >>> 0;
@@ -72,42 +111,39 @@ const uleb = (v: number): number[] => {
   } while (x !== 0);
   return out;
 };
-const sleb = (v: number): number[] => {
-  const out: number[] = [];
-  let x = v | 0;
-  for (;;) {
-    const b = x & 0x7f;
-    x >>= 7;
-    if ((x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const f32Bytes = (v: number): number[] => Array.from(new Uint8Array(new Float32Array([v]).buffer));
-const f64Bytes = (v: number): number[] => Array.from(new Uint8Array(new Float64Array([v]).buffer));
 const alignLog2 = (bytes: number): number => 31 - Math.clz32(Math.max(1, bytes));
 
-const op = (type: ValType, code: readonly number[], ...kids: Expr[]): Expr => ({ k: 'op', type, kids, code });
-/** A SIMD instruction: prefix 0xfd and its opcode (LEB128), then immediates. */
+const NO_KIDS: readonly Expr[] = [];
+const instr = (type: ValType, code: readonly number[], kids: readonly Expr[], imm: Imm = IMM.None, a = 0, b = 0): Expr => ({ k: 'op', type, kids, code, imm, a, b });
+const op = (type: ValType, code: readonly number[], ...kids: Expr[]): Expr => instr(type, code, kids);
+/** A SIMD instruction: prefix 0xfd and its opcode (LEB128), then any constant immediates. */
 const simd = (n: number, imm: readonly number[] = []): number[] => [0xfd, ...uleb(n), ...imm];
+const I32_CONST = [0x41];
+const F32_CONST = [0x43];
+const F64_CONST = [0x44];
+const LOCAL_GET = [0x20];
+const LOCAL_SET = [0x21];
+const I32X4_EXTRACT = simd(27);
+const F32X4_EXTRACT = simd(31);
+const F32X4_REPLACE = simd(32);
 
 type Un = (a: Expr) => Expr;
 type Bin = (a: Expr, b: Expr) => Expr;
 type Load = (offset: number, align: number, ptr: Expr) => Expr;
 type Store = (offset: number, align: number, ptr: Expr, value: Expr) => Expr;
 
-const un = (t: ValType, code: readonly number[]): Un => (a) => op(t, code, a);
-const bin = (t: ValType, code: readonly number[]): Bin => (a, b) => op(t, code, a, b);
-const load = (t: ValType, code: readonly number[]): Load => (offset, align, ptr) => op(t, [...code, alignLog2(align), ...uleb(offset)], ptr);
-const store = (code: readonly number[]): Store => (offset, align, ptr, value) => op(none, [...code, alignLog2(align), ...uleb(offset)], ptr, value);
+const un = (t: ValType, code: readonly number[]): Un => (a) => instr(t, code, [a]);
+const bin = (t: ValType, code: readonly number[]): Bin => (a, b) => instr(t, code, [a, b]);
+const load = (t: ValType, code: readonly number[]): Load => (offset, align, ptr) => instr(t, code, [ptr], IMM.MemArg, alignLog2(align), offset);
+const store = (code: readonly number[]): Store => (offset, align, ptr, value) => instr(none, code, [ptr, value], IMM.MemArg, alignLog2(align), offset);
+/** A lane instruction: its lane index is a one-byte immediate. */
+const laneOp = (t: ValType, code: readonly number[], kids: readonly Expr[], lane: number): Expr => instr(t, code, kids, IMM.Byte, lane);
 
 /** The float namespaces share their method names, so rules can pick `m.f32` or `m.f64` as one value. */
 function floatOps(t: ValType, base: number, cmpBase: number, loadCode: number, storeCode: number) {
   // Opcode layout of f32 (f64 is the same +14 / +6): abs neg ceil floor trunc nearest sqrt add sub mul div min max.
   return {
-    const: (v: number): Expr => op(t, t === f32 ? [0x43, ...f32Bytes(v)] : [0x44, ...f64Bytes(v)]),
+    const: (v: number): Expr => (t === f32 ? instr(t, F32_CONST, NO_KIDS, IMM.F32, v) : instr(t, F64_CONST, NO_KIDS, IMM.F64, v)),
     abs: un(t, [base]),
     neg: un(t, [base + 1]),
     floor: un(t, [base + 3]),
@@ -132,7 +168,7 @@ function floatOps(t: ValType, base: number, cmpBase: number, loadCode: number, s
 
 export class ModuleBuilder {
   readonly i32 = {
-    const: (v: number): Expr => op(i32, [0x41, ...sleb(v)]),
+    const: (v: number): Expr => instr(i32, I32_CONST, NO_KIDS, IMM.S32, v),
     eqz: un(i32, [0x45]),
     eq: bin(i32, [0x46]),
     ne: bin(i32, [0x47]),
@@ -202,7 +238,7 @@ export class ModuleBuilder {
 
   readonly i32x4 = {
     splat: un(v128, simd(17)),
-    extract_lane: (a: Expr, lane: number): Expr => op(i32, simd(27, [lane]), a),
+    extract_lane: (a: Expr, lane: number): Expr => laneOp(i32, I32X4_EXTRACT, [a], lane),
     gt_s: bin(v128, simd(59)),
     abs: un(v128, simd(160)),
     neg: un(v128, simd(161)),
@@ -219,8 +255,8 @@ export class ModuleBuilder {
 
   readonly f32x4 = {
     splat: un(v128, simd(19)),
-    extract_lane: (a: Expr, lane: number): Expr => op(f32, simd(31, [lane]), a),
-    replace_lane: (a: Expr, lane: number, x: Expr): Expr => op(v128, simd(32, [lane]), a, x),
+    extract_lane: (a: Expr, lane: number): Expr => laneOp(f32, F32X4_EXTRACT, [a], lane),
+    replace_lane: (a: Expr, lane: number, x: Expr): Expr => laneOp(v128, F32X4_REPLACE, [a, x], lane),
     lt: bin(v128, simd(67)),
     gt: bin(v128, simd(68)),
     floor: un(v128, simd(104)),
@@ -243,8 +279,8 @@ export class ModuleBuilder {
   };
 
   readonly local = {
-    get: (index: number, type: ValType): Expr => op(type, [0x20, ...uleb(index)]),
-    set: (index: number, value: Expr): Expr => op(none, [0x21, ...uleb(index)], value),
+    get: (index: number, type: ValType): Expr => instr(type, LOCAL_GET, NO_KIDS, IMM.U32, index),
+    set: (index: number, value: Expr): Expr => instr(none, LOCAL_SET, [value], IMM.U32, index),
   };
 
   private readonly imports: { name: string; module: string; base: string; params: readonly ValType[]; result: ValType }[] = [];
@@ -366,6 +402,29 @@ function serialize(e: Expr, out: Bytes, labels: (string | null)[], funcs: Readon
     case 'op':
       for (const kid of e.kids) serialize(kid, out, labels, funcs);
       out.bytes(e.code);
+      switch (e.imm) {
+        case IMM.None:
+          return;
+        case IMM.U32:
+          out.u32(e.a);
+          return;
+        case IMM.S32:
+          out.s32(e.a);
+          return;
+        case IMM.MemArg:
+          out.byte(e.a);
+          out.u32(e.b);
+          return;
+        case IMM.Byte:
+          out.byte(e.a);
+          return;
+        case IMM.F32:
+          out.f32(e.a);
+          return;
+        case IMM.F64:
+          out.f64(e.a);
+          return;
+      }
       return;
     case 'block':
       out.byte(0x02);
