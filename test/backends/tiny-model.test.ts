@@ -32,6 +32,8 @@ const ratios = layerRatios(spec.mod?.schedule ?? { kind: 'constant', layout: 'de
 const caps = layerCapacities(ratios, 40);
 
 describe.each(AVAILABLE.filter((b) => b.name !== 'reference'))('tiny p-MoD on $name', (backend) => {
+  // 180 s: Dawn on llvmpipe took 28 s alone and over 60 s (jest.config's testTimeout) beside the other jest worker on a
+  // loaded 2-core machine.
   it('routes exactly like the reference and produces the same logits, KV and hidden states', async () => {
     const exec = await backend.create();
     try {
@@ -53,7 +55,6 @@ describe.each(AVAILABLE.filter((b) => b.name !== 'reference'))('tiny p-MoD on $n
     } finally {
       await exec.dispose();
     }
-    // Dawn on llvmpipe took 28 s alone and over 60 s beside the other jest worker on a loaded 2-core machine.
   }, 180_000);
 });
 
