@@ -22,7 +22,7 @@ import { loadText } from './bench-load.js';
 export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|f16|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
       per-token decode time, dense and p-MoD, on wasm after one prefill each (both resident, their steps
       alternating): mean and median [range] of every step, the compilations after the first step, and the
-      weight-streaming bound at the read bandwidth measured in the same run;
+      weight-streaming bound at the read bandwidth measured in the same run (MODC_WASM_PROFILE=1: per-kernel times on stderr);
       JSON: { dense: { ms, steps, compilesAfterFirst, weightBytes }, pmod: {...}, bounds, ... }`;
 
 /** Programs compiled, kernels compiled by the device and kernels moved to the optimising tier. */
@@ -75,6 +75,8 @@ interface DecodeSide {
   readonly pre: PrefillResult;
   readonly steps: number[];
   after: CompileCounts;
+  /** Milliseconds per kernel name summed over the steps after the first (MODC_WASM_PROFILE=1 only). */
+  readonly kernelMs: Map<string, number>;
 }
 
 async function startDecode(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<DecodeSide> {
@@ -83,7 +85,7 @@ async function startDecode(spec: ModelSpec, dtype: DType, exec: Executor, nv: nu
   const session = await GenerationSession.create(exec, { prefill, decode }, randomWeights(prefill, 1));
   try {
     const pre = await session.prefill(randomLlavaInputs(spec, t, nv, 1), tokens);
-    return { graph: decode, session, pre, steps: [], after: { programs: 0, kernels: 0, tierUps: 0 } };
+    return { graph: decode, session, pre, steps: [], after: { programs: 0, kernels: 0, tierUps: 0 }, kernelMs: new Map() };
   } catch (e) {
     session.dispose();
     throw e;
@@ -91,11 +93,13 @@ async function startDecode(spec: ModelSpec, dtype: DType, exec: Executor, nv: nu
 }
 
 /** Counts are read around each model's own steps, so one model's first step does not count against the other. */
-async function stepDecode(side: DecodeSide, exec: Executor, i: number): Promise<void> {
+async function stepDecode(side: DecodeSide, exec: Executor, i: number, profile: Map<string, number> | undefined): Promise<void> {
+  profile?.clear();
   const before = compileCounts(exec);
   const t0 = performance.now();
   await side.session.decodeStep(side.pre.cache, [1 + (i % 7)], side.pre.length + i);
   side.steps.push(performance.now() - t0);
+  if (i > 0) for (const [k, ms] of profile ?? []) side.kernelMs.set(k, (side.kernelMs.get(k) ?? 0) + ms);
   const now = compileCounts(exec);
   const a = side.after;
   if (i > 0) side.after = { programs: a.programs + now.programs - before.programs, kernels: a.kernels + now.kernels - before.kernels, tierUps: a.tierUps + now.tierUps - before.tierUps };
@@ -122,21 +126,39 @@ function closeDecode(side: DecodeSide): void {
  * the other, the two means differed by more than the p-MoD saving on a shared machine (its saving is the
  * attention over the skipped cache rows only, a few percent of a step whose weights are the same).
  */
-async function decodeBoth(spec: ModelSpec, dtype: DType, exec: Executor, nv: number, t: number, tokens: number): Promise<{ dense: DecodeRun; pmod: DecodeRun }> {
+async function decodeBoth(
+  spec: ModelSpec,
+  dtype: DType,
+  exec: Executor,
+  sizes: { nv: number; t: number; tokens: number },
+  profile: Map<string, number> | undefined,
+  err: (s: string) => void,
+): Promise<{ dense: DecodeRun; pmod: DecodeRun }> {
+  const { nv, t, tokens } = sizes;
   const dense = await startDecode(withoutRouting(spec), dtype, exec, nv, t, tokens);
   try {
     const pmod = await startDecode(spec, dtype, exec, nv, t, tokens);
     try {
       for (let i = 0; i < tokens; i++) {
         const order = i % 2 === 0 ? [dense, pmod] : [pmod, dense];
-        for (const side of order) await stepDecode(side, exec, i);
+        for (const side of order) await stepDecode(side, exec, i, profile);
       }
+      if (profile) printProfile(dense, pmod, tokens - 1, err);
       return { dense: finishDecode(dense), pmod: finishDecode(pmod) };
     } finally {
       closeDecode(pmod);
     }
   } finally {
     closeDecode(dense);
+  }
+}
+
+/** The kernels taking most of a step, per step after the first, dense and p-MoD (on stderr: the report stays parseable). */
+function printProfile(dense: DecodeSide, pmod: DecodeSide, steps: number, err: (s: string) => void): void {
+  for (const [name, side] of [['dense', dense], ['p-MoD', pmod]] as const) {
+    const total = [...side.kernelMs.values()].reduce((a, b) => a + b, 0) / steps;
+    err(`per-kernel time of one ${name} step (mean of ${steps}; kernels ${total.toFixed(2)} ms of ${(side.steps.slice(1).reduce((a, b) => a + b, 0) / steps).toFixed(2)} ms):\n`);
+    for (const [k, ms] of [...side.kernelMs].sort((a, b) => b[1] - a[1]).slice(0, 20)) err(`  ${k.padEnd(48)} ${(ms / steps).toFixed(3)} ms\n`);
   }
 }
 
@@ -181,9 +203,10 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const load0 = loadText();
   const before = withBounds ? await measureBounds(threads) : undefined;
   const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
-  const exec = backend === 'wasm' ? wasmExecutor({ threads }) : await createExecutor(backend, { threads });
+  const profile = backend === 'wasm' && process.env.MODC_WASM_PROFILE === '1' ? new Map<string, number>() : undefined;
+  const exec = backend === 'wasm' ? wasmExecutor({ threads, ...(profile ? { profile } : {}) }) : await createExecutor(backend, { threads });
   try {
-    const { dense, pmod } = await decodeBoth(spec, dtype, exec, nv, t, tokens);
+    const { dense, pmod } = await decodeBoth(spec, dtype, exec, { nv, t, tokens }, profile, (s) => process.stderr.write(s));
     const after = withBounds ? await measureBounds(threads) : undefined;
     const bounds = before && after ? meanBounds(before, after) : undefined;
     const result = {
