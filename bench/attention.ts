@@ -39,6 +39,7 @@ const flops = 4 * ((QUERIES * (QUERIES + 1)) / 2) * dim * heads;
 
 const heap = new WasmHeap(THREADS);
 const pool = new WorkerPool(heap, THREADS);
+pool.start();
 const compiler = new KernelCompiler({ relaxedFma: relaxedSimdAvailable() });
 const filled = (n: number, f: (i: number) => number): number => {
   const p = heap.alloc(n * 4, 'bench data');

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`after the page: ${load()}\n`);
-  const wasm = wasmExecutor({ threads: 2 });
+  const wasm = wasmExecutor({ threads: 2, startWorkers: true });
   try {
     rows.push(...(await measure(wasm, 'wasm (Node, 2 threads)', 'wasm32 SIMD128, 2 worker threads', repeat, only)));
   } finally {

@@ -204,7 +204,7 @@ export async function decodeBench(argv: readonly string[], out: (s: string) => v
   const before = withBounds ? await measureBounds(threads) : undefined;
   const backend = choiceOpt(p, 'backend', BACKEND_NAMES, 'wasm');
   const profile = backend === 'wasm' && process.env.MODC_WASM_PROFILE === '1' ? new Map<string, number>() : undefined;
-  const exec = backend === 'wasm' ? wasmExecutor({ threads, ...(profile ? { profile } : {}) }) : await createExecutor(backend, { threads });
+  const exec = backend === 'wasm' ? wasmExecutor({ threads, startWorkers: true, ...(profile ? { profile } : {}) }) : await createExecutor(backend, { threads });
   try {
     const { dense, pmod } = await decodeBoth(spec, dtype, exec, { nv, t, tokens }, profile, (s) => process.stderr.write(s));
     const after = withBounds ? await measureBounds(threads) : undefined;

@@ -81,7 +81,7 @@ export async function layerBench(argv: readonly string[], out: (s: string) => vo
   let denseY: HostTensor | undefined;
   let maxAbsDiff: number | undefined;
   const profile = process.env.MODC_WASM_PROFILE === '1' ? new Map<string, number>() : undefined;
-  const exec = wasmExecutor({ threads, ...(profile ? { profile } : {}) });
+  const exec = wasmExecutor({ threads, startWorkers: true, ...(profile ? { profile } : {}) });
   try {
     for (const [name, g, ins] of [
       ['modc-wasm dense', dense, { x, positions: posT }],

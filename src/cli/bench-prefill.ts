@@ -114,7 +114,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
   const withBounds = !flag(p, 'skip-bounds') && backend === 'wasm';
   const load0 = loadText();
   const before = withBounds ? await measureBounds(threads) : undefined;
-  const exec = backend === 'wasm' ? wasmExecutor({ threads, ...(profile ? { profile } : {}) }) : await createExecutor(backend, { threads });
+  const exec = backend === 'wasm' ? wasmExecutor({ threads, startWorkers: true, ...(profile ? { profile } : {}) }) : await createExecutor(backend, { threads });
   // Both models are prepared (weights resident, plans compiled by a first run), then timed alternately, so a
   // change in machine load during the benchmark affects both alike.
   const prepare = async (g: Graph, seed: number): Promise<{ run: () => Promise<void>; firstRunMs: number; dispose: () => void }> => {

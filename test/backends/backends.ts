@@ -105,7 +105,7 @@ export const BACKENDS: readonly BackendEntry[] = [
   },
   {
     name: 'wasm',
-    create: () => wasmExecutor({ threads: 2 }),
+    create: () => wasmExecutor({ threads: 2, startWorkers: true }),
     f64: true,
     skip: {
       'scatterRows rejects duplicate targets': 'the wasm scatter kernel does not detect duplicate row indices (rows are written in parallel)',
@@ -144,7 +144,7 @@ export const BACKENDS: readonly BackendEntry[] = [
   },
   {
     name: 'wasm-gpu-schedules',
-    create: () => wasmExecutor({ threads: 2, target: GPU_SCHEDULES_ON_WASM }),
+    create: () => wasmExecutor({ threads: 2, startWorkers: true, target: GPU_SCHEDULES_ON_WASM }),
     f64: false,
     skip: {
       'scatterRows rejects duplicate targets': 'the scatter kernel does not detect duplicate row indices (rows are written in parallel)',
@@ -165,7 +165,7 @@ export const BACKENDS: readonly BackendEntry[] = [
   {
     name: 'wasm-gather-schedules',
     // Every kernel the device compiles must be in gather form (what the WebGL renderer accepts).
-    create: () => new DeviceExecutor('wasm-gather-schedules', gatherOnly(new WasmDevice({ threads: 2, target: GATHER_SCHEDULES_ON_WASM }))),
+    create: () => new DeviceExecutor('wasm-gather-schedules', gatherOnly(new WasmDevice({ threads: 2, startWorkers: true, target: GATHER_SCHEDULES_ON_WASM }))),
     f64: false,
     skip: {},
     reordered: { f32: F32_REORDERED, f16: F16_REORDERED, bf16: BF16_REORDERED, i32: EXACT, u32: EXACT, bool: EXACT },

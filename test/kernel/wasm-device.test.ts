@@ -2,4 +2,4 @@
 import { WasmDevice } from '../../src/backends/wasm/device.js';
 import { describeDeviceCases } from './device-suite.js';
 
-describeDeviceCases('wasm', () => Promise.resolve(new WasmDevice({ threads: 2 })));
+describeDeviceCases('wasm', () => Promise.resolve(new WasmDevice({ threads: 2, startWorkers: true })));

@@ -26,7 +26,7 @@ const unfused: Target = { ...fused, schedules: { ...fused.schedules, fuseDispatc
 const fuse = (p: KernelProgram): KernelProgram => fuseIndependentDispatches(p, { maxBuffers: fused.limits.maxBuffersPerKernel, verify: true });
 const dispatches = (p: KernelProgram): number => p.steps.filter((s) => s.op === 'dispatch').length;
 
-const device = new WasmDevice({ threads: 2 });
+const device = new WasmDevice({ threads: 2, startWorkers: true });
 afterAll(() => device.dispose());
 
 describe('horizontal dispatch fusion', () => {

@@ -25,7 +25,7 @@ const inputs = randomLlavaInputs(spec, 12, 20, 5);
 
 it('runs 100 decode steps on one compiled plan, matching the reference', async () => {
   const steps = 100;
-  const exec = wasmExecutor({ threads: 2 });
+  const exec = wasmExecutor({ threads: 2, startWorkers: true });
   const ref = referenceExecutor();
   const session = await GenerationSession.create(exec, { prefill, decode }, weights, { capacityBlock: 64 });
   const refSession = await GenerationSession.create(ref, { prefill, decode }, weights, { capacityBlock: 64 });

@@ -42,6 +42,8 @@ export class WasmGemm {
     this.threads = opts.threads;
     this.heap = new WasmHeap(opts.threads);
     this.pool = new WorkerPool(this.heap, opts.threads);
+    // A benchmark engine: every timed dispatch runs on all its threads.
+    this.pool.start();
     this.compiler = new KernelCompiler({ relaxedFma: this.fma });
     this.tiling = opts.tiling;
   }

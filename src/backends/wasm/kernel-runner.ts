@@ -21,6 +21,8 @@ export class KernelRunner {
   constructor(readonly threads = 1, relaxedFma = relaxedSimdAvailable()) {
     this.heap = new WasmHeap(threads);
     this.pool = new WorkerPool(this.heap, threads);
+    // Kernel tests compare thread counts: every dispatch runs on all of them.
+    this.pool.start();
     this.compiler = new KernelCompiler({ relaxedFma });
   }
 

@@ -7,6 +7,8 @@
  * sleeps in Atomics.wait, as llama.cpp's thread pool does: waking a sleeping thread costs about 50 us (a futex
  * wake and a reschedule; 51-60 us per dispatch of a tiny kernel on 2 threads, 1.3-2.3 us with the spin), and a
  * decode step is some 250 dispatches a few hundred microseconds long with about 15 us of host work between them.
+ * The workers start at the first dispatch (or at start()), and the calling thread runs every dispatch alone
+ * until all of them have started and instantiated the kernels loaded before.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { WasmHeap } from './memory.js';
@@ -25,6 +27,8 @@ const NEXT = 7;
 const CHUNK = 8;
 /** Nonzero once a worker has stopped outside a kernel (it can no longer take part). */
 const DEAD = 9;
+/** Workers that have started and instantiated the kernels posted before they started. */
+const READY = 10;
 const CMD_EXIT = 0;
 const CMD_LOAD = 1;
 const CMD_RUN = 2;
@@ -63,8 +67,19 @@ try {
   const erf = ${erf64.toString()};
   const MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, sin: Math.sin, cos: Math.cos, erf, pow: Math.pow };
   const kernels = [];
-  let seen = 0;
   const spinUntil = ${spinUntil.toString()};
+  const instantiate = () => {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      const math = {};
+      for (const n of m.message.imports) math[n] = MATH[n];
+      kernels[m.message.id] = new WebAssembly.Instance(m.message.module, { env: { memory }, math }).exports.run;
+    }
+  };
+  // The calling thread issues no command until every worker is ready, so the generation read here is current.
+  instantiate();
+  let seen = Atomics.load(ctrl, ${GEN});
+  Atomics.add(ctrl, ${READY}, 1);
+  Atomics.notify(ctrl, ${READY});
   const fresh = () => Atomics.load(ctrl, ${GEN}) !== seen;
   for (;;) {
     if (!spinUntil(fresh, ${SPIN_US})) Atomics.wait(ctrl, ${GEN}, seen);
@@ -75,13 +90,8 @@ try {
     if (cmd === ${CMD_EXIT}) break;
     let error = 0;
     try {
-      if (cmd === ${CMD_LOAD}) {
-        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-          const math = {};
-          for (const n of m.message.imports) math[n] = MATH[n];
-          kernels[m.message.id] = new WebAssembly.Instance(m.message.module, { env: { memory }, math }).exports.run;
-        }
-      } else if (cmd === ${CMD_RUN} && index < ctrl[${PARTICIPANTS}]) {
+      if (cmd === ${CMD_LOAD}) instantiate();
+      else if (cmd === ${CMD_RUN} && index < ctrl[${PARTICIPANTS}]) {
         const n = ctrl[${GROUPS}], chunk = ctrl[${CHUNK}], run = kernels[ctrl[${KERNEL}]], args = ctrl[${ARGS}];
         for (let s = Atomics.add(ctrl, ${NEXT}, chunk); s < n; s = Atomics.add(ctrl, ${NEXT}, chunk)) run(args, s, Math.min(n, s + chunk), scratch);
       }
@@ -105,15 +115,44 @@ export class WorkerPool {
   private readonly workers: { worker: Worker; port: MessagePort }[] = [];
   private readonly ctrl: Int32Array;
   private readonly kernels: RunFn[] = [];
+  /** Every kernel loaded so far, for workers started after it. */
+  private readonly modules: { id: number; module: WasmModule; imports: readonly MathImport[] }[] = [];
   private closed = false;
   /** Why a worker stopped outside a kernel: every later command fails with it. */
   private dead: string | undefined;
-  /** Kernels posted to the workers that they have not instantiated yet. */
+  /** Kernels posted to the workers that they may not have instantiated yet. */
   private unloaded = false;
+  /** Whether every worker has started (until then the calling thread runs every dispatch alone). */
+  private started = false;
 
   constructor(private readonly heap: WasmHeap, readonly threads: number) {
     this.ctrl = new Int32Array(heap.memory.buffer as ArrayBuffer, heap.controlOffset, 16);
-    for (let i = 1; i < threads; i++) {
+    Atomics.store(this.ctrl, READY, 0);
+  }
+
+  /** Threads the last dispatch ran on (1 until the workers have started). */
+  lastThreads = 0;
+
+  /**
+   * Starts the workers now and waits until they take part (benchmarks and tests of the threaded path; a
+   * program's first dispatch starts them otherwise, without waiting). Throws if one stops or none answers in
+   * `timeoutMs`.
+   */
+  start(timeoutMs = 60_000): void {
+    this.spawn();
+    const end = performance.now() + timeoutMs;
+    for (let r = Atomics.load(this.ctrl, READY); r < this.workers.length; r = Atomics.load(this.ctrl, READY)) {
+      this.checkWorkers();
+      if (performance.now() > end) throw new Error(`wasm pool: ${this.workers.length - r} of ${this.workers.length} worker thread(s) did not start within ${timeoutMs} ms`);
+      Atomics.wait(this.ctrl, READY, r, 10);
+    }
+    this.checkWorkers();
+  }
+
+  private spawn(): void {
+    if (this.workers.length || this.threads < 2 || this.closed) return;
+    const heap = this.heap;
+    for (let i = 1; i < this.threads; i++) {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -122,6 +161,7 @@ export class WorkerPool {
       });
       worker.unref();
       port1.unref();
+      for (const m of this.modules) port1.postMessage(m);
       this.workers.push({ worker, port: port1 });
     }
   }
@@ -135,11 +175,22 @@ export class WorkerPool {
     const id = this.kernels.length;
     const inst = new WA.Instance(module, { env: { memory: this.heap.memory }, math: mathImportObject(imports) });
     this.kernels.push(inst.exports.run as RunFn);
+    this.modules.push({ id, module, imports });
     if (this.workers.length) {
       for (const w of this.workers) w.port.postMessage({ id, module, imports });
       this.unloaded = true;
     }
     return id;
+  }
+
+  /**
+   * A worker takes part once it has started: Node needs tens of milliseconds of a core to start one, and a cold
+   * run that waited for it (or shared the cores with its start) reached its first logits later than one thread
+   * alone. Results do not depend on the number of threads, so switching mid-program changes nothing but time.
+   */
+  private workersStarted(): boolean {
+    if (!this.started && Atomics.load(this.ctrl, READY) >= this.workers.length) this.started = true;
+    return this.started;
   }
 
   private loadPending(): void {
@@ -152,7 +203,9 @@ export class WorkerPool {
   dispatch(id: number, args: number, groups: number, threads = this.threads): void {
     const run = this.kernels[id];
     if (run === undefined) throw new Error(`wasm pool: unknown kernel ${id}`);
-    const t = Math.max(1, Math.min(threads, this.threads, groups));
+    this.spawn();
+    const t = this.workersStarted() ? Math.max(1, Math.min(threads, this.threads, groups)) : 1;
+    this.lastThreads = t;
     // Small chunks keep the tail short when one core is slowed; one atomic add per chunk is negligible. Calls
     // of a chunk each also let V8 move a hot kernel to optimised code between chunks (it cannot switch a call).
     const chunk = Math.max(1, Math.floor(groups / (t * 64)));
