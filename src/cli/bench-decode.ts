@@ -16,7 +16,7 @@ import { GenerationSession, type PrefillResult } from '../runtime/session.js';
 import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { type Bounds, formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
 import { benchModel } from './bench-prefill.js';
-import { formatSpread, type Spread, spread } from './bench-util.js';
+import { formatSpread, type Spread, spread, topKernels } from './bench-util.js';
 import { loadText } from './bench-load.js';
 
 export const DECODE_HELP = `  modc bench decode [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--tokens 128] [--dtype f32|f16|bf16] [--threads T] [--backend B] [--skip-bounds] [--json]
@@ -157,8 +157,8 @@ async function decodeBoth(
 function printProfile(dense: DecodeSide, pmod: DecodeSide, steps: number, err: (s: string) => void): void {
   for (const [name, side] of [['dense', dense], ['p-MoD', pmod]] as const) {
     const total = [...side.kernelMs.values()].reduce((a, b) => a + b, 0) / steps;
-    err(`per-kernel time of one ${name} step (mean of ${steps}; kernels ${total.toFixed(2)} ms of ${(side.steps.slice(1).reduce((a, b) => a + b, 0) / steps).toFixed(2)} ms):\n`);
-    for (const [k, ms] of [...side.kernelMs].sort((a, b) => b[1] - a[1]).slice(0, 20)) err(`  ${k.padEnd(48)} ${(ms / steps).toFixed(3)} ms\n`);
+    err(`per-kernel time of one ${name} step (mean of ${steps}; kernels ${total.toFixed(2)} ms of ${spread(side.steps.slice(1)).mean.toFixed(2)} ms):\n`);
+    for (const [k, ms] of topKernels(side.kernelMs, 20)) err(`  ${k.padEnd(48)} ${(ms / steps).toFixed(3)} ms\n`);
   }
 }
 

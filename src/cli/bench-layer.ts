@@ -9,7 +9,7 @@ import { relaxedSimdAvailable } from '../backends/wasm/features.js';
 import { add, buildGraph, floorMul, type Graph, type HostTensor, makeTensor } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { flag, intOpt, parse } from './args.js';
-import { medianMs } from './bench-util.js';
+import { medianMs, topKernels } from './bench-util.js';
 import { benchModel } from './bench-prefill.js';
 
 export const LAYER_HELP = `  modc bench layer [--d 1024] [--vision-tokens 576] [--text-tokens 64] [--ratio 0.5] [--threads T] [--json]
@@ -93,7 +93,7 @@ export async function layerBench(argv: readonly string[], out: (s: string) => vo
       if (g === dense) denseY = (await prepared.run(ins, symbols)).y;
       prepared.dispose();
     }
-    if (profile) for (const [k, ms] of [...profile].sort((a, b) => b[1] - a[1])) process.stderr.write(`${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
+    if (profile) for (const [k, ms] of topKernels(profile)) process.stderr.write(`${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
   } finally {
     await exec.dispose();
   }

@@ -12,7 +12,7 @@ import type { Graph, MapStore } from '../ir/index.js';
 import { randomWeights, Rng } from '../runtime/random.js';
 import { choiceOpt, flag, intOpt, parse } from './args.js';
 import { formatBounds, meanBounds, measureBounds, pct } from './bench-bounds.js';
-import { formatSpread, median, spread } from './bench-util.js';
+import { formatSpread, median, spread, topKernels } from './bench-util.js';
 import { loadText } from './bench-load.js';
 
 export const PREFILL_HELP = `  modc bench prefill [--d 1024] [--layers 16] [--vision-tokens 576] [--text-tokens 64] [--threads T] [--repeat R] [--backend B] [--skip-bounds] [--json]
@@ -141,7 +141,7 @@ export async function prefillBench(argv: readonly string[], out: (s: string) => 
     if (process.env.MODC_WASM_PROFILE === '1')
       for (const key of ['dense', 'pmod'] as const) {
         process.stderr.write(`per-kernel time of one ${key} run (mean of ${repeat}):\n`);
-        for (const [k, ms] of [...kernelMs[key]].sort((a, b) => b[1] - a[1]).slice(0, 16)) process.stderr.write(`  ${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
+        for (const [k, ms] of topKernels(kernelMs[key], 16)) process.stderr.write(`  ${k.padEnd(40)} ${ms.toFixed(1)} ms\n`);
       }
     const after = withBounds ? await measureBounds(threads) : undefined;
     const bounds = before && after ? meanBounds(before, after) : undefined;

@@ -19,6 +19,11 @@ export function spread(xs: readonly number[]): Spread {
   return { n, median: median(xs), mean: xs.reduce((a, b) => a + b, 0) / Math.max(1, n), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
+/** A per-kernel profile's entries, largest time first, at most `limit` of them. */
+export function topKernels(ms: ReadonlyMap<string, number>, limit = Infinity): [string, number][] {
+  return [...ms].sort((a, b) => b[1] - a[1]).slice(0, limit);
+}
+
 /** '12.3 [11.9-14.0]': median and range, with `digits` decimals. */
 export function formatSpread(s: Spread, digits = 1): string {
   return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;

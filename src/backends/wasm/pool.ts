@@ -124,14 +124,13 @@ export class WorkerPool {
   private unloaded = false;
   /** Whether every worker has started (until then the calling thread runs every dispatch alone). */
   private started = false;
+  /** Threads the last dispatch ran on (1 until the workers have started). */
+  lastThreads = 0;
 
   constructor(private readonly heap: WasmHeap, readonly threads: number) {
     this.ctrl = new Int32Array(heap.memory.buffer as ArrayBuffer, heap.controlOffset, 16);
     Atomics.store(this.ctrl, READY, 0);
   }
-
-  /** Threads the last dispatch ran on (1 until the workers have started). */
-  lastThreads = 0;
 
   /**
    * Starts the workers now and waits until they take part (benchmarks and tests of the threaded path; a
@@ -175,9 +174,10 @@ export class WorkerPool {
     const id = this.kernels.length;
     const inst = new WA.Instance(module, { env: { memory: this.heap.memory }, math: mathImportObject(imports) });
     this.kernels.push(inst.exports.run as RunFn);
-    this.modules.push({ id, module, imports });
+    const posted = { id, module, imports };
+    this.modules.push(posted);
     if (this.workers.length) {
-      for (const w of this.workers) w.port.postMessage({ id, module, imports });
+      for (const w of this.workers) w.port.postMessage(posted);
       this.unloaded = true;
     }
     return id;
