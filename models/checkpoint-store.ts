@@ -54,7 +54,7 @@ export class CheckpointStore implements TensorStore {
     return t.dtype === w.dtype ? t : { dtype: w.dtype, shape: t.shape, data: t.data };
   }
 
-  /** The stored bytes when they already are the graph's dtype (a view valid until the next read). */
+  /** The stored bytes when they already are the graph's dtype, read in byte ranges as the backend asks. */
   raw(name: string): RawTensor | undefined {
     const w = this.spec(name);
     const src = this.source(name);
@@ -63,7 +63,7 @@ export class CheckpointStore implements TensorStore {
     if (ST_TO_DTYPE[st] !== w.dtype || !['F32', 'F16', 'BF16', 'I32', 'U32'].includes(st)) return undefined;
     const t = this.tensors.readRaw(src);
     this.count(name);
-    return { dtype: w.dtype, shape: t.shape, bytes: t.bytes };
+    return { dtype: w.dtype, shape: t.shape, byteLength: t.byteLength, read: t.read };
   }
 
   /** Ends the progress report (if some weight was never read, at the bytes read) and closes the files. */

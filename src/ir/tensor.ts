@@ -14,13 +14,17 @@ export interface HostTensor {
 }
 
 /**
- * A tensor as stored: little-endian elements of `dtype` (f16 / bf16 as their 16-bit patterns), not widened. The
- * bytes may be a view of a buffer the store reuses: valid until its next read.
+ * A tensor as stored: little-endian elements of `dtype` (f16 / bf16 as their 16-bit patterns), not widened, read
+ * a byte range at a time into memory the caller chooses, so a backend can stream a weight into its buffer
+ * without the host holding the whole tensor.
  */
 export interface RawTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
-  readonly bytes: Uint8Array;
+  /** Bytes of the stored tensor. */
+  readonly byteLength: number;
+  /** Copies the stored bytes [start, start + into.byteLength) into `into`. */
+  read(start: number, into: Uint8Array): void;
 }
 
 /** A source of named weights (a checkpoint, random initialisation, a test fixture). */
@@ -32,7 +36,7 @@ export interface TensorStore {
   /**
    * The stored bytes of a tensor whose stored elements already are its dtype's (a bf16 checkpoint tensor of a
    * bf16 weight), where the store can read them so; undefined otherwise (then `get`). Lets a backend upload
-   * 16-bit weights without widening them on the host.
+   * 16-bit weights without widening them on the host, and in pieces.
    */
   raw?(name: string): RawTensor | undefined;
 }

@@ -11,7 +11,7 @@ import { bufferBytes, type KernelProgram, weightLayoutKey } from '../kernel/prog
 import type { Device } from './device.js';
 import { planSlots, type SlotPlan } from './memory-plan.js';
 import type { TensorMap } from './executor.js';
-import { encodeElems, rawWeightChunks, weightBytes, weightValueElem } from './weights.js';
+import { encodeElems, rawWeightChunks, UploadScratch, weightBytes, weightValueElem } from './weights.js';
 
 export class DeviceMemoryError extends Error {
   override name = 'DeviceMemoryError';
@@ -152,6 +152,7 @@ export class ProgramRunner<B, K> {
       return b;
     };
     try {
+      const scratch = new UploadScratch();
       for (const w of program.weights) {
         const pb = program.buffers[w.buffer];
         if (pb === undefined) continue;
@@ -161,7 +162,7 @@ export class ProgramRunner<B, K> {
           // Stored bytes of the buffer's type go up as they are (a bf16 weight is not widened on the host), in whole
           // 4-byte words: devices copy words (an odd count of 16-bit elements gets a zero pad).
           const raw = store.raw !== undefined && store.describe?.(w.name).dtype === weightValueElem(w, pb.elem) ? store.raw(w.name) : undefined;
-          const chunks = raw !== undefined ? rawWeightChunks(raw, w, pb.elem) : undefined;
+          const chunks = raw !== undefined ? rawWeightChunks(raw, w, pb.elem, scratch) : undefined;
           const target = residency.alloc(Math.max(4, Math.ceil(bufferBytes(pb) / 4) * 4), pb.label);
           b = target;
           const words = (x: Uint8Array): Uint8Array => (x.byteLength % 4 === 0 && x.byteLength > 0 ? x : padTo4(x));

@@ -64,44 +64,79 @@ export function weightBytes(t: HostTensor, w: ProgramWeight, elem: ElemType): Ui
 
 /** Elements packed per chunk when a stored weight is packed straight into its buffer (a few hundred KiB). */
 const PACK_CHUNK_ELEMS = 1 << 17;
+/** Bytes per chunk when stored rows go up as they are (a multiple of 4: devices write whole words). */
+const COPY_CHUNK_BYTES = 1 << 21;
+
+/**
+ * The two reused buffers stored weights stream through (read rows, packed panels): one per upload of many
+ * weights, so uploading a model leaves no per-weight garbage buffers for the collector (a few hundred KiB each,
+ * which added up to tens of MB of resident memory before a collection).
+ */
+export class UploadScratch {
+  private readonly bufs: ArrayBuffer[] = [new ArrayBuffer(0), new ArrayBuffer(0)];
+  /** Buffer `which` (0 or 1) with at least `bytes` bytes, contents unspecified. */
+  take(which: 0 | 1, bytes: number): ArrayBuffer {
+    const have = this.bufs[which] ?? new ArrayBuffer(0);
+    if (have.byteLength >= bytes) return have;
+    const grown = new ArrayBuffer(Math.ceil(bytes / 4) * 4);
+    this.bufs[which] = grown;
+    return grown;
+  }
+}
 
 /**
  * The bytes of weight `w` for a buffer of storage type `elem` straight from the stored bytes, when they are that
- * type already (a bf16 tensor for a bf16 buffer), as (byte offset, bytes) chunks to write in order: rows cut as
- * they are, or packed as 2- or 4-byte elements a few panels at a time into one reused chunk (so packing holds no
- * second copy of the weight; every device's write copies the bytes before it returns). Undefined when the stored
+ * type already (a bf16 tensor for a bf16 buffer), as (byte offset, bytes) chunks to write in order: rows read as
+ * they are a few MiB at a time, or read and packed as 2- or 4-byte elements a few panels at a time, through the
+ * buffers of `scratch` (so the host never holds a whole weight; every device's write copies the bytes before it
+ * returns, and a chunk is only valid until the next one or the next use of `scratch`). Undefined when the stored
  * type differs (then weightBytes on the converted tensor).
  */
-export function rawWeightChunks(t: RawTensor, w: ProgramWeight, bufferElem: ElemType): Iterable<{ readonly offset: number; readonly bytes: Uint8Array }> | undefined {
+export function rawWeightChunks(
+  t: RawTensor,
+  w: ProgramWeight,
+  bufferElem: ElemType,
+  scratch = new UploadScratch(),
+): Iterable<{ readonly offset: number; readonly bytes: Uint8Array }> | undefined {
   const elem = weightValueElem(w, bufferElem);
   if (t.dtype !== elem || (elem !== 'f32' && elem !== 'f16' && elem !== 'bf16' && elem !== 'i32' && elem !== 'u32')) return undefined;
   if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
     throw new ExecutionError(`weight '${w.name}' has shape [${t.shape.join(', ')}], the program expects [${w.shape.join(', ')}]`);
   const size = elem === 'f16' || elem === 'bf16' ? 2 : 4;
   const rows = t.shape[0] ?? 1;
-  const n = t.bytes.byteLength / size;
+  const n = t.byteLength / size;
   const width = n / Math.max(1, rows);
   const l = w.layout;
   if (l.kind === 'plain') {
-    const start = l.rows?.start ?? 0;
-    const count = l.rows?.count ?? rows;
-    return [{ offset: 0, bytes: t.bytes.subarray(start * width * size, (start + count) * width * size) }];
+    const from = (l.rows?.start ?? 0) * width * size;
+    const total = (l.rows?.count ?? rows) * width * size;
+    const buf = new Uint8Array(scratch.take(0, Math.min(total, COPY_CHUNK_BYTES)), 0, Math.min(total, COPY_CHUNK_BYTES));
+    return (function* () {
+      for (let at = 0; at < total; at += buf.byteLength) {
+        const piece = buf.subarray(0, Math.min(buf.byteLength, total - at));
+        t.read(from + at, piece);
+        yield { offset: at, bytes: piece };
+      }
+    })();
   }
   const start = l.rowStart ?? 0;
   if (width !== l.k || start + l.n > rows) throw new ExecutionError(`weight '${w.name}' [${t.shape.join(', ')}] cannot be packed as rows ${start}+${l.n} of width ${l.k}`);
-  const elems = size === 2 ? new Uint16Array(t.bytes.buffer, t.bytes.byteOffset, n) : new Uint32Array(t.bytes.buffer, t.bytes.byteOffset, n);
   const panelElems = l.k * l.nr;
   const panelsPerChunk = Math.max(1, Math.floor(PACK_CHUNK_ELEMS / panelElems));
   const panels = Math.ceil(l.n / l.nr);
-  const chunk = size === 2 ? new Uint16Array(panelsPerChunk * panelElems) : new Uint32Array(panelsPerChunk * panelElems);
+  const words = (which: 0 | 1, len: number): Uint16Array | Uint32Array =>
+    size === 2 ? new Uint16Array(scratch.take(which, len * 2), 0, len) : new Uint32Array(scratch.take(which, len * 4), 0, len);
+  const input = words(0, panelsPerChunk * l.nr * l.k);
+  const chunk = words(1, panelsPerChunk * panelElems);
+  const inputBytes = new Uint8Array(input.buffer, 0, input.byteLength);
   return (function* () {
     for (let p0 = 0; p0 < panels; p0 += panelsPerChunk) {
-      // Panels [p0, p0 + count) hold the columns (rows of W) [p0 * nr, ...): pack them as a weight of their own.
+      // Panels [p0, p0 + count) hold the columns (rows of W) [p0 * nr, ...): read those rows, pack them as a weight of their own.
       const cols = Math.min(panelsPerChunk * l.nr, l.n - p0 * l.nr);
       const sub = { k: l.k, n: cols, nr: l.nr, ...(l.pairs ? { pairs: true } : {}) };
-      const from = (start + p0 * l.nr) * l.k;
+      t.read((start + p0 * l.nr) * l.k * size, inputBytes.subarray(0, cols * l.k * size));
       const out = chunk.subarray(0, packedLength(sub));
-      packLinearWeight(sub, elems.subarray(from, from + cols * l.k), out);
+      packLinearWeight(sub, input.subarray(0, cols * l.k), out);
       yield { offset: p0 * panelElems * size, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) };
     }
   })();

@@ -1,6 +1,7 @@
 /**
  * A safetensors file opened for lazy reading: the header is read and validated at open, each tensor is read on
- * demand with one positioned read at its offset into a reused scratch buffer, so memory never holds the whole file.
+ * demand with positioned reads (into a reused scratch buffer to convert it, or in byte ranges into the caller's
+ * memory as stored), so memory never holds the whole file.
  */
 import { closeSync, readSync } from 'node:fs';
 import type { HostTensor, TensorStore } from '../../ir/index.js';
@@ -20,15 +21,21 @@ function readExactly(fd: number, file: string, into: Uint8Array, length: number,
 }
 
 /**
- * The buffer raw tensor bytes are read into, reused for every read (and shared by the shards of a checkpoint), so
- * loading holds at most one raw tensor besides the converted ones. Sized once to the largest tensor when known,
- * so no outgrown buffer lingers as garbage.
+ * The buffer converted reads (`get`) go through, reused for every read (and shared by the shards of a
+ * checkpoint), so loading holds at most one raw tensor besides the converted ones. Allocated at the first such
+ * read, at the largest tensor's size when the store said it, so no outgrown buffer lingers as garbage; a load
+ * that only streams stored bytes (`readRaw`) never allocates it.
  */
 export class ScratchBuffer {
   private bytes = new Uint8Array(0);
+  private hint = 0;
+  /** The size the first allocation takes (the largest tensor a `get` may read). */
+  expect(n: number): void {
+    this.hint = Math.max(this.hint, n);
+  }
   /** A view of at least n bytes. */
   take(n: number): Uint8Array {
-    if (this.bytes.length < n) this.bytes = new Uint8Array(n);
+    if (this.bytes.length < n) this.bytes = new Uint8Array(Math.max(n, this.hint));
     return this.bytes.subarray(0, n);
   }
   release(): void {
@@ -109,19 +116,27 @@ export class SafetensorsFile implements TensorStore {
   }
 
   /**
-   * One tensor's stored bytes as they are in the file (little-endian), without conversion: a view of the shared
-   * scratch buffer, valid until the next read through it.
+   * One tensor's stored bytes as they are in the file (little-endian), without conversion and without reading
+   * anything yet: each `read` is one positioned read of a byte range of the tensor into the caller's memory.
    */
-  readRaw(name: string): { readonly stDtype: TensorInfo['stDtype']; readonly shape: readonly number[]; readonly bytes: Uint8Array } {
+  readRaw(name: string): { readonly stDtype: TensorInfo['stDtype']; readonly shape: readonly number[]; readonly byteLength: number; read(start: number, into: Uint8Array): void } {
     const t = this.info(name);
-    if (this.fd === undefined) throw new SafetensorsError({ file: this.path, tensor: name }, 'file is closed');
-    const len = t.end - t.begin;
-    const buf = this.scratch.take(len);
-    readExactly(this.fd, this.path, buf, len, this.header.dataStart + t.begin, name);
-    return { stDtype: t.stDtype, shape: t.shape, bytes: buf };
+    const byteLength = t.end - t.begin;
+    const at = this.header.dataStart + t.begin;
+    return {
+      stDtype: t.stDtype,
+      shape: t.shape,
+      byteLength,
+      read: (start: number, into: Uint8Array): void => {
+        if (!Number.isInteger(start) || start < 0 || start + into.byteLength > byteLength)
+          throw new RangeError(`tensor '${name}' of ${this.path}: bytes [${start}, ${start + into.byteLength}) are outside its ${byteLength} bytes`);
+        if (this.fd === undefined) throw new SafetensorsError({ file: this.path, tensor: name }, 'file is closed');
+        readExactly(this.fd, this.path, into, into.byteLength, at + start, name);
+      },
+    };
   }
 
-  /** Bytes of the largest tensor: the scratch memory a full load needs besides the converted tensors. */
+  /** Bytes of the largest tensor: the scratch memory a converting load needs besides the converted tensors. */
   largestTensorBytes(): number {
     return this.header.tensors.reduce((m, t) => Math.max(m, t.end - t.begin), 0);
   }

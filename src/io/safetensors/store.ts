@@ -29,8 +29,8 @@ export class SafetensorsStore implements TensorStore {
     private readonly where: ReadonlyMap<string, SafetensorsFile>,
     private readonly scratch: ScratchBuffer,
   ) {
-    // One read buffer for all shards, sized to the largest tensor up front.
-    scratch.take(Math.max(0, ...files.map((f) => f.largestTensorBytes())));
+    // One read buffer for all shards, sized to the largest tensor when a converting read first needs it.
+    scratch.expect(Math.max(0, ...files.map((f) => f.largestTensorBytes())));
   }
 
   /** One file as a store. */
@@ -119,7 +119,7 @@ export class SafetensorsStore implements TensorStore {
     return f.get(name);
   }
 
-  /** A tensor's stored bytes without conversion (see SafetensorsFile.readRaw: valid until the next read). */
+  /** A tensor's stored bytes without conversion, read in byte ranges (see SafetensorsFile.readRaw). */
   readRaw(name: string): ReturnType<SafetensorsFile['readRaw']> {
     const f = this.where.get(name);
     if (f === undefined) throw new SafetensorsError({ file: this.source, tensor: name }, 'no such tensor in the checkpoint');
