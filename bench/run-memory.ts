@@ -7,6 +7,7 @@
  *   node dist/bench/run-memory.js run /tmp/modc-run-mem                        # a fresh process per measurement
  */
 import { join } from 'node:path';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { openCheckpoint } from '../models/index.js';
 import { wasmExecutor } from '../src/backends/wasm/index.js';
 import { GenerationSession } from '../src/runtime/session.js';
@@ -35,13 +36,17 @@ if (mode === 'write') {
   const device = exec.device.peakBytesInUse;
   const weights = ck.plan.storedBytes;
   const maxRss = process.resourceUsage().maxRSS * 1024;
+  const heap = getHeapStatistics();
+  const young = getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.physical_space_size ?? 0;
   session.dispose();
   ck.close();
   await exec.dispose();
   const lines = [
     `weights (stored dtype ${ck.weightDtype}): ${(weights / MB).toFixed(1)} MB; device memory at its peak ${(device / MB).toFixed(1)} MB`,
     `  of which besides the weights (activations, KV cache, inputs): ${((device - weights) / MB).toFixed(1)} MB`,
-    `RSS before opening ${(rss0 / MB).toFixed(1)} MB; max RSS ${(maxRss / MB).toFixed(1)} MB = ${(maxRss / device).toFixed(2)}x the device's weights + activations`,
+    `RSS before opening ${(rss0 / MB).toFixed(1)} MB; max RSS ${(maxRss / MB).toFixed(1)} MB = ${(maxRss / device).toFixed(2)}x the device's weights + activations` +
+      ` (${((maxRss - rss0) / device).toFixed(2)}x counting from the RSS before opening)`,
+    `  JS heap at the end ${(heap.total_physical_size / MB).toFixed(1)} MB resident (young generation ${(young / MB).toFixed(1)} MB), array buffers outside wasm memory ${(process.memoryUsage().arrayBuffers / MB).toFixed(1)} MB`,
     `generated ${r.tokens.length} tokens in ${ms.toFixed(0)} ms (open, upload, prefill of ${ids.length} tokens, decode)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
