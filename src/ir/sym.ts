@@ -144,7 +144,7 @@ export function isConst(d: Dim): d is number {
 
 export function dimEq(a: Dim, b: Dim): boolean {
   if (typeof a === 'number' || typeof b === 'number') return a === b;
-  return dimKey(a) === dimKey(b);
+  return a === b || dimKey(a) === dimKey(b);
 }
 
 export function shapeEq(a: readonly Dim[], b: readonly Dim[]): boolean {
@@ -278,8 +278,17 @@ function atomKey(a: SymAtom): string {
   return atomText(a);
 }
 
+/** Keys of symbolic dims already printed: a dim is immutable, and type inference compares the same ones often. */
+const keys = new WeakMap<SymExpr, string>();
+
 export function dimKey(d: Dim): string {
-  return dimText(d);
+  if (typeof d === 'number') return String(d);
+  let key = keys.get(d);
+  if (key === undefined) {
+    key = dimText(d);
+    keys.set(d, key);
+  }
+  return key;
 }
 
 export function shapeText(shape: readonly Dim[]): string {

@@ -42,8 +42,9 @@ function requireSameDType(a: TensorType, b: TensorType, op: string): void {
   if (a.dtype !== b.dtype) fail(`${op}: dtype mismatch ${typeText(a)} vs ${typeText(b)}`);
 }
 
-function requireDimEq(a: Dim, b: Dim, msg: string): void {
-  if (!dimEq(a, b)) fail(`${msg}: ${dimText(a)} vs ${dimText(b)}`);
+/** `msg` may be a function: messages that print whole types are built only when the check fails. */
+function requireDimEq(a: Dim, b: Dim, msg: string | (() => string)): void {
+  if (!dimEq(a, b)) fail(`${typeof msg === 'string' ? msg : msg()}: ${dimText(a)} vs ${dimText(b)}`);
 }
 
 export function normAxis(axis: number, rank: number, op: string): number {
@@ -127,7 +128,7 @@ export const TYPE_RULES: { readonly [K in OpKind]: TypeRule<K> } = {
       requireDType(w, isFloat, 'a float type', 'linear weight');
       requireRank(w, 2, 'linear weight [out, in]');
       const [out, inDim] = [at(w.shape, 0), at(w.shape, 1)];
-      requireDimEq(lastDim(x, 'linear input'), inDim, `linear(${typeText(x)}, ${typeText(w)}): inner dims`);
+      requireDimEq(lastDim(x, 'linear input'), inDim, () => `linear(${typeText(x)}, ${typeText(w)}): inner dims`);
       const bias = ins[2];
       if (bias !== undefined) {
         requireRank(bias, 1, 'linear bias');
@@ -146,7 +147,7 @@ export const TYPE_RULES: { readonly [K in OpKind]: TypeRule<K> } = {
       const s = y.shape.length;
       const [m, k1] = a.transposeA ? [at(x.shape, r - 1), at(x.shape, r - 2)] : [at(x.shape, r - 2), at(x.shape, r - 1)];
       const [k2, n] = a.transposeB ? [at(y.shape, s - 1), at(y.shape, s - 2)] : [at(y.shape, s - 2), at(y.shape, s - 1)];
-      requireDimEq(k1, k2, `matmul(${typeText(x)}, ${typeText(y)}): inner dims`);
+      requireDimEq(k1, k2, () => `matmul(${typeText(x)}, ${typeText(y)}): inner dims`);
       const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), 'matmul batch');
       return [{ dtype: x.dtype, shape: [...batch, m, n] }];
     },
@@ -251,7 +252,7 @@ export const TYPE_RULES: { readonly [K in OpKind]: TypeRule<K> } = {
     arity: [1, 1],
     infer: (ins, a) => {
       const x = at(ins, 0);
-      requireDimEq(numElements(x.shape), numElements(a.shape), `reshape ${shapeText(x.shape)} -> ${shapeText(a.shape)}: element count`);
+      requireDimEq(numElements(x.shape), numElements(a.shape), () => `reshape ${shapeText(x.shape)} -> ${shapeText(a.shape)}: element count`);
       return [{ dtype: x.dtype, shape: a.shape }];
     },
   },
