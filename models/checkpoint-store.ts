@@ -62,8 +62,12 @@ export class CheckpointStore implements TensorStore {
     // Only element types stored as modc stores them: not I64 / U8 / BOOL (converted on read).
     if (ST_TO_DTYPE[st] !== w.dtype || !['F32', 'F16', 'BF16', 'I32', 'U32'].includes(st)) return undefined;
     const t = this.tensors.readRaw(src);
-    this.count(name);
-    return { dtype: w.dtype, shape: t.shape, byteLength: t.byteLength, read: t.read };
+    // Counted for the progress once its bytes are being read (a Set lookup per range after the first).
+    const read = (start: number, into: Uint8Array): void => {
+      t.read(start, into);
+      this.count(name);
+    };
+    return { dtype: w.dtype, shape: t.shape, byteLength: t.byteLength, read };
   }
 
   /** Ends the progress report (if some weight was never read, at the bytes read) and closes the files. */

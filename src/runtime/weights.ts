@@ -73,14 +73,11 @@ const COPY_CHUNK_BYTES = 1 << 21;
  * which added up to tens of MB of resident memory before a collection).
  */
 export class UploadScratch {
-  private readonly bufs: ArrayBuffer[] = [new ArrayBuffer(0), new ArrayBuffer(0)];
+  private readonly bufs: [ArrayBuffer, ArrayBuffer] = [new ArrayBuffer(0), new ArrayBuffer(0)];
   /** Buffer `which` (0 or 1) with at least `bytes` bytes, contents unspecified. */
   take(which: 0 | 1, bytes: number): ArrayBuffer {
-    const have = this.bufs[which] ?? new ArrayBuffer(0);
-    if (have.byteLength >= bytes) return have;
-    const grown = new ArrayBuffer(Math.ceil(bytes / 4) * 4);
-    this.bufs[which] = grown;
-    return grown;
+    if (this.bufs[which].byteLength < bytes) this.bufs[which] = new ArrayBuffer(bytes);
+    return this.bufs[which];
   }
 }
 
@@ -110,7 +107,8 @@ export function rawWeightChunks(
   if (l.kind === 'plain') {
     const from = (l.rows?.start ?? 0) * width * size;
     const total = (l.rows?.count ?? rows) * width * size;
-    const buf = new Uint8Array(scratch.take(0, Math.min(total, COPY_CHUNK_BYTES)), 0, Math.min(total, COPY_CHUNK_BYTES));
+    const chunkBytes = Math.min(total, COPY_CHUNK_BYTES);
+    const buf = new Uint8Array(scratch.take(0, chunkBytes), 0, chunkBytes);
     return (function* () {
       for (let at = 0; at < total; at += buf.byteLength) {
         const piece = buf.subarray(0, Math.min(buf.byteLength, total - at));
